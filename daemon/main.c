@@ -1,0 +1,211 @@
+/* main.c: sipsimpled: options, bus name, sd_notify, signals, main loop */
+#include <glib.h>
+#include <glib/gi18n.h>
+#include <glib-unix.h>
+#include <locale.h>
+#include <stdlib.h>
+#include <systemd/sd-daemon.h>
+
+#include "core/sips-engine.h"
+#include "dbus/sips-dbus-exporter.h"
+
+#define BUS_NAME "org.sipsimple.Daemon1"
+
+typedef struct {
+  GMainLoop        *loop;
+  GDBusConnection  *connection;
+  SipsEngine       *engine;
+  SipsDbusExporter *exporter;
+  guint             name_id;
+  gboolean          name_acquired;
+  gboolean          stopping;
+  int               exit_status;
+} Daemon;
+
+static gboolean opt_session;
+static gboolean opt_system;
+static char    *opt_address;
+static char    *opt_config;
+static gboolean opt_verbose;
+static gboolean opt_version;
+
+static const GOptionEntry entries[] = {
+  { "session", 0, 0, G_OPTION_ARG_NONE, &opt_session, N_("Use the session bus (the default)"), NULL },
+  { "system", 0, 0, G_OPTION_ARG_NONE, &opt_system, N_("Use the system bus"), NULL },
+  { "address", 0, 0, G_OPTION_ARG_STRING, &opt_address, N_("Use the bus at ADDR"), N_("ADDR") },
+  { "config", 0, 0, G_OPTION_ARG_FILENAME, &opt_config, N_("Keep the configuration in FILE"), N_("FILE") },
+  { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opt_verbose, N_("Log debug messages and SIP traces"), NULL },
+  { "version", 0, 0, G_OPTION_ARG_NONE, &opt_version, N_("Print the version and exit"), NULL },
+  { NULL }
+};
+
+static void
+on_engine_shutdown (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Daemon *daemon = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!sips_engine_shutdown_finish (SIPS_ENGINE (source), result, &error))
+    g_warning ("SIP shutdown: %s", error->message);
+  g_main_loop_quit (daemon->loop);
+}
+
+/* Clients first lose the objects, then the SIP side says goodbye (BYE, un-REGISTER). */
+static void
+daemon_stop (Daemon *daemon, int exit_status)
+{
+  if (daemon->stopping)
+    return;
+  daemon->stopping = TRUE;
+  daemon->exit_status = exit_status;
+  sd_notify (0, "STOPPING=1");
+
+  if (daemon->exporter != NULL)
+    sips_dbus_exporter_unexport (daemon->exporter);
+  if (daemon->name_id != 0)
+    {
+      g_bus_unown_name (daemon->name_id);
+      daemon->name_id = 0;
+    }
+  sips_engine_shutdown_async (daemon->engine, on_engine_shutdown, daemon);
+}
+
+static gboolean
+on_unix_signal (gpointer user_data)
+{
+  g_message ("%s", _("Stopping on request"));
+  daemon_stop (user_data, EXIT_SUCCESS);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+on_name_acquired (GDBusConnection *connection, const char *name, gpointer user_data)
+{
+  Daemon *daemon = user_data;
+
+  daemon->name_acquired = TRUE;
+  g_message (_("Serving %s"), name);
+  sd_notify (0, "READY=1");
+}
+
+static void
+on_name_lost (GDBusConnection *connection, const char *name, gpointer user_data)
+{
+  Daemon *daemon = user_data;
+
+  if (!daemon->name_acquired)
+    g_printerr (_("sipsimpled: %s is already owned on this bus: another sipsimpled is running\n"), name);
+  else
+    g_warning ("Lost the bus name %s", name);
+  daemon_stop (daemon, EXIT_FAILURE);
+}
+
+static void
+on_connection_closed (GDBusConnection *connection, gboolean remote_peer_vanished,
+                      GError *error, gpointer user_data)
+{
+  g_warning ("The bus connection closed%s%s", error != NULL ? ": " : "", error != NULL ? error->message : "");
+  daemon_stop (user_data, EXIT_FAILURE);
+}
+
+static GDBusConnection *
+connect_bus (GError **error)
+{
+  if (opt_address != NULL)
+    return g_dbus_connection_new_for_address_sync (opt_address,
+                                                   G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                   G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                   NULL, NULL, error);
+  return g_bus_get_sync (opt_system ? G_BUS_TYPE_SYSTEM : G_BUS_TYPE_SESSION, NULL, error);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *config_path = NULL;
+  g_autofree char *state_dir = NULL;
+  Daemon daemon = { 0 };
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  context = g_option_context_new (NULL);
+  g_option_context_set_summary (context, _("SIP user agent daemon offering the SIP SIMPLE client API over D-Bus"));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("sipsimpled: %s\n", error->message);
+      return EXIT_FAILURE;
+    }
+  if (opt_version)
+    {
+      g_print ("sipsimpled %s\n", PACKAGE_VERSION);
+      return EXIT_SUCCESS;
+    }
+  if ((opt_system ? 1 : 0) + (opt_session ? 1 : 0) + (opt_address != NULL ? 1 : 0) > 1)
+    {
+      g_printerr ("sipsimpled: %s\n", _("--session, --system and --address exclude each other"));
+      return EXIT_FAILURE;
+    }
+  if (opt_verbose)
+    {
+      g_log_set_debug_enabled (TRUE);
+      /* sofia reads these when its transports start: full SIP messages into the log */
+      g_setenv ("TPORT_LOG", "1", FALSE);
+    }
+
+  if (opt_system)
+    state_dir = g_strdup ("/var/lib/sipsimpled");
+  else
+    state_dir = g_build_filename (g_get_user_state_dir (), "sipsimpled", NULL);
+  config_path = opt_config != NULL ? g_strdup (opt_config) : sips_config_store_default_path (opt_system);
+
+  daemon.engine = sips_engine_new (config_path, state_dir, &error);
+  if (daemon.engine == NULL)
+    {
+      g_printerr (_("sipsimpled: cannot load the configuration %s: %s\n"), config_path, error->message);
+      return EXIT_FAILURE;
+    }
+
+  daemon.connection = connect_bus (&error);
+  if (daemon.connection == NULL)
+    {
+      g_printerr (_("sipsimpled: cannot connect to the bus: %s\n"), error->message);
+      g_clear_object (&daemon.engine);
+      return EXIT_FAILURE;
+    }
+  g_dbus_connection_set_exit_on_close (daemon.connection, FALSE);
+
+  if (!sips_engine_start (daemon.engine, &error))
+    {
+      g_printerr (_("sipsimpled: cannot start SIP: %s\n"), error->message);
+      g_clear_object (&daemon.engine);
+      g_clear_object (&daemon.connection);
+      return EXIT_FAILURE;
+    }
+
+  daemon.loop = g_main_loop_new (NULL, FALSE);
+  /* Objects first, then the name: a client that sees the name finds the objects. */
+  daemon.exporter = sips_dbus_exporter_new (daemon.engine, daemon.connection);
+  g_signal_connect (daemon.connection, "closed", G_CALLBACK (on_connection_closed), &daemon);
+  daemon.name_id = g_bus_own_name_on_connection (daemon.connection, BUS_NAME,
+                                                 G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE,
+                                                 on_name_acquired, on_name_lost, &daemon, NULL);
+  g_unix_signal_add (SIGTERM, on_unix_signal, &daemon);
+  g_unix_signal_add (SIGINT, on_unix_signal, &daemon);
+
+  g_main_loop_run (daemon.loop);
+
+  g_clear_object (&daemon.exporter);
+  g_dbus_connection_flush_sync (daemon.connection, NULL, NULL);
+  g_clear_object (&daemon.connection);
+  g_clear_object (&daemon.engine);
+  g_main_loop_unref (daemon.loop);
+  g_free (opt_address);
+  g_free (opt_config);
+  return daemon.exit_status;
+}

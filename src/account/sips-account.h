@@ -1,0 +1,36 @@
+/* sips-account.h: a SIP account (its configuration section + its registration state) */
+#pragma once
+
+#include <glib-object.h>
+#include "config/sips-config-section.h"
+
+G_BEGIN_DECLS
+
+#define SIPS_TYPE_ACCOUNT (sips_account_get_type ())
+G_DECLARE_FINAL_TYPE (SipsAccount, sips_account, SIPS, ACCOUNT, GObject)
+
+/* GObject properties (read-only; named as the contract's Registration1 properties):
+ *   "registration-state" s: unregistered | registering | registered | unregistering | failed
+ *   "registrar" s, "expires" u, "contact-uri" s
+ * Signals (argument types as the contract's Registration1 signals, timestamp first):
+ *   "did-succeed" (gint64, const char *contact_uri, GStrv contact_uri_list, guint expires, const char *registrar)
+ *   "did-fail"    (gint64, gint code, const char *reason, guint retry_after)
+ *   "will-end"    (gint64)
+ *   "did-end"     (gint64, gboolean expired)
+ * (registration itself comes with the SIP signalling issue) */
+
+/* id: "user@domain". local: the built-in account 0 (never registers, cannot be removed). */
+SipsAccount       *sips_account_new        (const char        *id,
+                                            SipsConfigSection *config,
+                                            gboolean           local);
+const char        *sips_account_get_id     (SipsAccount *self);
+gboolean           sips_account_is_local   (SipsAccount *self);
+SipsConfigSection *sips_account_get_config (SipsAccount *self);
+const char        *sips_account_get_registration_state (SipsAccount *self);
+
+/* Register()/Unregister(): PermissionDenied on the local account; NotSupported until
+ * registration is built. */
+gboolean sips_account_register   (SipsAccount *self, GError **error);
+gboolean sips_account_unregister (SipsAccount *self, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,417 @@
+/* sips-engine.c: the daemon's model: configuration, accounts, sessions and the SIP agent */
+#include "sips-engine.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+#include "config/sips-config-schema.h"
+#include "core/sips-error.h"
+
+#define LOCAL_ACCOUNT_GROUP "LocalAccount"
+
+enum {
+  PROP_0,
+  PROP_DEFAULT_ACCOUNT,
+  N_PROPS
+};
+static GParamSpec *props[N_PROPS];
+
+enum {
+  SIGNAL_ACCOUNT_ADDED,
+  SIGNAL_ACCOUNT_REMOVED,
+  N_SIGNALS
+};
+static guint signals[N_SIGNALS];
+
+struct _SipsEngine {
+  GObject             parent_instance;
+
+  SipsConfigStore    *store;
+  SipsConfigSection  *settings;
+  SipsRingtoneConfig *ringtones;
+  SipsConfigSection  *rtp;
+  SipsConfigSection  *msrp;
+  GPtrArray          *accounts;   /* SipsAccount*, account 0 first */
+  SipsSessionManager *sessions;
+  SipsSipAgent       *agent;
+};
+
+G_DEFINE_FINAL_TYPE (SipsEngine, sips_engine, G_TYPE_OBJECT)
+
+/* ---- private helpers ---- */
+
+static char *
+account_group (const char *id)
+{
+  return g_strconcat (SIPS_GROUP_ACCOUNT_PREFIX, id, NULL);
+}
+
+/* "sip:alice@example.com" and "alice@example.com" name the same account */
+static const char *
+strip_scheme (const char *address)
+{
+  if (g_ascii_strncasecmp (address, "sip:", 4) == 0)
+    return address + 4;
+  return address;
+}
+
+static SipsAccount *
+account_new (SipsEngine *self, const char *id, const char *group, gboolean local)
+{
+  g_autoptr(SipsConfigSection) section =
+    sips_config_section_new (self->store, group, sips_account_keys, sips_account_n_keys, NULL, NULL);
+
+  return sips_account_new (id, section, local);
+}
+
+static guint
+on_linger_seconds (gpointer user_data)
+{
+  SipsEngine *self = user_data;
+
+  return sips_config_section_get_uint (self->settings, "TerminatedSessionLinger");
+}
+
+/* DefaultAccount must name an account we have; everything else about settings is the
+ * SIP agent's business (ports and TLS rebind the transports). */
+static gboolean
+on_apply_setting (SipsConfigSection *section,
+                  const char        *name,
+                  GVariant          *value,
+                  gpointer           user_data,
+                  GError           **error)
+{
+  SipsEngine *self = user_data;
+
+  if (g_str_equal (name, "DefaultAccount"))
+    {
+      const char *id = g_variant_get_string (value, NULL);
+
+      if (*id != '\0' && sips_engine_lookup_account (self, id) == NULL)
+        {
+          g_set_error (error, SIPS_ERROR, SIPS_ERROR_NOT_FOUND,
+                       _("DefaultAccount: there is no account %s"), id);
+          return FALSE;
+        }
+      return TRUE;
+    }
+
+  return sips_sip_agent_apply_setting (section, name, value, self->agent, error);
+}
+
+static void
+on_default_account_changed (SipsConfigSection *section, const char *name, gpointer user_data)
+{
+  g_object_notify_by_pspec (G_OBJECT (user_data), props[PROP_DEFAULT_ACCOUNT]);
+}
+
+static void
+load_accounts (SipsEngine *self)
+{
+  GKeyFile *keyfile = sips_config_store_get_keyfile (self->store);
+  g_auto(GStrv) groups = g_key_file_get_groups (keyfile, NULL);
+  g_autofree char *local_id = g_strdup_printf ("local@%s", g_get_host_name ());
+
+  g_ptr_array_add (self->accounts, account_new (self, local_id, LOCAL_ACCOUNT_GROUP, TRUE));
+
+  for (guint i = 0; groups[i] != NULL; i++)
+    {
+      const char *id;
+
+      if (!g_str_has_prefix (groups[i], SIPS_GROUP_ACCOUNT_PREFIX))
+        continue;
+      id = groups[i] + strlen (SIPS_GROUP_ACCOUNT_PREFIX);
+      if (!sips_config_is_sip_address (id) || sips_engine_lookup_account (self, id) != NULL)
+        {
+          g_warning ("Ignoring configuration group [%s]: not a usable account address", groups[i]);
+          continue;
+        }
+      g_ptr_array_add (self->accounts, account_new (self, id, groups[i], FALSE));
+    }
+}
+
+/* ---- GObject vfuncs ---- */
+
+static void
+sips_engine_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  SipsEngine *self = SIPS_ENGINE (object);
+
+  switch (prop_id)
+    {
+    case PROP_DEFAULT_ACCOUNT:
+      g_value_set_object (value, sips_engine_get_default_account (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sips_engine_dispose (GObject *object)
+{
+  SipsEngine *self = SIPS_ENGINE (object);
+
+  if (self->settings != NULL)
+    g_signal_handlers_disconnect_by_data (self->settings, self);
+  g_clear_object (&self->sessions);
+  g_clear_object (&self->agent);
+  g_clear_pointer (&self->accounts, g_ptr_array_unref);
+  g_clear_object (&self->ringtones);
+  g_clear_object (&self->rtp);
+  g_clear_object (&self->msrp);
+  g_clear_object (&self->settings);
+  g_clear_object (&self->store);
+
+  G_OBJECT_CLASS (sips_engine_parent_class)->dispose (object);
+}
+
+static void
+sips_engine_class_init (SipsEngineClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->get_property = sips_engine_get_property;
+  object_class->dispose = sips_engine_dispose;
+
+  props[PROP_DEFAULT_ACCOUNT] =
+    g_param_spec_object ("default-account", NULL, NULL, SIPS_TYPE_ACCOUNT,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  g_object_class_install_properties (object_class, N_PROPS, props);
+
+  signals[SIGNAL_ACCOUNT_ADDED] =
+    g_signal_new ("account-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, SIPS_TYPE_ACCOUNT);
+  signals[SIGNAL_ACCOUNT_REMOVED] =
+    g_signal_new ("account-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, SIPS_TYPE_ACCOUNT);
+}
+
+static void
+sips_engine_init (SipsEngine *self)
+{
+  self->accounts = g_ptr_array_new_with_free_func (g_object_unref);
+}
+
+/* ---- public API ---- */
+
+SipsEngine *
+sips_engine_new (const char *config_path, const char *state_dir, GError **error)
+{
+  g_autoptr(SipsEngine) self = g_object_new (SIPS_TYPE_ENGINE, NULL);
+
+  self->store = sips_config_store_new (config_path);
+  if (!sips_config_store_load (self->store, error))
+    return NULL;
+
+  self->settings = sips_config_section_new (self->store, SIPS_GROUP_SETTINGS,
+                                            sips_settings_keys, sips_settings_n_keys,
+                                            sips_config_schema_default, NULL);
+  self->ringtones = sips_ringtone_config_new (self->store);
+  self->rtp = sips_config_section_new (self->store, SIPS_GROUP_RTP,
+                                       sips_rtp_keys, sips_rtp_n_keys,
+                                       sips_config_schema_default, NULL);
+  self->msrp = sips_config_section_new (self->store, SIPS_GROUP_MSRP,
+                                        sips_msrp_keys, sips_msrp_n_keys,
+                                        sips_config_schema_default, NULL);
+  load_accounts (self);
+
+  self->agent = sips_sip_agent_new (self->settings, state_dir);
+  sips_config_section_set_apply_func (self->settings, on_apply_setting, self);
+  g_signal_connect (self->settings, "changed::DefaultAccount",
+                    G_CALLBACK (on_default_account_changed), self);
+
+  self->sessions = sips_session_manager_new (on_linger_seconds, self);
+
+  return g_steal_pointer (&self);
+}
+
+gboolean
+sips_engine_start (SipsEngine *self, GError **error)
+{
+  g_return_val_if_fail (SIPS_IS_ENGINE (self), FALSE);
+
+  return sips_sip_agent_start (self->agent, error);
+}
+
+static void
+on_agent_shutdown (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!sips_sip_agent_shutdown_finish (SIPS_SIP_AGENT (source), result, &error))
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+void
+sips_engine_shutdown_async (SipsEngine *self, GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new (self, NULL, callback, user_data);
+
+  sips_session_manager_terminate_all (self->sessions);
+  sips_sip_agent_shutdown_async (self->agent, on_agent_shutdown, task);
+}
+
+gboolean
+sips_engine_shutdown_finish (SipsEngine *self, GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+SipsConfigStore *
+sips_engine_get_store (SipsEngine *self)
+{
+  return self->store;
+}
+
+SipsConfigSection *
+sips_engine_get_settings (SipsEngine *self)
+{
+  return self->settings;
+}
+
+SipsRingtoneConfig *
+sips_engine_get_ringtone_config (SipsEngine *self)
+{
+  return self->ringtones;
+}
+
+SipsConfigSection *
+sips_engine_get_rtp_config (SipsEngine *self)
+{
+  return self->rtp;
+}
+
+SipsConfigSection *
+sips_engine_get_msrp_config (SipsEngine *self)
+{
+  return self->msrp;
+}
+
+SipsSessionManager *
+sips_engine_get_session_manager (SipsEngine *self)
+{
+  return self->sessions;
+}
+
+SipsSipAgent *
+sips_engine_get_sip_agent (SipsEngine *self)
+{
+  return self->agent;
+}
+
+GPtrArray *
+sips_engine_get_accounts (SipsEngine *self)
+{
+  return self->accounts;
+}
+
+SipsAccount *
+sips_engine_get_local_account (SipsEngine *self)
+{
+  return g_ptr_array_index (self->accounts, 0);
+}
+
+SipsAccount *
+sips_engine_lookup_account (SipsEngine *self, const char *id)
+{
+  id = strip_scheme (id);
+  for (guint i = 0; i < self->accounts->len; i++)
+    {
+      SipsAccount *account = g_ptr_array_index (self->accounts, i);
+
+      if (g_ascii_strcasecmp (sips_account_get_id (account), id) == 0)
+        return account;
+    }
+  return NULL;
+}
+
+SipsAccount *
+sips_engine_get_default_account (SipsEngine *self)
+{
+  const char *id = sips_config_section_get_string (self->settings, "DefaultAccount");
+  SipsAccount *account = *id != '\0' ? sips_engine_lookup_account (self, id) : NULL;
+
+  return account != NULL ? account : sips_engine_get_local_account (self);
+}
+
+SipsAccount *
+sips_engine_add_account (SipsEngine *self, const char *address, GVariant *properties, GError **error)
+{
+  g_autoptr(GVariant) props = NULL;
+  g_autofree char *group = NULL;
+  g_autoptr(SipsAccount) account = NULL;
+  const char *id;
+
+  g_return_val_if_fail (SIPS_IS_ENGINE (self), NULL);
+
+  id = strip_scheme (address);
+  if (!sips_config_is_sip_address (id))
+    {
+      g_set_error (error, SIPS_ERROR, SIPS_ERROR_INVALID_ARGUMENT,
+                   _("“%s” is not a SIP address of the form user@domain"), address);
+      return NULL;
+    }
+  if (sips_engine_lookup_account (self, id) != NULL)
+    {
+      g_set_error (error, SIPS_ERROR, SIPS_ERROR_INVALID_ARGUMENT,
+                   _("There is already an account %s"), id);
+      return NULL;
+    }
+
+  props = properties != NULL ? g_variant_ref_sink (properties)
+                             : g_variant_ref_sink (g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0));
+  group = account_group (id);
+  account = account_new (self, id, group, FALSE);
+  /* Validates everything first, then writes the whole group once: nothing half-made. */
+  if (!sips_config_section_set_many (sips_account_get_config (account), props, error))
+    return NULL;
+
+  g_ptr_array_add (self->accounts, g_object_ref (account));
+  g_signal_emit (self, signals[SIGNAL_ACCOUNT_ADDED], 0, account);
+  return account;
+}
+
+gboolean
+sips_engine_remove_account (SipsEngine *self, SipsAccount *account, GError **error)
+{
+  g_autoptr(SipsAccount) hold = NULL;
+  guint index;
+
+  g_return_val_if_fail (SIPS_IS_ENGINE (self), FALSE);
+
+  if (account == NULL || !g_ptr_array_find (self->accounts, account, &index))
+    {
+      g_set_error (error, SIPS_ERROR, SIPS_ERROR_NOT_FOUND, _("No such account"));
+      return FALSE;
+    }
+  if (sips_account_is_local (account))
+    {
+      g_set_error (error, SIPS_ERROR, SIPS_ERROR_PERMISSION_DENIED,
+                   _("The local account cannot be removed"));
+      return FALSE;
+    }
+
+  /* Unregistering is best effort: removal must not depend on the registrar. */
+  if (g_strcmp0 (sips_account_get_registration_state (account), "unregistered") != 0)
+    sips_account_unregister (account, NULL);
+
+  if (!sips_config_section_delete (sips_account_get_config (account), error))
+    return FALSE;
+
+  if (g_ascii_strcasecmp (sips_config_section_get_string (self->settings, "DefaultAccount"),
+                          sips_account_get_id (account)) == 0)
+    {
+      g_autoptr(GError) local_error = NULL;
+
+      if (!sips_config_section_set (self->settings, "DefaultAccount", g_variant_new_string (""), &local_error))
+        g_warning ("Could not reset DefaultAccount: %s", local_error->message);
+    }
+
+  hold = g_object_ref (account);
+  g_ptr_array_remove_index (self->accounts, index);
+  g_signal_emit (self, signals[SIGNAL_ACCOUNT_REMOVED], 0, hold);
+  return TRUE;
+}

@@ -1,0 +1,52 @@
+/* sips-sip-agent.h: sofia-sip on the GLib main loop; the nua agent and its transports */
+#pragma once
+
+#include <gio/gio.h>
+#include "config/sips-config-section.h"
+
+G_BEGIN_DECLS
+
+#define SIPS_TYPE_SIP_AGENT (sips_sip_agent_get_type ())
+G_DECLARE_FINAL_TYPE (SipsSipAgent, sips_sip_agent, SIPS, SIP_AGENT, GObject)
+
+/* Property "listening-uris" (GStrv, read-only, notified): what is actually bound, e.g.
+ * "sip:127.0.0.1:5060;transport=udp", "sip:127.0.0.1:5060;transport=tcp",
+ * "sips:127.0.0.1:5061;transport=tls". */
+
+/* settings: the Settings section (SipListenAddress, SipUdpPort, SipTcpPort, SipTlsPort,
+ * TlsCaFile, TlsCertificateFile, TlsVerifyServer, UserAgent are read from it).
+ * state_dir: private directory for generated TLS material (created 0700). */
+SipsSipAgent *sips_sip_agent_new   (SipsConfigSection *settings,
+                                    const char        *state_dir);
+
+/* Attaches sofia's root to the default GLib main context and creates the nua agent with
+ * every configured transport whose port is free; a busy port is a warning and that
+ * transport stays off. Fails only if sofia itself cannot start. */
+gboolean      sips_sip_agent_start (SipsSipAgent *self, GError **error);
+
+const char * const *sips_sip_agent_get_listening_uris (SipsSipAgent *self);
+
+/* The apply func for the Settings section (see sips_config_section_set_apply_func):
+ * for SipListenAddress/SipUdpPort/SipTcpPort/SipTlsPort/TLS files it rebinds the
+ * transports with the new value; a port in use -> SIPS_ERROR_FAILED and the old binding
+ * stays. Other keys pass. */
+gboolean      sips_sip_agent_apply_setting (SipsConfigSection *section,
+                                            const char        *name,
+                                            GVariant          *value,
+                                            gpointer           agent,
+                                            GError           **error);
+
+/* Orderly nua shutdown (nua_shutdown, wait for nua_r_shutdown, nua_destroy, root
+ * destroyed). The callback runs on the main loop when done (or after a 5 s safety timeout). */
+void          sips_sip_agent_shutdown_async  (SipsSipAgent        *self,
+                                              GAsyncReadyCallback  callback,
+                                              gpointer             user_data);
+gboolean      sips_sip_agent_shutdown_finish (SipsSipAgent  *self,
+                                              GAsyncResult  *result,
+                                              GError       **error);
+
+/* The nua agent (NULL before start/after shutdown), for the session code. Opaque here so
+ * that headers need not include sofia. */
+gpointer      sips_sip_agent_get_nua (SipsSipAgent *self);
+
+G_END_DECLS

@@ -1,0 +1,339 @@
+/* sips-dbus-sessions.c: SessionManager1 and the Session1 objects */
+#include "sips-dbus-sessions.h"
+
+#include <glib/gi18n.h>
+#include "sips-dbus-errors.h"
+#include "sips-dbus-generated.h"
+#include "core/sips-error.h"
+
+#define SESSION_MANAGER_PATH "/org/sipsimple/SessionManager"
+
+typedef struct {
+  SipsDbusSessionsExport *owner;
+  SipsSession            *session;
+  char                   *path;
+  GDBusObjectSkeleton    *object;
+  GDBusInterfaceSkeleton *skeleton;
+  guint                   creator_watch;  /* the client that called CreateSession */
+} SessionExport;
+
+struct _SipsDbusSessionsExport {
+  GDBusObjectManagerServer *server;
+  SipsEngine               *engine;
+  SipsDbusPathFunc          path_func;
+  gpointer                  path_data;
+  SipsDbusSessionManager1  *manager_skeleton;
+  GHashTable               *exports;       /* SipsSession* -> SessionExport* */
+  guint                     next_session;
+};
+
+/* ---- private helpers ---- */
+
+static SipsSessionManager *
+session_manager (SipsDbusSessionsExport *self)
+{
+  return sips_engine_get_session_manager (self->engine);
+}
+
+static void
+update_sessions_property (SipsDbusSessionsExport *self)
+{
+  g_autoptr(GPtrArray) active = sips_session_manager_get_active_sessions (session_manager (self));
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) paths = NULL;
+
+  for (guint i = 0; i < active->len; i++)
+    g_strv_builder_add (builder, sips_dbus_sessions_export_path_of (self, active->pdata[i]));
+  paths = g_strv_builder_end (builder);
+  sips_dbus_session_manager1_set_sessions (self->manager_skeleton, (const char * const *) paths);
+}
+
+static SipsAccount *
+account_from_path (SipsDbusSessionsExport *self, const char *path, GError **error)
+{
+  GPtrArray *accounts = sips_engine_get_accounts (self->engine);
+
+  if (g_str_equal (path, "/"))
+    return sips_engine_get_default_account (self->engine);
+  for (guint i = 0; i < accounts->len; i++)
+    if (g_strcmp0 (self->path_func (accounts->pdata[i], self->path_data), path) == 0)
+      return accounts->pdata[i];
+
+  g_set_error (error, SIPS_ERROR, SIPS_ERROR_NOT_FOUND, _("No account at %s"), path);
+  return NULL;
+}
+
+static void
+session_export_free (gpointer data)
+{
+  SessionExport *export = data;
+
+  if (export->creator_watch != 0)
+    g_bus_unwatch_name (export->creator_watch);
+  sips_dbus_unforward_signals (G_OBJECT (export->session), export->skeleton);
+  g_signal_handlers_disconnect_by_data (export->session, export->owner);
+  g_dbus_object_manager_server_unexport (export->owner->server, export->path);
+  g_clear_object (&export->skeleton);
+  g_clear_object (&export->object);
+  g_clear_object (&export->session);
+  g_free (export->path);
+  g_free (export);
+}
+
+/* ---- Session1 methods ---- */
+
+static SipsSession *
+session_of (GDBusInterfaceSkeleton *skeleton)
+{
+  return sips_dbus_skeleton_get_model (skeleton);
+}
+
+static gboolean
+on_handle_new (SipsDbusSession1 *skeleton, GDBusMethodInvocation *invocation,
+               const char *callee_uri, const char *account_path, const char *route,
+               gboolean audio, gboolean chat, gpointer user_data)
+{
+  SipsDbusSessionsExport *self = user_data;
+  SipsSession *session = session_of (G_DBUS_INTERFACE_SKELETON (skeleton));
+  g_autoptr(GError) error = NULL;
+  SipsAccount *account = NULL;
+
+  /* The state is checked first, as for every other method: only then the account. */
+  if (sips_session_get_state (session) == SIPS_SESSION_STATE_NULL
+      && (account = account_from_path (self, account_path, &error)) == NULL)
+    return sips_dbus_return_error (invocation, error);
+  if (!sips_session_connect (session, callee_uri, account, route, audio, chat, &error))
+    return sips_dbus_return_error (invocation, error);
+  sips_dbus_session1_complete_new (skeleton, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+on_handle_accept (SipsDbusSession1 *skeleton, GDBusMethodInvocation *invocation,
+                  gboolean audio, gboolean chat, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!sips_session_accept (session_of (G_DBUS_INTERFACE_SKELETON (skeleton)), audio, chat, &error))
+    return sips_dbus_return_error (invocation, error);
+  sips_dbus_session1_complete_accept (skeleton, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+on_handle_start_recording (SipsDbusSession1 *skeleton, GDBusMethodInvocation *invocation,
+                           const char *path, const char *file_name, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!sips_session_start_recording_audio (session_of (G_DBUS_INTERFACE_SKELETON (skeleton)),
+                                           path, file_name, &error))
+    return sips_dbus_return_error (invocation, error);
+  sips_dbus_session1_complete_start_recording_audio (skeleton, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+on_handle_send_dtmf (SipsDbusSession1 *skeleton, GDBusMethodInvocation *invocation,
+                     const char *digit, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!sips_session_send_dtmf (session_of (G_DBUS_INTERFACE_SKELETON (skeleton)), digit, &error))
+    return sips_dbus_return_error (invocation, error);
+  sips_dbus_session1_complete_send_dtmf (skeleton, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+on_handle_send_message (SipsDbusSession1 *skeleton, GDBusMethodInvocation *invocation,
+                        const char *content, const char *content_type, const char *to_uri,
+                        gint64 timestamp, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *message_id =
+    sips_session_send_message (session_of (G_DBUS_INTERFACE_SKELETON (skeleton)),
+                               content, content_type, to_uri, timestamp, &error);
+
+  if (message_id == NULL)
+    return sips_dbus_return_error (invocation, error);
+  sips_dbus_session1_complete_send_message (skeleton, invocation, message_id);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+on_handle_send_composing (SipsDbusSession1 *skeleton, GDBusMethodInvocation *invocation,
+                          const char *state, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!sips_session_send_composing_indication (session_of (G_DBUS_INTERFACE_SKELETON (skeleton)),
+                                               state, &error))
+    return sips_dbus_return_error (invocation, error);
+  sips_dbus_session1_complete_send_composing_indication (skeleton, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static const SipsDbusVoidMethod session_void_methods[] = {
+  { "handle-reject",               (SipsDbusVoidFunc) sips_session_reject },
+  { "handle-hold",                 (SipsDbusVoidFunc) sips_session_hold },
+  { "handle-unhold",               (SipsDbusVoidFunc) sips_session_unhold },
+  { "handle-stop-recording-audio", (SipsDbusVoidFunc) sips_session_stop_recording_audio },
+  { "handle-add-audio",            (SipsDbusVoidFunc) sips_session_add_audio },
+  { "handle-remove-audio",         (SipsDbusVoidFunc) sips_session_remove_audio },
+  { "handle-add-chat",             (SipsDbusVoidFunc) sips_session_add_chat },
+  { "handle-remove-chat",          (SipsDbusVoidFunc) sips_session_remove_chat },
+  { "handle-accept-proposal",      (SipsDbusVoidFunc) sips_session_accept_proposal },
+  { "handle-reject-proposal",      (SipsDbusVoidFunc) sips_session_reject_proposal },
+  { "handle-terminate",            (SipsDbusVoidFunc) sips_session_terminate },
+};
+
+/* ---- session objects ---- */
+
+static void
+on_session_state (SipsSession *session, GParamSpec *pspec, gpointer user_data)
+{
+  update_sessions_property (user_data);
+}
+
+static void
+on_session_added (SipsSessionManager *manager, SipsSession *session, gpointer user_data)
+{
+  SipsDbusSessionsExport *self = user_data;
+  SessionExport *export = g_new0 (SessionExport, 1);
+
+  export->owner = self;
+  export->session = g_object_ref (session);
+  export->path = g_strdup_printf ("/org/sipsimple/Session/%u", self->next_session++);
+  export->skeleton = G_DBUS_INTERFACE_SKELETON (sips_dbus_session1_skeleton_new ());
+  g_hash_table_insert (self->exports, session, export);
+
+  sips_dbus_skeleton_set_model (export->skeleton, session);
+  sips_dbus_bind_properties (G_OBJECT (session), export->skeleton, SIPS_DBUS_TYPE_SESSION1,
+                             self->path_func, self->path_data);
+  sips_dbus_forward_signals (G_OBJECT (session), export->skeleton, SIPS_DBUS_TYPE_SESSION1);
+  sips_dbus_connect_void_methods (export->skeleton, session_void_methods,
+                                  G_N_ELEMENTS (session_void_methods));
+  g_signal_connect (export->skeleton, "handle-new", G_CALLBACK (on_handle_new), self);
+  g_signal_connect (export->skeleton, "handle-accept", G_CALLBACK (on_handle_accept), self);
+  g_signal_connect (export->skeleton, "handle-start-recording-audio", G_CALLBACK (on_handle_start_recording), self);
+  g_signal_connect (export->skeleton, "handle-send-dtmf", G_CALLBACK (on_handle_send_dtmf), self);
+  g_signal_connect (export->skeleton, "handle-send-message", G_CALLBACK (on_handle_send_message), self);
+  g_signal_connect (export->skeleton, "handle-send-composing-indication", G_CALLBACK (on_handle_send_composing), self);
+  g_signal_connect (session, "notify::state", G_CALLBACK (on_session_state), self);
+
+  export->object = g_dbus_object_skeleton_new (export->path);
+  g_dbus_object_skeleton_add_interface (export->object, export->skeleton);
+  g_dbus_object_manager_server_export (self->server, export->object);
+  update_sessions_property (self);
+}
+
+static void
+on_session_removed (SipsSessionManager *manager, SipsSession *session, gpointer user_data)
+{
+  SipsDbusSessionsExport *self = user_data;
+
+  g_hash_table_remove (self->exports, session);
+  update_sessions_property (self);
+}
+
+static void
+on_creator_vanished (GDBusConnection *connection, const char *name, gpointer user_data)
+{
+  SessionExport *export = user_data;
+  SipsDbusSessionsExport *self = export->owner;
+
+  /* Only an unused session goes; a call in progress outlives the client that made it. */
+  g_bus_unwatch_name (export->creator_watch);
+  export->creator_watch = 0;
+  sips_session_manager_drop_if_null (session_manager (self), export->session);
+}
+
+/* ---- SessionManager1 methods ---- */
+
+static gboolean
+on_handle_create_session (SipsDbusSessionManager1 *skeleton, GDBusMethodInvocation *invocation,
+                          gpointer user_data)
+{
+  SipsDbusSessionsExport *self = user_data;
+  SipsSession *session = sips_session_manager_create_session (session_manager (self));
+  SessionExport *export = g_hash_table_lookup (self->exports, session);
+  const char *sender = g_dbus_method_invocation_get_sender (invocation);
+
+  g_assert (export != NULL);
+  if (sender != NULL)
+    export->creator_watch =
+      g_bus_watch_name_on_connection (g_dbus_method_invocation_get_connection (invocation), sender,
+                                      G_BUS_NAME_WATCHER_FLAGS_NONE, NULL, on_creator_vanished,
+                                      export, NULL);
+  sips_dbus_session_manager1_complete_create_session (skeleton, invocation, export->path);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+on_handle_send_file (SipsDbusSessionManager1 *skeleton, GDBusMethodInvocation *invocation,
+                     const char *account_path, const char *to_uri, const char *file_path,
+                     const char *content_type, gpointer user_data)
+{
+  SipsDbusSessionsExport *self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (account_from_path (self, account_path, &error) == NULL)
+    return sips_dbus_return_error (invocation, error);
+  if (!g_file_test (file_path, G_FILE_TEST_IS_REGULAR))
+    g_set_error (&error, SIPS_ERROR, SIPS_ERROR_INVALID_ARGUMENT,
+                 _("%s is not a readable regular file"), file_path);
+  else
+    g_set_error (&error, SIPS_ERROR, SIPS_ERROR_NOT_SUPPORTED, _("File transfer is not supported yet"));
+  return sips_dbus_return_error (invocation, error);
+}
+
+/* ---- public API ---- */
+
+SipsDbusSessionsExport *
+sips_dbus_sessions_export_new (GDBusObjectManagerServer *server, SipsEngine *engine,
+                               SipsDbusPathFunc path_func, gpointer path_data)
+{
+  SipsDbusSessionsExport *self = g_new0 (SipsDbusSessionsExport, 1);
+  g_autoptr(GDBusObjectSkeleton) object = g_dbus_object_skeleton_new (SESSION_MANAGER_PATH);
+  g_autoptr(GPtrArray) existing = NULL;
+
+  self->server = g_object_ref (server);
+  self->engine = g_object_ref (engine);
+  self->path_func = path_func;
+  self->path_data = path_data;
+  self->exports = g_hash_table_new_full (NULL, NULL, NULL, session_export_free);
+  self->manager_skeleton = sips_dbus_session_manager1_skeleton_new ();
+
+  g_signal_connect (self->manager_skeleton, "handle-create-session", G_CALLBACK (on_handle_create_session), self);
+  g_signal_connect (self->manager_skeleton, "handle-send-file", G_CALLBACK (on_handle_send_file), self);
+  g_dbus_object_skeleton_add_interface (object, G_DBUS_INTERFACE_SKELETON (self->manager_skeleton));
+  g_dbus_object_manager_server_export (server, object);
+
+  existing = sips_session_manager_list_sessions (session_manager (self));
+  for (guint i = 0; i < existing->len; i++)
+    on_session_added (session_manager (self), existing->pdata[i], self);
+  g_signal_connect (session_manager (self), "session-added", G_CALLBACK (on_session_added), self);
+  g_signal_connect (session_manager (self), "session-removed", G_CALLBACK (on_session_removed), self);
+  return self;
+}
+
+void
+sips_dbus_sessions_export_free (SipsDbusSessionsExport *self)
+{
+  g_signal_handlers_disconnect_by_data (session_manager (self), self);
+  g_hash_table_unref (self->exports);
+  g_dbus_object_manager_server_unexport (self->server, SESSION_MANAGER_PATH);
+  g_clear_object (&self->manager_skeleton);
+  g_clear_object (&self->engine);
+  g_clear_object (&self->server);
+  g_free (self);
+}
+
+const char *
+sips_dbus_sessions_export_path_of (SipsDbusSessionsExport *self, gpointer session)
+{
+  SessionExport *export = g_hash_table_lookup (self->exports, session);
+
+  return export != NULL ? export->path : NULL;
+}

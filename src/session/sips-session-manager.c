@@ -1,0 +1,298 @@
+/* sips-session-manager.c: owns every session; drops orphans, removes terminated ones
+ * after the linger time */
+#include "sips-session-manager.h"
+
+/* ---- properties ---- */
+
+enum {
+  PROP_0,
+  PROP_SESSIONS,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+/* ---- signals ---- */
+
+enum {
+  SIGNAL_SESSION_ADDED,
+  SIGNAL_SESSION_REMOVED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+/* ---- struct ---- */
+
+typedef struct {
+  SipsSessionManager *manager;   /* unowned */
+  SipsSession        *session;   /* owned */
+  gulong              state_handler;
+  guint               linger_id; /* removal source once TERMINATED, 0 = none */
+  gboolean            active;    /* counted in "sessions" */
+} Entry;
+
+struct _SipsSessionManager {
+  GObject parent_instance;
+
+  SipsLingerFunc linger_func;
+  gpointer       linger_data;
+  GPtrArray     *entries;        /* Entry*, creation order */
+};
+
+G_DEFINE_FINAL_TYPE (SipsSessionManager, sips_session_manager, G_TYPE_OBJECT)
+
+/* ---- private helpers ---- */
+
+static gboolean
+state_is_active (SipsSessionState state)
+{
+  return state != SIPS_SESSION_STATE_NULL && state != SIPS_SESSION_STATE_TERMINATED;
+}
+
+static void
+entry_free (Entry *entry)
+{
+  g_clear_handle_id (&entry->linger_id, g_source_remove);
+  g_clear_signal_handler (&entry->state_handler, entry->session);
+  g_clear_object (&entry->session);
+  g_free (entry);
+}
+
+static Entry *
+find_entry (SipsSessionManager *self, SipsSession *session, guint *index)
+{
+  for (guint i = 0; i < self->entries->len; i++)
+    {
+      Entry *entry = g_ptr_array_index (self->entries, i);
+
+      if (entry->session == session)
+        {
+          if (index != NULL)
+            *index = i;
+          return entry;
+        }
+    }
+  return NULL;
+}
+
+/* Takes the entry out, then announces it (handlers may look at the list). */
+static void
+remove_entry (SipsSessionManager *self, Entry *entry)
+{
+  g_autoptr (SipsSession) session = g_object_ref (entry->session);
+  gboolean was_active = entry->active;
+  guint index;
+
+  if (find_entry (self, session, &index) == NULL)
+    return;
+  g_ptr_array_remove_index (self->entries, index);   /* frees the entry */
+
+  g_debug ("session %p removed", (void *) session);
+  if (was_active)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SESSIONS]);
+  g_signal_emit (self, signals[SIGNAL_SESSION_REMOVED], 0, session);
+}
+
+static gboolean
+on_linger_over (gpointer user_data)
+{
+  Entry *entry = user_data;
+
+  entry->linger_id = 0;
+  remove_entry (entry->manager, entry);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_session_state (SipsSession *session, GParamSpec *pspec, gpointer user_data)
+{
+  Entry *entry = user_data;
+  SipsSessionManager *self = entry->manager;
+  SipsSessionState state = sips_session_get_state (session);
+  gboolean active = state_is_active (state);
+
+  if (active != entry->active)
+    {
+      entry->active = active;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SESSIONS]);
+    }
+
+  if (state == SIPS_SESSION_STATE_TERMINATED && entry->linger_id == 0)
+    {
+      guint linger = self->linger_func != NULL ? self->linger_func (self->linger_data) : 0;
+
+      g_debug ("session %p terminated, removed in %u s", (void *) session, linger);
+      if (linger == 0)
+        entry->linger_id = g_idle_add (on_linger_over, entry);
+      else
+        entry->linger_id = g_timeout_add_seconds (linger, on_linger_over, entry);
+    }
+}
+
+/* ---- GObject vfuncs ---- */
+
+static void
+sips_session_manager_get_property (GObject *object, guint prop_id, GValue *value,
+                                   GParamSpec *pspec)
+{
+  SipsSessionManager *self = SIPS_SESSION_MANAGER (object);
+
+  switch (prop_id)
+    {
+    case PROP_SESSIONS:
+      g_value_take_boxed (value, sips_session_manager_get_active_sessions (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sips_session_manager_dispose (GObject *object)
+{
+  SipsSessionManager *self = SIPS_SESSION_MANAGER (object);
+
+  /* cancels the linger timers and lets the sessions go, without announcing anything */
+  if (self->entries != NULL)
+    g_ptr_array_set_size (self->entries, 0);
+
+  G_OBJECT_CLASS (sips_session_manager_parent_class)->dispose (object);
+}
+
+static void
+sips_session_manager_finalize (GObject *object)
+{
+  SipsSessionManager *self = SIPS_SESSION_MANAGER (object);
+
+  g_clear_pointer (&self->entries, g_ptr_array_unref);
+
+  G_OBJECT_CLASS (sips_session_manager_parent_class)->finalize (object);
+}
+
+static void
+sips_session_manager_class_init (SipsSessionManagerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->get_property = sips_session_manager_get_property;
+  object_class->dispose = sips_session_manager_dispose;
+  object_class->finalize = sips_session_manager_finalize;
+
+  /* A GPtrArray of SipsSession* (no element free func), as get_active_sessions() */
+  properties[PROP_SESSIONS] =
+    g_param_spec_boxed ("sessions", NULL, NULL, G_TYPE_PTR_ARRAY,
+                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  signals[SIGNAL_SESSION_ADDED] =
+    g_signal_new ("session-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, SIPS_TYPE_SESSION);
+  signals[SIGNAL_SESSION_REMOVED] =
+    g_signal_new ("session-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, SIPS_TYPE_SESSION);
+}
+
+static void
+sips_session_manager_init (SipsSessionManager *self)
+{
+  self->entries = g_ptr_array_new_with_free_func ((GDestroyNotify) entry_free);
+}
+
+/* ---- public API ---- */
+
+SipsSessionManager *
+sips_session_manager_new (SipsLingerFunc linger_func, gpointer user_data)
+{
+  SipsSessionManager *self = g_object_new (SIPS_TYPE_SESSION_MANAGER, NULL);
+
+  self->linger_func = linger_func;
+  self->linger_data = user_data;
+  return self;
+}
+
+SipsSession *
+sips_session_manager_create_session (SipsSessionManager *self)
+{
+  Entry *entry;
+
+  g_return_val_if_fail (SIPS_IS_SESSION_MANAGER (self), NULL);
+
+  entry = g_new0 (Entry, 1);
+  entry->manager = self;
+  entry->session = sips_session_new ();
+  entry->state_handler = g_signal_connect (entry->session, "notify::state",
+                                           G_CALLBACK (on_session_state), entry);
+  g_ptr_array_add (self->entries, entry);
+
+  g_signal_emit (self, signals[SIGNAL_SESSION_ADDED], 0, entry->session);
+  return entry->session;
+}
+
+GPtrArray *
+sips_session_manager_list_sessions (SipsSessionManager *self)
+{
+  GPtrArray *list;
+
+  g_return_val_if_fail (SIPS_IS_SESSION_MANAGER (self), NULL);
+
+  list = g_ptr_array_sized_new (self->entries->len);
+  for (guint i = 0; i < self->entries->len; i++)
+    g_ptr_array_add (list, ((Entry *) g_ptr_array_index (self->entries, i))->session);
+  return list;
+}
+
+GPtrArray *
+sips_session_manager_get_active_sessions (SipsSessionManager *self)
+{
+  GPtrArray *list;
+
+  g_return_val_if_fail (SIPS_IS_SESSION_MANAGER (self), NULL);
+
+  list = g_ptr_array_new ();
+  for (guint i = 0; i < self->entries->len; i++)
+    {
+      Entry *entry = g_ptr_array_index (self->entries, i);
+
+      if (entry->active)
+        g_ptr_array_add (list, entry->session);
+    }
+  return list;
+}
+
+void
+sips_session_manager_drop_if_null (SipsSessionManager *self, SipsSession *session)
+{
+  Entry *entry;
+
+  g_return_if_fail (SIPS_IS_SESSION_MANAGER (self));
+  g_return_if_fail (SIPS_IS_SESSION (session));
+
+  entry = find_entry (self, session, NULL);
+  if (entry == NULL || sips_session_get_state (session) != SIPS_SESSION_STATE_NULL)
+    return;
+  remove_entry (self, entry);
+}
+
+void
+sips_session_manager_terminate_all (SipsSessionManager *self)
+{
+  g_autoptr (GPtrArray) active = NULL;
+
+  g_return_if_fail (SIPS_IS_SESSION_MANAGER (self));
+
+  /* a copy holding references: terminating changes the list */
+  active = sips_session_manager_get_active_sessions (self);
+  g_ptr_array_set_free_func (active, g_object_unref);
+  for (guint i = 0; i < active->len; i++)
+    g_object_ref (g_ptr_array_index (active, i));
+
+  for (guint i = 0; i < active->len; i++)
+    {
+      SipsSession *session = g_ptr_array_index (active, i);
+      g_autoptr (GError) error = NULL;
+
+      if (!sips_session_terminate (session, &error))
+        g_debug ("session %p not terminated: %s", (void *) session, error->message);
+    }
+}
