@@ -126,6 +126,30 @@ short_iface (const char *iface)
   return iface;
 }
 
+/* Connects on first use, so usage errors come before bus errors. */
+static GDBusConnection *
+get_bus (GError **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *where = NULL;
+
+  if (bus != NULL)
+    return bus;
+  if (opt_address != NULL)
+    bus = g_dbus_connection_new_for_address_sync (opt_address,
+                                                  G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                  G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                  NULL, NULL, &local_error);
+  else
+    bus = g_bus_get_sync (opt_system ? G_BUS_TYPE_SYSTEM : G_BUS_TYPE_SESSION, NULL, &local_error);
+  if (bus != NULL)
+    return bus;
+  where = bus_description ();
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("cannot connect to %s: %s"),
+               where, local_error->message);
+  return NULL;
+}
+
 static GVariant *
 call_daemon (const char          *path,
              const char          *iface,
@@ -134,6 +158,8 @@ call_daemon (const char          *path,
              const GVariantType  *reply_type,
              GError             **error)
 {
+  if (get_bus (error) == NULL)
+    return NULL;
   return g_dbus_connection_call_sync (bus, DAEMON_NAME, path, iface, method, params,
                                       reply_type, G_DBUS_CALL_FLAGS_NONE, timeout_ms (),
                                       NULL, error);
@@ -145,6 +171,8 @@ call_bus_driver (const char          *method,
                  const GVariantType  *reply_type,
                  GError             **error)
 {
+  if (get_bus (error) == NULL)
+    return NULL;
   return g_dbus_connection_call_sync (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
                                       "org.freedesktop.DBus", method, params, reply_type,
                                       G_DBUS_CALL_FLAGS_NONE, timeout_ms (), NULL, error);
@@ -749,29 +777,21 @@ accounts_list (void)
   return EXIT_OK;
 }
 
-/* Account1's introspection data, taken from any live account (the built-in
- * local account always exists). */
+/* Account1's introspection data, from the built-in local account, which
+ * always exists. */
 static GDBusNodeInfo *
 introspect_account_iface (GDBusInterfaceInfo **iface_out, GError **error)
 {
-  g_autoptr(GVariant) objects = get_managed_objects (error);
-  g_autoptr(GPtrArray) paths = NULL;
-  g_autoptr(GDBusNodeInfo) node = NULL;
-  const char *path = ROOT_PATH "/Account/0";
+  g_autoptr(GDBusNodeInfo) node = introspect (ROOT_PATH "/Account/0", error);
 
-  if (objects == NULL)
-    return NULL;
-  paths = objects_with_iface (objects, ACCOUNT_IFACE);
-  if (paths->len > 0)
-    path = paths->pdata[0];
-  node = introspect (path, error);
   if (node == NULL)
     return NULL;
   *iface_out = g_dbus_node_info_lookup_interface (node, ACCOUNT_IFACE);
   if (*iface_out == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                   _("cannot find the account properties (no %s at %s)"), ACCOUNT_IFACE, path);
+                   _("cannot find the account properties (no %s at %s)"),
+                   ACCOUNT_IFACE, ROOT_PATH "/Account/0");
       return NULL;
     }
   return g_steal_pointer (&node);
@@ -1151,6 +1171,8 @@ cmd_monitor (int argc, char **argv)
 
   if (argc != 1)
     return usage ("monitor");
+  if (get_bus (&error) == NULL)
+    return fail_error (error);
 
   m.loop = g_main_loop_new (NULL, FALSE);
   m.ifaces = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
@@ -1214,19 +1236,6 @@ commands_summary (void)
   return g_string_free (out, FALSE);
 }
 
-static gboolean
-connect_bus (GError **error)
-{
-  if (opt_address != NULL)
-    bus = g_dbus_connection_new_for_address_sync (opt_address,
-                                                  G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-                                                  G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                                                  NULL, NULL, error);
-  else
-    bus = g_bus_get_sync (opt_system ? G_BUS_TYPE_SYSTEM : G_BUS_TYPE_SESSION, NULL, error);
-  return bus != NULL;
-}
-
 int
 main (int argc, char **argv)
 {
@@ -1279,11 +1288,6 @@ main (int argc, char **argv)
     {
       if (strcmp (argv[1], commands[i].name) != 0)
         continue;
-      if (!connect_bus (&error))
-        {
-          g_autofree char *where = bus_description ();
-          return fail (_("cannot connect to %s: %s"), where, error->message);
-        }
       status = commands[i].run (argc - 1, argv + 1);
       g_clear_object (&bus);
       return status;

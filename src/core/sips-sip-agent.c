@@ -1,1 +1,861 @@
-/* stub: being written */
+/* sips-sip-agent.c: sofia-sip on the GLib main loop; the nua agent and its transports
+ *
+ * sofia runs single-threaded on the default GMainContext (su_root_threading off), so
+ * nua_create() binds synchronously and its result can be checked at once.
+ *
+ * Transports: nua_create() accepts two bind URLs (NUTAG_URL and NUTAG_SIPS_URL; each may
+ * be any sip:/sips: URL with a ;transport=). UDP and TCP on one port fit in one URL
+ * ("sip:H:P" binds both; a ";transport=udp,tcp" list crashes Debian's sofia 1.12.11);
+ * otherwise each needs its own URL, and UDP + TCP + TLS on three different ports need a
+ * third, which sofia only adds through
+ * nua_stack_init_transport() (exported, used by nua itself on network changes; safe
+ * here because the stack runs in our thread). Transports cannot be changed on a running
+ * nua (nua_set_params ignores NUTAG_URL), so a change recreates the nua.
+ *
+ * With every transport off the agent still exists (outgoing-only): it binds UDP and TCP
+ * on an ephemeral port of the listen address, which is not reported as listening. */
+#include "sips-sip-agent.h"
+
+#include <string.h>
+#include <glib/gi18n.h>
+
+/* nua's magic outlives the agent if a stack ever has to be leaked (shutdown timeout):
+ * its events then find agent == NULL and are dropped */
+typedef struct {
+  SipsSipAgent *agent;
+} AgentLink;
+
+#define NUA_MAGIC_T  AgentLink
+#define NUA_HMAGIC_T void
+#include <sofia-sip/su.h>
+#include <sofia-sip/su_glib.h>
+#include <sofia-sip/su_log.h>
+#include <sofia-sip/su_uniqueid.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/nua.h>
+#include <sofia-sip/nua_tag.h>
+#include <sofia-sip/tport_tag.h>
+
+#include "core/sips-error.h"
+#include "core/sips-tls-cert.h"
+
+/* Exported by libsofia-sip-ua but not in its public headers (see above). */
+extern int nua_stack_init_transport (nua_t *nua, tagi_t const *tags);
+
+#define REBIND_SHUTDOWN_TIMEOUT_MS 2000
+#define SHUTDOWN_TIMEOUT_MS        5000
+
+/* ---- properties ---- */
+
+enum {
+  PROP_0,
+  PROP_LISTENING_URIS,
+  N_PROPS
+};
+static GParamSpec *properties[N_PROPS];
+
+/* ---- signals ---- */
+
+enum {
+  SIGNAL_NUA_EVENT,
+  N_SIGNALS
+};
+static guint signals[N_SIGNALS];
+
+/* ---- struct ---- */
+
+/* What one nua is bound to. Port 0 = transport off. */
+typedef struct {
+  char    *address;        /* as configured, "" = all IPv4 addresses */
+  guint    udp;
+  guint    tcp;
+  guint    tls;
+  char    *cert_dir;       /* agent.pem + cafile.pem, when tls != 0 */
+  gboolean verify_server;
+} TransportSet;
+
+struct _SipsSipAgent {
+  GObject parent_instance;
+
+  SipsConfigSection *settings;
+  char *state_dir;
+
+  AgentLink *link;
+  su_root_t *root;
+  GSource *root_source;
+  nua_t *nua;
+  TransportSet current;     /* what nua was created with */
+  GStrv listening_uris;
+
+  /* a nua being shut down: the old one during a rebind, or the last one */
+  nua_t *closing_nua;
+  gboolean closing_done;
+  gboolean rebinding;       /* apply_setting is iterating the main context */
+  gboolean stack_leaked;    /* a nua that never finished shutting down: keep the root */
+
+  GTask *shutdown_task;
+  guint shutdown_timeout_id;
+  guint shutdown_idle_id;
+};
+
+G_DEFINE_FINAL_TYPE (SipsSipAgent, sips_sip_agent, G_TYPE_OBJECT)
+
+static void     close_nua_sync   (SipsSipAgent *self, guint timeout_ms);
+static gboolean on_shutdown_idle (gpointer user_data);
+
+/* ---- private helpers: sofia logs ---- */
+
+static GMutex log_mutex;
+static GString *log_line;
+
+/* sofia logs in fragments: forward whole lines only */
+static void
+on_sofia_log (void *stream, char const *fmt, va_list ap)
+{
+  char *nl;
+
+  g_mutex_lock (&log_mutex);
+  if (log_line == NULL)
+    log_line = g_string_new (NULL);
+  g_string_append_vprintf (log_line, fmt, ap);
+  while ((nl = strchr (log_line->str, '\n')) != NULL)
+    {
+      *nl = '\0';
+      if (log_line->str[0] != '\0')
+        g_debug ("sofia: %s", log_line->str);
+      g_string_erase (log_line, 0, nl - log_line->str + 1);
+    }
+  g_mutex_unlock (&log_mutex);
+}
+
+/* ---- private helpers: transport sets ---- */
+
+static void
+transport_set_clear (TransportSet *set)
+{
+  g_clear_pointer (&set->address, g_free);
+  g_clear_pointer (&set->cert_dir, g_free);
+  set->udp = set->tcp = set->tls = 0;
+  set->verify_server = FALSE;
+}
+
+static void
+transport_set_copy (TransportSet *dst, const TransportSet *src)
+{
+  transport_set_clear (dst);
+  dst->address = g_strdup (src->address);
+  dst->udp = src->udp;
+  dst->tcp = src->tcp;
+  dst->tls = src->tls;
+  dst->cert_dir = g_strdup (src->cert_dir);
+  dst->verify_server = src->verify_server;
+}
+
+static const char *
+bind_host (const TransportSet *set)
+{
+  return (set->address != NULL && set->address[0] != '\0') ? set->address : "0.0.0.0";
+}
+
+/* host part of a URL: IPv6 literals in brackets */
+static char *
+url_host (const TransportSet *set)
+{
+  const char *host = bind_host (set);
+
+  return strchr (host, ':') != NULL ? g_strdup_printf ("[%s]", host) : g_strdup (host);
+}
+
+static GStrv
+transport_set_uris (const TransportSet *set)
+{
+  GPtrArray *uris = g_ptr_array_new ();
+  g_autofree char *host = url_host (set);
+
+  if (set->udp != 0)
+    g_ptr_array_add (uris, g_strdup_printf ("sip:%s:%u;transport=udp", host, set->udp));
+  if (set->tcp != 0)
+    g_ptr_array_add (uris, g_strdup_printf ("sip:%s:%u;transport=tcp", host, set->tcp));
+  if (set->tls != 0)
+    g_ptr_array_add (uris, g_strdup_printf ("sips:%s:%u;transport=tls", host, set->tls));
+  g_ptr_array_add (uris, NULL);
+  return (GStrv) g_ptr_array_free (uris, FALSE);
+}
+
+/* Is (socket type, port) served by the running nua? Then it is no conflict. */
+static gboolean
+is_ours (SipsSipAgent *self, GSocketType type, guint port)
+{
+  if (self->nua == NULL || port == 0)
+    return FALSE;
+  if (type == G_SOCKET_TYPE_DATAGRAM)
+    return self->current.udp == port;
+  return self->current.tcp == port || self->current.tls == port;
+}
+
+/* Tries to bind the port. UDP without SO_REUSEADDR (a shared UDP port would steal
+ * packets); TCP with it, as sofia binds TCP, so that TIME_WAIT leftovers don't count
+ * as busy while a listening socket still does (Linux refuses to share those). */
+static gboolean
+port_is_free (const char *host, GSocketType type, guint port, GError **error)
+{
+  g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (host);
+  g_autoptr(GSocketAddress) address = NULL;
+  g_autoptr(GSocket) socket = NULL;
+
+  if (inet == NULL)
+    {
+      g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("Invalid listen address %s"), host);
+      return FALSE;
+    }
+  socket = g_socket_new (g_inet_address_get_family (inet), type,
+                         G_SOCKET_PROTOCOL_DEFAULT, error);
+  if (socket == NULL)
+    return FALSE;
+  address = g_inet_socket_address_new (inet, (guint16) port);
+  return g_socket_bind (socket, address, type == G_SOCKET_TYPE_STREAM, error);
+}
+
+/* Reads the transport keys of the section, with name replaced by value when set. */
+static void
+read_transport_settings (SipsSipAgent *self,
+                         const char   *name,
+                         GVariant     *value,
+                         TransportSet *set,
+                         char        **certificate_file,
+                         char        **ca_file)
+{
+  static const char *keys[] = { "SipListenAddress", "SipUdpPort", "SipTcpPort", "SipTlsPort",
+                                "TlsCertificateFile", "TlsCaFile", "TlsVerifyServer" };
+  GVariant *values[G_N_ELEMENTS (keys)] = { NULL };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
+    values[i] = (name != NULL && g_str_equal (name, keys[i]))
+      ? g_variant_ref_sink (value)
+      : sips_config_section_get (self->settings, keys[i]);
+
+  transport_set_clear (set);
+  set->address = values[0] ? g_variant_dup_string (values[0], NULL) : g_strdup ("");
+  set->udp = values[1] ? g_variant_get_uint32 (values[1]) : 0;
+  set->tcp = values[2] ? g_variant_get_uint32 (values[2]) : 0;
+  set->tls = values[3] ? g_variant_get_uint32 (values[3]) : 0;
+  *certificate_file = values[4] ? g_variant_dup_string (values[4], NULL) : g_strdup ("");
+  *ca_file = values[5] ? g_variant_dup_string (values[5], NULL) : g_strdup ("");
+  set->verify_server = values[6] ? g_variant_get_boolean (values[6]) : TRUE;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
+    g_clear_pointer (&values[i], g_variant_unref);
+}
+
+/* Prepares the certificate directory for set->tls: a configured certificate is copied
+ * to its own directory so that it never overwrites the generated one. */
+static gboolean
+prepare_tls (SipsSipAgent *self, TransportSet *set, const char *certificate_file,
+             const char *ca_file, GError **error)
+{
+  g_autofree char *dir = g_build_filename (self->state_dir,
+                                           certificate_file[0] != '\0' ? "tls-custom" : "tls",
+                                           NULL);
+
+  g_clear_pointer (&set->cert_dir, g_free);
+  if (!sips_tls_cert_prepare_dir (dir, certificate_file, ca_file, error))
+    return FALSE;
+  set->cert_dir = g_steal_pointer (&dir);
+  return TRUE;
+}
+
+/* ---- private helpers: nua ---- */
+
+static void
+on_nua_event (nua_event_t   event,
+              int           status,
+              char const   *phrase,
+              nua_t        *nua,
+              AgentLink    *link,
+              nua_handle_t *nh,
+              void         *hmagic,
+              sip_t const  *sip,
+              tagi_t        tags[])
+{
+  SipsSipAgent *self = link != NULL ? link->agent : NULL;
+  gboolean handled = FALSE;
+
+  if (event == nua_r_shutdown)
+    {
+      g_debug ("nua shutdown: %d %s", status, phrase);
+      if (self != NULL && nua == self->closing_nua && status >= 200)
+        {
+          self->closing_done = TRUE;
+          if (self->shutdown_task != NULL && self->shutdown_idle_id == 0)
+            self->shutdown_idle_id = g_idle_add (on_shutdown_idle, self);
+        }
+      return;
+    }
+
+  /* a late event of a nua that is being replaced or shut down */
+  if (self == NULL || nua != self->nua)
+    return;
+
+  g_debug ("nua event %s: %d %s", nua_event_name (event), status, phrase ? phrase : "");
+  g_signal_emit (self, signals[SIGNAL_NUA_EVENT], 0, (int) event, status, phrase,
+                 (gpointer) nh, (gpointer) sip, (gpointer) tags, &handled);
+  if (handled || hmagic != NULL || nh == NULL || !nua_event_is_incoming_request (event))
+    return;
+
+  /* An incoming request nobody took: answer it if nua has not, and drop the handle */
+  if (status < 200)
+    {
+      if (event == nua_i_invite)
+        nua_respond (nh, SIP_480_TEMPORARILY_UNAVAILABLE, NUTAG_WITH_THIS (nua), TAG_END ());
+      else
+        nua_respond (nh, SIP_501_NOT_IMPLEMENTED, NUTAG_WITH_THIS (nua), TAG_END ());
+    }
+  if (nh != nua_default (nua))
+    nua_handle_destroy (nh);
+}
+
+/* Creates a nua bound to set, or NULL. */
+static nua_t *
+create_nua (SipsSipAgent *self, const TransportSet *set)
+{
+  g_autofree char *host = url_host (set);
+  g_autoptr(GPtrArray) plain = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *tls_url = NULL;
+  const char *user_agent = sips_config_section_get_string (self->settings, "UserAgent");
+  const char *slot1 = NULL, *slot2 = NULL, *slot3 = NULL;
+  tagi_t tags[16];
+  guint n = 0;
+  nua_t *nua;
+
+  if (set->udp != 0 && set->udp == set->tcp)
+    g_ptr_array_add (plain, g_strdup_printf ("sip:%s:%u", host, set->udp));
+  else
+    {
+      if (set->udp != 0)
+        g_ptr_array_add (plain, g_strdup_printf ("sip:%s:%u;transport=udp", host, set->udp));
+      if (set->tcp != 0)
+        g_ptr_array_add (plain, g_strdup_printf ("sip:%s:%u;transport=tcp", host, set->tcp));
+    }
+  if (set->tls != 0)
+    tls_url = g_strdup_printf ("sips:%s:%u;transport=tls", host, set->tls);
+  if (plain->len == 0 && tls_url == NULL)
+    g_ptr_array_add (plain, g_strdup_printf ("sip:%s:*", host));
+
+  if (plain->len > 0)
+    slot1 = plain->pdata[0];
+  if (tls_url != NULL)
+    slot2 = tls_url;
+  else if (plain->len > 1)
+    slot2 = plain->pdata[1];
+  if (tls_url != NULL && plain->len > 1)
+    slot3 = plain->pdata[1];
+
+  g_debug ("Creating nua on %s %s %s", slot1 ? slot1 : "", slot2 ? slot2 : "",
+           slot3 ? slot3 : "");
+
+  tags[n++] = (tagi_t) { NUTAG_USER_AGENT (user_agent != NULL ? user_agent : "sipsimpled") };
+  tags[n++] = (tagi_t) { NUTAG_AUTOANSWER (0) };
+  tags[n++] = (tagi_t) { NUTAG_AUTOALERT (0) };
+  tags[n++] = (tagi_t) { NUTAG_AUTOACK (1) };
+  tags[n++] = (tagi_t) { NUTAG_MEDIA_ENABLE (1) };
+  tags[n++] = (tagi_t) { NUTAG_ENABLEMESSAGE (1) };
+  if (slot1 != NULL)
+    tags[n++] = (tagi_t) { NUTAG_URL (slot1) };
+  if (slot2 != NULL)
+    tags[n++] = (tagi_t) { NUTAG_SIPS_URL (slot2) };
+  if (set->tls != 0)
+    {
+      tags[n++] = (tagi_t) { NUTAG_CERTIFICATE_DIR (set->cert_dir) };
+      tags[n++] = (tagi_t) { TPTAG_TLS_VERIFY_POLICY (set->verify_server
+                                                      ? TPTLS_VERIFY_SUBJECTS_OUT
+                                                      : TPTLS_VERIFY_NONE) };
+    }
+  tags[n++] = (tagi_t) { TAG_END () };
+  g_assert (n <= G_N_ELEMENTS (tags));
+
+  nua = nua_create (self->root, on_nua_event, self->link, TAG_NEXT (tags));
+  if (nua == NULL)
+    return NULL;
+
+  if (slot3 != NULL)
+    {
+      tagi_t more[] = { { NUTAG_URL (slot3) }, { TAG_END () } };
+
+      if (nua_stack_init_transport (nua, more) < 0)
+        {
+          g_debug ("Binding %s failed", slot3);
+          self->closing_nua = nua;
+          self->closing_done = FALSE;
+          close_nua_sync (self, REBIND_SHUTDOWN_TIMEOUT_MS);
+          return NULL;
+        }
+    }
+  return nua;
+}
+
+static gboolean
+on_wait_timeout (gpointer user_data)
+{
+  gboolean *timed_out = user_data;
+
+  *timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Shuts closing_nua down, iterating the main context for at most timeout_ms, then
+ * destroys it. Used where the caller must answer synchronously (rebind, dispose). */
+static void
+close_nua_sync (SipsSipAgent *self, guint timeout_ms)
+{
+  gboolean timed_out = FALSE;
+  guint timeout_id;
+
+  if (self->closing_nua == NULL)
+    return;
+  nua_shutdown (self->closing_nua);
+  timeout_id = g_timeout_add (timeout_ms, on_wait_timeout, &timed_out);
+  while (!self->closing_done && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (timeout_id);
+
+  if (self->closing_done)
+    nua_destroy (self->closing_nua);
+  else
+    {
+      g_warning ("SIP stack did not shut down in time; leaking it");
+      self->stack_leaked = TRUE;
+    }
+  self->closing_nua = NULL;
+  self->closing_done = FALSE;
+}
+
+/* Binds set (ports already checked). On failure nothing is running. */
+static gboolean
+bind_transports (SipsSipAgent *self, const TransportSet *set)
+{
+  nua_t *nua = create_nua (self, set);
+
+  if (nua == NULL)
+    return FALSE;
+  self->nua = nua;
+  transport_set_copy (&self->current, set);
+  return TRUE;
+}
+
+static void
+update_listening_uris (SipsSipAgent *self)
+{
+  g_auto(GStrv) uris = NULL;
+
+  if (self->nua != NULL)
+    uris = transport_set_uris (&self->current);
+  else
+    uris = g_new0 (char *, 1);
+
+  if (self->listening_uris != NULL &&
+      g_strv_equal ((const char * const *) uris, (const char * const *) self->listening_uris))
+    return;
+  g_strfreev (self->listening_uris);
+  self->listening_uris = g_steal_pointer (&uris);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LISTENING_URIS]);
+}
+
+static void
+stop_root (SipsSipAgent *self)
+{
+  if (self->root == NULL || self->stack_leaked)
+    return;
+  g_source_destroy (self->root_source);
+  self->root_source = NULL;
+  su_root_destroy (self->root);
+  self->root = NULL;
+  su_deinit ();
+}
+
+/* ---- GObject vfuncs ---- */
+
+static void
+sips_sip_agent_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  SipsSipAgent *self = SIPS_SIP_AGENT (object);
+
+  switch (prop_id)
+    {
+    case PROP_LISTENING_URIS:
+      g_value_set_boxed (value, self->listening_uris);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sips_sip_agent_dispose (GObject *object)
+{
+  SipsSipAgent *self = SIPS_SIP_AGENT (object);
+
+  /* Normally shutdown_async did all this; a bounded synchronous teardown otherwise */
+  if (self->nua != NULL)
+    {
+      self->closing_nua = self->nua;
+      self->closing_done = FALSE;
+      self->nua = NULL;
+      close_nua_sync (self, REBIND_SHUTDOWN_TIMEOUT_MS);
+    }
+  stop_root (self);
+  self->link->agent = NULL;
+  g_clear_object (&self->settings);
+
+  G_OBJECT_CLASS (sips_sip_agent_parent_class)->dispose (object);
+}
+
+static void
+sips_sip_agent_finalize (GObject *object)
+{
+  SipsSipAgent *self = SIPS_SIP_AGENT (object);
+
+  if (!self->stack_leaked)
+    g_free (self->link);
+  transport_set_clear (&self->current);
+  g_strfreev (self->listening_uris);
+  g_free (self->state_dir);
+
+  G_OBJECT_CLASS (sips_sip_agent_parent_class)->finalize (object);
+}
+
+static void
+sips_sip_agent_class_init (SipsSipAgentClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->get_property = sips_sip_agent_get_property;
+  object_class->dispose = sips_sip_agent_dispose;
+  object_class->finalize = sips_sip_agent_finalize;
+
+  properties[PROP_LISTENING_URIS] =
+    g_param_spec_boxed ("listening-uris", NULL, NULL, G_TYPE_STRV,
+                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /* gboolean (*nua_event) (SipsSipAgent *, int event, int status, const char *phrase,
+   *                        gpointer nua_handle, gpointer sip, gpointer tags, gpointer):
+   * every nua event of the current agent (except nua_r_shutdown). Return TRUE when the
+   * event is yours; an unhandled incoming request on a handle nobody bound
+   * (nua_handle_bind) is answered (INVITE 480, others 501 unless nua did) and its handle
+   * destroyed. */
+  signals[SIGNAL_NUA_EVENT] =
+    g_signal_new ("nua-event", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  g_signal_accumulator_true_handled, NULL, NULL,
+                  G_TYPE_BOOLEAN, 6, G_TYPE_INT, G_TYPE_INT, G_TYPE_STRING,
+                  G_TYPE_POINTER, G_TYPE_POINTER, G_TYPE_POINTER);
+}
+
+static void
+sips_sip_agent_init (SipsSipAgent *self)
+{
+  self->listening_uris = g_new0 (char *, 1);
+  self->link = g_new0 (AgentLink, 1);
+  self->link->agent = self;
+}
+
+/* ---- public API ---- */
+
+SipsSipAgent *
+sips_sip_agent_new (SipsConfigSection *settings, const char *state_dir)
+{
+  SipsSipAgent *self;
+
+  g_return_val_if_fail (SIPS_IS_CONFIG_SECTION (settings), NULL);
+  g_return_val_if_fail (state_dir != NULL, NULL);
+
+  self = g_object_new (SIPS_TYPE_SIP_AGENT, NULL);
+  self->settings = g_object_ref (settings);
+  self->state_dir = g_strdup (state_dir);
+  return self;
+}
+
+gboolean
+sips_sip_agent_start (SipsSipAgent *self, GError **error)
+{
+  TransportSet set = { NULL };
+  g_autofree char *certificate_file = NULL;
+  g_autofree char *ca_file = NULL;
+  const char *host;
+
+  g_return_val_if_fail (SIPS_IS_SIP_AGENT (self), FALSE);
+  g_return_val_if_fail (self->root == NULL, FALSE);
+
+  su_init ();
+  su_random ();  /* seeds sofia's generator before anything draws from it */
+  su_log_redirect (NULL, on_sofia_log, NULL);
+
+  self->root = su_glib_root_create (NULL);
+  if (self->root == NULL)
+    {
+      g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("Cannot start the SIP stack"));
+      su_deinit ();
+      return FALSE;
+    }
+  su_root_threading (self->root, 0);  /* nua in our thread: binding is synchronous */
+  self->root_source = su_glib_root_gsource (self->root);
+  g_source_attach (self->root_source, NULL);
+
+  read_transport_settings (self, NULL, NULL, &set, &certificate_file, &ca_file);
+  host = bind_host (&set);
+
+  /* A busy port is not fatal: that transport stays off */
+  if (set.udp != 0 && !port_is_free (host, G_SOCKET_TYPE_DATAGRAM, set.udp, NULL))
+    {
+      g_warning ("SIP UDP port %u on %s is in use; UDP stays off", set.udp, host);
+      set.udp = 0;
+    }
+  if (set.tcp != 0 && !port_is_free (host, G_SOCKET_TYPE_STREAM, set.tcp, NULL))
+    {
+      g_warning ("SIP TCP port %u on %s is in use; TCP stays off", set.tcp, host);
+      set.tcp = 0;
+    }
+  if (set.tls != 0 &&
+      (set.tls == set.tcp || !port_is_free (host, G_SOCKET_TYPE_STREAM, set.tls, NULL)))
+    {
+      g_warning ("SIP TLS port %u on %s is in use; TLS stays off", set.tls, host);
+      set.tls = 0;
+    }
+  if (set.tls != 0)
+    {
+      g_autoptr(GError) local_error = NULL;
+
+      if (!prepare_tls (self, &set, certificate_file, ca_file, &local_error))
+        {
+          g_warning ("TLS stays off: %s", local_error->message);
+          set.tls = 0;
+        }
+    }
+
+  if (!bind_transports (self, &set))
+    {
+      TransportSet fallback = { .address = g_strdup (set.address) };
+
+      /* e.g. a port taken between the check and the bind, or broken TLS material */
+      g_warning ("SIP transports could not be bound; the agent is outgoing-only");
+      if (!bind_transports (self, &fallback))
+        {
+          transport_set_clear (&fallback);
+          transport_set_clear (&set);
+          stop_root (self);
+          g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("Cannot start the SIP stack"));
+          return FALSE;
+        }
+      transport_set_clear (&fallback);
+    }
+  transport_set_clear (&set);
+  update_listening_uris (self);
+  return TRUE;
+}
+
+const char * const *
+sips_sip_agent_get_listening_uris (SipsSipAgent *self)
+{
+  g_return_val_if_fail (SIPS_IS_SIP_AGENT (self), NULL);
+
+  return (const char * const *) self->listening_uris;
+}
+
+gboolean
+sips_sip_agent_apply_setting (SipsConfigSection *section,
+                              const char        *name,
+                              GVariant          *value,
+                              gpointer           agent,
+                              GError           **error)
+{
+  SipsSipAgent *self = agent;
+  static const char *transport_keys[] = { "SipListenAddress", "SipUdpPort", "SipTcpPort",
+                                          "SipTlsPort", "TlsCaFile", "TlsCertificateFile",
+                                          "TlsVerifyServer", NULL };
+  TransportSet set = { NULL };
+  TransportSet old = { NULL };
+  g_autofree char *certificate_file = NULL;
+  g_autofree char *ca_file = NULL;
+  gboolean tls_key;
+  const char *host;
+  gboolean ok = FALSE;
+
+  g_return_val_if_fail (SIPS_IS_SIP_AGENT (self), FALSE);
+
+  if (self->rebinding)
+    {
+      /* reached from the main-context iteration of a rebind in progress */
+      g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED,
+                   _("The SIP transports are being rebound; try again"));
+      return FALSE;
+    }
+  if (self->nua == NULL)
+    return TRUE;  /* not running: the value is used at the next start */
+
+  if (g_str_equal (name, "UserAgent"))
+    {
+      nua_set_params (self->nua, NUTAG_USER_AGENT (g_variant_get_string (value, NULL)),
+                      TAG_END ());
+      return TRUE;
+    }
+  if (!g_strv_contains (transport_keys, name))
+    return TRUE;
+
+  read_transport_settings (self, name, value, &set, &certificate_file, &ca_file);
+  host = bind_host (&set);
+  tls_key = g_str_has_prefix (name, "Tls");
+
+  /* The whole new set must be bindable before anything is torn down */
+  if (set.udp != 0 && !is_ours (self, G_SOCKET_TYPE_DATAGRAM, set.udp) &&
+      !port_is_free (host, G_SOCKET_TYPE_DATAGRAM, set.udp, NULL))
+    {
+      g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("Port %u is in use"), set.udp);
+      goto out;
+    }
+  if (set.tcp != 0 && !is_ours (self, G_SOCKET_TYPE_STREAM, set.tcp) &&
+      !port_is_free (host, G_SOCKET_TYPE_STREAM, set.tcp, NULL))
+    {
+      g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("Port %u is in use"), set.tcp);
+      goto out;
+    }
+  if (set.tls != 0 &&
+      (set.tls == set.tcp ||
+       (!is_ours (self, G_SOCKET_TYPE_STREAM, set.tls) &&
+        !port_is_free (host, G_SOCKET_TYPE_STREAM, set.tls, NULL))))
+    {
+      g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("Port %u is in use"), set.tls);
+      goto out;
+    }
+  if (set.tls != 0)
+    {
+      if (!tls_key && self->current.tls != 0)
+        set.cert_dir = g_strdup (self->current.cert_dir);  /* material unchanged */
+      else if (!prepare_tls (self, &set, certificate_file, ca_file, error))
+        goto out;
+    }
+
+  if (g_strcmp0 (set.address, self->current.address) == 0 && set.udp == self->current.udp &&
+      set.tcp == self->current.tcp && set.tls == self->current.tls &&
+      (set.tls == 0 || !tls_key))
+    {
+      ok = TRUE;  /* nothing to rebind */
+      goto out;
+    }
+
+  g_debug ("Rebinding the SIP transports for %s", name);
+  transport_set_copy (&old, &self->current);
+  self->closing_nua = self->nua;
+  self->closing_done = FALSE;
+  self->nua = NULL;
+  self->rebinding = TRUE;
+  close_nua_sync (self, REBIND_SHUTDOWN_TIMEOUT_MS);
+
+  ok = bind_transports (self, &set);
+  if (!ok)
+    {
+      g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED,
+                   _("Cannot bind the SIP transports with the new %s"), name);
+      if (!bind_transports (self, &old))
+        g_warning ("SIP transports could not be restored; SIP is off");
+    }
+  self->rebinding = FALSE;
+  update_listening_uris (self);
+
+out:
+  transport_set_clear (&set);
+  transport_set_clear (&old);
+  return ok;
+}
+
+gpointer
+sips_sip_agent_get_nua (SipsSipAgent *self)
+{
+  g_return_val_if_fail (SIPS_IS_SIP_AGENT (self), NULL);
+
+  return self->nua;
+}
+
+static void
+finish_shutdown (SipsSipAgent *self)
+{
+  g_autoptr(GTask) task = g_steal_pointer (&self->shutdown_task);
+
+  g_clear_handle_id (&self->shutdown_timeout_id, g_source_remove);
+  g_clear_handle_id (&self->shutdown_idle_id, g_source_remove);
+  if (self->closing_done)
+    {
+      nua_destroy (self->closing_nua);
+      self->closing_done = FALSE;
+    }
+  else
+    {
+      g_warning ("SIP stack did not shut down in time; leaking it");
+      self->stack_leaked = TRUE;
+    }
+  self->closing_nua = NULL;
+  stop_root (self);
+  update_listening_uris (self);
+  g_task_return_boolean (task, TRUE);
+}
+
+/* nua must not be destroyed from inside its own callback: finish from an idle */
+static gboolean
+on_shutdown_idle (gpointer user_data)
+{
+  SipsSipAgent *self = user_data;
+
+  self->shutdown_idle_id = 0;
+  finish_shutdown (self);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_shutdown_timeout (gpointer user_data)
+{
+  SipsSipAgent *self = user_data;
+
+  self->shutdown_timeout_id = 0;
+  finish_shutdown (self);
+  return G_SOURCE_REMOVE;
+}
+
+void
+sips_sip_agent_shutdown_async (SipsSipAgent        *self,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (SIPS_IS_SIP_AGENT (self));
+
+  task = g_task_new (self, NULL, callback, user_data);
+  g_task_set_source_tag (task, sips_sip_agent_shutdown_async);
+  if (self->shutdown_task != NULL)
+    {
+      g_task_return_new_error (task, SIPS_ERROR, SIPS_ERROR_INVALID_STATE,
+                               _("The SIP stack is already shutting down"));
+      return;
+    }
+  if (self->nua == NULL)
+    {
+      stop_root (self);
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  /* the task keeps self alive until finish_shutdown */
+  self->shutdown_task = g_steal_pointer (&task);
+  self->closing_nua = self->nua;
+  self->closing_done = FALSE;
+  self->nua = NULL;
+  self->shutdown_timeout_id = g_timeout_add (SHUTDOWN_TIMEOUT_MS, on_shutdown_timeout, self);
+  nua_shutdown (self->closing_nua);
+}
+
+gboolean
+sips_sip_agent_shutdown_finish (SipsSipAgent *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}

@@ -32,23 +32,6 @@ on_path_of (GObject *model_object, gpointer user_data)
   return sips_dbus_exporter_path_of (user_data, model_object);
 }
 
-/* An 'o' argument naming an account; "/" means the default account. */
-static SipsAccount *
-account_from_path (SipsDbusExporter *self, const char *path, GError **error)
-{
-  GPtrArray *accounts = sips_engine_get_accounts (self->engine);
-
-  if (g_str_equal (path, "/"))
-    return sips_engine_get_default_account (self->engine);
-
-  for (guint i = 0; i < accounts->len; i++)
-    if (g_strcmp0 (sips_dbus_exporter_path_of (self, accounts->pdata[i]), path) == 0)
-      return accounts->pdata[i];
-
-  g_set_error (error, SIPS_ERROR, SIPS_ERROR_NOT_FOUND, _("No account at %s"), path);
-  return NULL;
-}
-
 static GDBusObjectSkeleton *
 export_object (SipsDbusExporter *self, const char *path, ...)
 {
@@ -62,7 +45,7 @@ export_object (SipsDbusExporter *self, const char *path, ...)
   va_end (args);
 
   g_dbus_object_manager_server_export (self->server, object);
-  return object;
+  return g_steal_pointer (&object);
 }
 
 static void
@@ -269,7 +252,7 @@ on_write_settings (GDBusInterfaceSkeleton *skeleton, const char *property, GVari
 
   if (g_str_equal (property, "DefaultAccount"))
     {
-      SipsAccount *account = account_from_path (self, g_variant_get_string (value, NULL), error);
+      SipsAccount *account = sips_dbus_exporter_lookup_account (self, g_variant_get_string (value, NULL), error);
 
       if (account == NULL)
         return FALSE;
@@ -302,7 +285,7 @@ on_handle_remove_account (SipsDbusSettings1 *skeleton, GDBusMethodInvocation *in
 {
   SipsDbusExporter *self = user_data;
   g_autoptr(GError) error = NULL;
-  SipsAccount *account = g_str_equal (path, "/") ? NULL : account_from_path (self, path, &error);
+  SipsAccount *account = g_str_equal (path, "/") ? NULL : sips_dbus_exporter_lookup_account (self, path, &error);
 
   if (account == NULL && error == NULL)
     g_set_error (&error, SIPS_ERROR, SIPS_ERROR_NOT_FOUND, _("No account at %s"), path);
@@ -385,7 +368,7 @@ sips_dbus_exporter_new (SipsEngine *engine, GDBusConnection *connection)
   self->connection = g_object_ref (connection);
   self->server = g_dbus_object_manager_server_new (SIPS_DBUS_ROOT_PATH);
 
-  self->sessions = sips_dbus_sessions_export_new (self->server, engine, on_path_of, self);
+  self->sessions = sips_dbus_sessions_export_new (self->server, engine, self);
   export_configuration (self);
   export_settings (self);
   for (guint i = 0; i < accounts->len; i++)
@@ -425,4 +408,20 @@ sips_dbus_exporter_path_of (SipsDbusExporter *self, gpointer model_object)
   if (path == NULL && self->sessions != NULL)
     path = sips_dbus_sessions_export_path_of (self->sessions, model_object);
   return path != NULL ? path : "/";
+}
+
+SipsAccount *
+sips_dbus_exporter_lookup_account (SipsDbusExporter *self, const char *path, GError **error)
+{
+  GPtrArray *accounts = sips_engine_get_accounts (self->engine);
+
+  if (g_str_equal (path, "/"))
+    return sips_engine_get_default_account (self->engine);
+
+  for (guint i = 0; i < accounts->len; i++)
+    if (g_strcmp0 (g_hash_table_lookup (self->paths, accounts->pdata[i]), path) == 0)
+      return accounts->pdata[i];
+
+  g_set_error (error, SIPS_ERROR, SIPS_ERROR_NOT_FOUND, _("No account at %s"), path);
+  return NULL;
 }

@@ -22,4 +22,9 @@ void              sips_dbus_exporter_unexport (SipsDbusExporter *self);
 const char       *sips_dbus_exporter_path_of  (SipsDbusExporter *self,
                                                gpointer          model_object);
 
+/* The account an 'o' argument names; "/" is the default account. NotFound otherwise. */
+SipsAccount      *sips_dbus_exporter_lookup_account (SipsDbusExporter *self,
+                                                     const char       *path,
+                                                     GError          **error);
+
 G_END_DECLS

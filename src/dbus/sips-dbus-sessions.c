@@ -3,6 +3,7 @@
 
 #include <glib/gi18n.h>
 #include "sips-dbus-errors.h"
+#include "sips-dbus-exporter.h"
 #include "sips-dbus-generated.h"
 #include "core/sips-error.h"
 
@@ -20,8 +21,7 @@ typedef struct {
 struct _SipsDbusSessionsExport {
   GDBusObjectManagerServer *server;
   SipsEngine               *engine;
-  SipsDbusPathFunc          path_func;
-  gpointer                  path_data;
+  SipsDbusExporter         *exporter;   /* owns this */
   SipsDbusSessionManager1  *manager_skeleton;
   GHashTable               *exports;       /* SipsSession* -> SessionExport* */
   guint                     next_session;
@@ -48,19 +48,10 @@ update_sessions_property (SipsDbusSessionsExport *self)
   sips_dbus_session_manager1_set_sessions (self->manager_skeleton, (const char * const *) paths);
 }
 
-static SipsAccount *
-account_from_path (SipsDbusSessionsExport *self, const char *path, GError **error)
+static const char *
+on_path_of (GObject *model_object, gpointer user_data)
 {
-  GPtrArray *accounts = sips_engine_get_accounts (self->engine);
-
-  if (g_str_equal (path, "/"))
-    return sips_engine_get_default_account (self->engine);
-  for (guint i = 0; i < accounts->len; i++)
-    if (g_strcmp0 (self->path_func (accounts->pdata[i], self->path_data), path) == 0)
-      return accounts->pdata[i];
-
-  g_set_error (error, SIPS_ERROR, SIPS_ERROR_NOT_FOUND, _("No account at %s"), path);
-  return NULL;
+  return sips_dbus_exporter_path_of (user_data, model_object);
 }
 
 static void
@@ -100,7 +91,7 @@ on_handle_new (SipsDbusSession1 *skeleton, GDBusMethodInvocation *invocation,
 
   /* The state is checked first, as for every other method: only then the account. */
   if (sips_session_get_state (session) == SIPS_SESSION_STATE_NULL
-      && (account = account_from_path (self, account_path, &error)) == NULL)
+      && (account = sips_dbus_exporter_lookup_account (self->exporter, account_path, &error)) == NULL)
     return sips_dbus_return_error (invocation, error);
   if (!sips_session_connect (session, callee_uri, account, route, audio, chat, &error))
     return sips_dbus_return_error (invocation, error);
@@ -210,7 +201,7 @@ on_session_added (SipsSessionManager *manager, SipsSession *session, gpointer us
 
   sips_dbus_skeleton_set_model (export->skeleton, session);
   sips_dbus_bind_properties (G_OBJECT (session), export->skeleton, SIPS_DBUS_TYPE_SESSION1,
-                             self->path_func, self->path_data);
+                             on_path_of, self->exporter);
   sips_dbus_forward_signals (G_OBJECT (session), export->skeleton, SIPS_DBUS_TYPE_SESSION1);
   sips_dbus_connect_void_methods (export->skeleton, session_void_methods,
                                   G_N_ELEMENTS (session_void_methods));
@@ -278,7 +269,7 @@ on_handle_send_file (SipsDbusSessionManager1 *skeleton, GDBusMethodInvocation *i
   SipsDbusSessionsExport *self = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (account_from_path (self, account_path, &error) == NULL)
+  if (sips_dbus_exporter_lookup_account (self->exporter, account_path, &error) == NULL)
     return sips_dbus_return_error (invocation, error);
   if (!g_file_test (file_path, G_FILE_TEST_IS_REGULAR))
     g_set_error (&error, SIPS_ERROR, SIPS_ERROR_INVALID_ARGUMENT,
@@ -292,7 +283,7 @@ on_handle_send_file (SipsDbusSessionManager1 *skeleton, GDBusMethodInvocation *i
 
 SipsDbusSessionsExport *
 sips_dbus_sessions_export_new (GDBusObjectManagerServer *server, SipsEngine *engine,
-                               SipsDbusPathFunc path_func, gpointer path_data)
+                               SipsDbusExporter *exporter)
 {
   SipsDbusSessionsExport *self = g_new0 (SipsDbusSessionsExport, 1);
   g_autoptr(GDBusObjectSkeleton) object = g_dbus_object_skeleton_new (SESSION_MANAGER_PATH);
@@ -300,8 +291,7 @@ sips_dbus_sessions_export_new (GDBusObjectManagerServer *server, SipsEngine *eng
 
   self->server = g_object_ref (server);
   self->engine = g_object_ref (engine);
-  self->path_func = path_func;
-  self->path_data = path_data;
+  self->exporter = exporter;
   self->exports = g_hash_table_new_full (NULL, NULL, NULL, session_export_free);
   self->manager_skeleton = sips_dbus_session_manager1_skeleton_new ();
 

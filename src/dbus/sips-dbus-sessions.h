@@ -5,17 +5,18 @@
 #include "core/sips-engine.h"
 #include "sips-dbus-bridge.h"
 
+typedef struct _SipsDbusExporter SipsDbusExporter;
+
 G_BEGIN_DECLS
 
 typedef struct _SipsDbusSessionsExport SipsDbusSessionsExport;
 
 /* Exports /org/sipsimple/SessionManager and one /org/sipsimple/Session/<n> per session of
- * the engine's session manager, for as long as the manager holds it. path_func names
- * accounts (for Session1.Account and New's account argument). */
+ * the engine's session manager, for as long as the manager holds it. The exporter names
+ * accounts (Session1.Account, New's account argument). */
 SipsDbusSessionsExport *sips_dbus_sessions_export_new     (GDBusObjectManagerServer *server,
                                                            SipsEngine               *engine,
-                                                           SipsDbusPathFunc          path_func,
-                                                           gpointer                  path_data);
+                                                           SipsDbusExporter         *exporter);
 void                    sips_dbus_sessions_export_free    (SipsDbusSessionsExport   *self);
 const char             *sips_dbus_sessions_export_path_of (SipsDbusSessionsExport   *self,
                                                            gpointer                  session);

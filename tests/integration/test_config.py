@@ -377,7 +377,8 @@ def test_account_paths_not_reused(daemon):
 @pytest.mark.parametrize('address,props', [
     ('not-an-address', {}),
     ('', {}),
-    ('sip:frank@example.invalid', {}),
+    ('sips:frank@example.invalid', {}),
+    ('frank@exa mple.com', {}),
     ('frank@', {}),
     ('frank@example.invalid', {'NoSuchProperty': v('s', 'x')}),
     ('frank@example.invalid', {'RegisterInterval': v('s', 'soon')}),
@@ -393,6 +394,17 @@ def test_add_account_invalid_changes_nothing(daemon, recorder, address, props):
     assert daemon.get(S, SI, 'Accounts') == accounts
     assert daemon.config_text() == text
     assert not recorder.find(lambda r: r[2] == 'InterfacesAdded'), recorder.records
+
+
+def test_add_account_with_scheme_is_normalised(daemon):
+    """'sip:user@domain' may be refused or taken as user@domain; Id never keeps the scheme."""
+    try:
+        path = daemon.add_account('sip:frank@example.invalid', {'Register': v('b', False)})
+    except GLib.Error as e:
+        assert sipsd.dbus_error_name(e) == sipsd.ERROR_PREFIX + 'InvalidArgument', e.message
+        return
+    assert daemon.get(path, sipsd.ACCOUNT_IFACE, 'Id') == 'frank@example.invalid'
+    expect_error(('InvalidArgument', 'Failed'), daemon.add_account, 'frank@example.invalid', {})
 
 
 def test_remove_account_errors(daemon):

@@ -139,14 +139,25 @@ def test_corrupt_values_fall_back_to_defaults(bus):
         d.cleanup()
 
 
-def test_garbage_config_file_starts(bus):
+def test_garbage_config_file(bus):
+    """An unparsable file is either replaced by defaults at start, or the daemon refuses
+    to start with a message naming the file; it is never silently half-used."""
     d = sipsd.Daemon(bus)
+    garbage = b'\x00\xff not a key file [[[\n=\n'
     try:
         with open(d.config_path, 'wb') as f:
-            f.write(b'\x00\xff not a key file [[[\n=\n')
-        d.start()
+            f.write(garbage)
+        d.start(wait=False)
+        try:
+            d.wait_ready()
+        except RuntimeError:
+            assert d.proc.returncode not in (None, 0), 'refused to start but exit code %s' % (
+                d.proc.returncode,)
+            assert d.config_path in d.stderr_text(), d.stderr_text()
+            with open(d.config_path, 'rb') as f:
+                assert f.read() == garbage, 'refused to start but changed the file'
+            return
         assert d.get(S, SI, 'AudioCodecs') == ['opus', 'G722', 'PCMU', 'PCMA']
-        # still usable and writable afterwards
         d.set(S, SI, 'UserAgent', v('s', 'recovered'))
         d.stop()
         d.start()
