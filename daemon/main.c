@@ -158,6 +158,11 @@ main (int argc, char **argv)
       g_setenv ("TPORT_LOG", "1", FALSE);
     }
 
+  /* Before anything a client can see: a SIGTERM right after start must stop cleanly. */
+  daemon.loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGTERM, on_unix_signal, &daemon);
+  g_unix_signal_add (SIGINT, on_unix_signal, &daemon);
+
   if (opt_system)
     state_dir = g_strdup ("/var/lib/sipsimpled");
   else
@@ -188,16 +193,12 @@ main (int argc, char **argv)
       return EXIT_FAILURE;
     }
 
-  daemon.loop = g_main_loop_new (NULL, FALSE);
   /* Objects first, then the name: a client that sees the name finds the objects. */
   daemon.exporter = sips_dbus_exporter_new (daemon.engine, daemon.connection);
   g_signal_connect (daemon.connection, "closed", G_CALLBACK (on_connection_closed), &daemon);
   daemon.name_id = g_bus_own_name_on_connection (daemon.connection, BUS_NAME,
                                                  G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE,
                                                  on_name_acquired, on_name_lost, &daemon, NULL);
-  g_unix_signal_add (SIGTERM, on_unix_signal, &daemon);
-  g_unix_signal_add (SIGINT, on_unix_signal, &daemon);
-
   g_main_loop_run (daemon.loop);
 
   g_clear_object (&daemon.exporter);

@@ -115,6 +115,18 @@ is_hostport (const char *s)
 
 /* Parses a sip:/sips: URI with sofia; on success fills the lower-case scheme, user,
  * lower-case host (IPv6 with brackets) and port (NULL if absent). */
+/* A transport parameter we cannot use would only fail later, on the network. */
+static gboolean
+has_known_transport (const url_t *url)
+{
+  char transport[16] = "";
+
+  if (url->url_params == NULL || url_param (url->url_params, "transport", transport, sizeof transport) == 0)
+    return TRUE;
+  return g_ascii_strcasecmp (transport, "udp") == 0 || g_ascii_strcasecmp (transport, "tcp") == 0 ||
+         g_ascii_strcasecmp (transport, "tls") == 0;
+}
+
 static gboolean
 parse_sip_uri (const char *s, char **scheme, char **user, char **host, char **port)
 {
@@ -134,7 +146,8 @@ parse_sip_uri (const char *s, char **scheme, char **user, char **host, char **po
       (url->url_type == url_sip || url->url_type == url_sips) &&
       url->url_host != NULL && url->url_host[0] != '\0' &&
       (url->url_port == NULL || is_port_string (url->url_port, strlen (url->url_port))) &&
-      (url->url_user == NULL || url->url_user[0] != '\0'))
+      (url->url_user == NULL || url->url_user[0] != '\0') &&
+      has_known_transport (url))
     {
       const char *h = url->url_host;
 

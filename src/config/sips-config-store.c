@@ -1,6 +1,8 @@
 /* sips-config-store.c: the one configuration file (GKeyFile), written atomically, mode 0600 */
 #include "sips-config-store.h"
 
+#include <string.h>
+
 #include <errno.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
@@ -70,6 +72,31 @@ sips_config_store_get_keyfile (SipsConfigStore *self)
   return self->keyfile;
 }
 
+/* A daemon killed in the middle of a save leaves its temporary file ("NAME.XXXXXX",
+ * see g_file_set_contents_full) next to the configuration; nothing else writes those. */
+static void
+remove_stale_temporaries (SipsConfigStore *self)
+{
+  g_autofree char *dirname = g_path_get_dirname (self->path);
+  g_autofree char *basename = g_path_get_basename (self->path);
+  g_autofree char *prefix = g_strconcat (basename, ".", NULL);
+  g_autoptr(GDir) dir = g_dir_open (dirname, 0, NULL);
+  const char *name;
+
+  if (dir == NULL)
+    return;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      if (g_str_has_prefix (name, prefix) && strlen (name) == strlen (prefix) + 6)
+        {
+          g_autofree char *path = g_build_filename (dirname, name, NULL);
+
+          g_debug ("Removing %s, left by an interrupted save", path);
+          g_unlink (path);
+        }
+    }
+}
+
 gboolean
 sips_config_store_load (SipsConfigStore *self, GError **error)
 {
@@ -100,6 +127,7 @@ sips_config_store_load (SipsConfigStore *self, GError **error)
 
   g_key_file_unref (self->keyfile);
   self->keyfile = g_steal_pointer (&keyfile);
+  remove_stale_temporaries (self);
   g_debug ("Loaded configuration from %s", self->path);
   return TRUE;
 }

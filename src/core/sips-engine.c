@@ -3,6 +3,7 @@
 
 #include <glib/gi18n.h>
 #include <string.h>
+#include <glib/gstdio.h>
 #include "config/sips-config-schema.h"
 #include "core/sips-error.h"
 
@@ -198,10 +199,23 @@ SipsEngine *
 sips_engine_new (const char *config_path, const char *state_dir, GError **error)
 {
   g_autoptr(SipsEngine) self = g_object_new (SIPS_TYPE_ENGINE, NULL);
+  g_autoptr(GError) load_error = NULL;
 
   self->store = sips_config_store_new (config_path);
-  if (!sips_config_store_load (self->store, error))
-    return NULL;
+  if (!sips_config_store_load (self->store, &load_error))
+    {
+      /* Keep the unreadable file for its owner and start from the defaults: a daemon
+       * that refuses to start helps nobody, one that overwrites the file loses data. */
+      g_autofree char *aside = g_strdup_printf ("%s.unreadable-%" G_GINT64_FORMAT, config_path,
+                                                g_get_real_time () / G_USEC_PER_SEC);
+
+      if (g_rename (config_path, aside) != 0)
+        {
+          g_propagate_error (error, g_steal_pointer (&load_error));
+          return NULL;
+        }
+      g_warning ("%s; it is kept as %s and the defaults are used", load_error->message, aside);
+    }
 
   self->settings = sips_config_section_new (self->store, SIPS_GROUP_SETTINGS,
                                             sips_settings_keys, sips_settings_n_keys,

@@ -19,7 +19,8 @@ G_DECLARE_FINAL_TYPE (SipsEngine, sips_engine, SIPS, ENGINE, GObject)
 
 /* config_path: the keyfile; state_dir: private data (TLS material). Loads the
  * configuration and creates account 0 and the configured accounts. A configuration file
- * that exists but cannot be parsed is an error (the daemon refuses to overwrite it). */
+ * that cannot be parsed is renamed to "PATH.unreadable-SECONDS" (kept for its owner) and
+ * the defaults are used. */
 SipsEngine         *sips_engine_new (const char  *config_path,
                                      const char  *state_dir,
                                      GError     **error);
