@@ -464,13 +464,15 @@ test_rebind (Fixture *f, gconstpointer data)
   guint busy_tcp = socket_port (tcp_squatter);
   guint new_udp, tls;
   guint notified = 0;
+  gulong notify_id;
   g_autoptr(GError) error = NULL;
 
   set_uint (f, "SipUdpPort", udp);
   set_uint (f, "SipTcpPort", tcp);
   set_uint (f, "SipTlsPort", 0);
   start_agent (f);
-  g_signal_connect (f->agent, "notify::listening-uris", G_CALLBACK (on_notify), &notified);
+  notify_id = g_signal_connect (f->agent, "notify::listening-uris", G_CALLBACK (on_notify),
+                                &notified);
 
   /* busy UDP port: refused, nothing changes */
   g_assert_false (sips_config_section_set (f->settings, "SipUdpPort",
@@ -511,6 +513,9 @@ test_rebind (Fixture *f, gconstpointer data)
   set_uint (f, "SipTcpPort", 0);
   g_assert_cmpuint (g_strv_length ((char **) sips_sip_agent_get_listening_uris (f->agent)), ==, 1);
   assert_200 (udp_request (new_udp, "OPTIONS", "", WAIT_MS));
+
+  /* &notified dies with this frame; the teardown's shutdown notifies again */
+  g_signal_handler_disconnect (f->agent, notify_id);
 }
 
 /* A configured certificate file is used; the generated one is kept */
@@ -585,6 +590,7 @@ test_incoming_invite (Fixture *f, gconstpointer data)
 {
   guint udp = pick_port (NULL, 0);
   guint events = 0;
+  gulong event_id;
   g_autofree char *response = NULL;
   const char *sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
                     "t=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
@@ -593,7 +599,7 @@ test_incoming_invite (Fixture *f, gconstpointer data)
   set_uint (f, "SipTcpPort", 0);
   set_uint (f, "SipTlsPort", 0);
   start_agent (f);
-  g_signal_connect (f->agent, "nua-event", G_CALLBACK (on_nua_event), &events);
+  event_id = g_signal_connect (f->agent, "nua-event", G_CALLBACK (on_nua_event), &events);
 
   {
     g_autoptr(GSocket) socket = bind_socket (G_SOCKET_TYPE_DATAGRAM, 0, FALSE, NULL);
@@ -614,6 +620,7 @@ test_incoming_invite (Fixture *f, gconstpointer data)
   }
   g_assert_true (g_str_has_prefix (response, "SIP/2.0 480 "));
   g_assert_cmpuint (events, >, 0);
+  g_signal_handler_disconnect (f->agent, event_id);  /* &events dies with this frame */
 }
 
 int
