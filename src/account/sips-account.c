@@ -229,3 +229,21 @@ sips_account_unregister (SipsAccount *self, GError **error)
                        _("Unregistration is not supported yet"));
   return FALSE;
 }
+
+void
+sips_account_set_sip_agent (SipsAccount *self, SipsSipAgent *agent)
+{
+  g_return_if_fail (SIPS_IS_ACCOUNT (self));
+}
+
+void
+sips_account_start (SipsAccount *self)
+{
+  g_return_if_fail (SIPS_IS_ACCOUNT (self));
+}
+
+void
+sips_account_stop (SipsAccount *self)
+{
+  g_return_if_fail (SIPS_IS_ACCOUNT (self));
+}

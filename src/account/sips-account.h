@@ -3,6 +3,7 @@
 
 #include <glib-object.h>
 #include "config/sips-config-section.h"
+#include "core/sips-sip-agent.h"
 
 G_BEGIN_DECLS
 
@@ -32,5 +33,12 @@ const char        *sips_account_get_registration_state (SipsAccount *self);
  * registration is built. */
 gboolean sips_account_register   (SipsAccount *self, GError **error);
 gboolean sips_account_unregister (SipsAccount *self, GError **error);
+
+/* The SIP side. The engine attaches the agent when it makes the account, calls start()
+ * once the agent runs (and for accounts added later), stop() before removal and at
+ * shutdown. An enabled account with Register true registers by itself from start(). */
+void sips_account_set_sip_agent (SipsAccount *self, SipsSipAgent *agent);
+void sips_account_start         (SipsAccount *self);
+void sips_account_stop          (SipsAccount *self);
 
 G_END_DECLS

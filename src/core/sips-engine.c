@@ -34,6 +34,7 @@ struct _SipsEngine {
   GPtrArray          *accounts;   /* SipsAccount*, account 0 first */
   SipsSessionManager *sessions;
   SipsSipAgent       *agent;
+  gboolean            started;
 };
 
 G_DEFINE_FINAL_TYPE (SipsEngine, sips_engine, G_TYPE_OBJECT)
@@ -60,8 +61,10 @@ account_new (SipsEngine *self, const char *id, const char *group, gboolean local
 {
   g_autoptr(SipsConfigSection) section =
     sips_config_section_new (self->store, group, sips_account_keys, sips_account_n_keys, NULL, NULL);
+  SipsAccount *account = sips_account_new (id, section, local);
 
-  return sips_account_new (id, section, local);
+  sips_account_set_sip_agent (account, self->agent);
+  return account;
 }
 
 static guint
@@ -227,9 +230,9 @@ sips_engine_new (const char *config_path, const char *state_dir, GError **error)
   self->msrp = sips_config_section_new (self->store, SIPS_GROUP_MSRP,
                                         sips_msrp_keys, sips_msrp_n_keys,
                                         sips_config_schema_default, NULL);
+  self->agent = sips_sip_agent_new (self->settings, state_dir);
   load_accounts (self);
 
-  self->agent = sips_sip_agent_new (self->settings, state_dir);
   sips_config_section_set_apply_func (self->settings, on_apply_setting, self);
   g_signal_connect (self->settings, "changed::DefaultAccount",
                     G_CALLBACK (on_default_account_changed), self);
@@ -244,7 +247,12 @@ sips_engine_start (SipsEngine *self, GError **error)
 {
   g_return_val_if_fail (SIPS_IS_ENGINE (self), FALSE);
 
-  return sips_sip_agent_start (self->agent, error);
+  if (!sips_sip_agent_start (self->agent, error))
+    return FALSE;
+  self->started = TRUE;
+  for (guint i = 0; i < self->accounts->len; i++)
+    sips_account_start (self->accounts->pdata[i]);
+  return TRUE;
 }
 
 static void
@@ -265,6 +273,8 @@ sips_engine_shutdown_async (SipsEngine *self, GAsyncReadyCallback callback, gpoi
   GTask *task = g_task_new (self, NULL, callback, user_data);
 
   sips_session_manager_terminate_all (self->sessions);
+  for (guint i = 0; i < self->accounts->len; i++)
+    sips_account_stop (self->accounts->pdata[i]);
   sips_sip_agent_shutdown_async (self->agent, on_agent_shutdown, task);
 }
 
@@ -385,6 +395,8 @@ sips_engine_add_account (SipsEngine *self, const char *address, GVariant *proper
 
   g_ptr_array_add (self->accounts, g_object_ref (account));
   g_signal_emit (self, signals[SIGNAL_ACCOUNT_ADDED], 0, account);
+  if (self->started)
+    sips_account_start (account);
   return account;
 }
 
@@ -409,8 +421,7 @@ sips_engine_remove_account (SipsEngine *self, SipsAccount *account, GError **err
     }
 
   /* Unregistering is best effort: removal must not depend on the registrar. */
-  if (g_strcmp0 (sips_account_get_registration_state (account), "unregistered") != 0)
-    sips_account_unregister (account, NULL);
+  sips_account_stop (account);
 
   if (!sips_config_section_delete (sips_account_get_config (account), error))
     return FALSE;

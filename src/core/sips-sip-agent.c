@@ -26,7 +26,7 @@ typedef struct {
 } AgentLink;
 
 #define NUA_MAGIC_T  AgentLink
-#define NUA_HMAGIC_T void
+#define NUA_HMAGIC_T void  /* a SipsNuaOwner, see the header */
 #include <sofia-sip/su.h>
 #include <sofia-sip/su_glib.h>
 #include <sofia-sip/su_log.h>
@@ -297,9 +297,16 @@ on_nua_event (nua_event_t   event,
     return;
 
   g_debug ("nua event %s: %d %s", nua_event_name (event), status, phrase ? phrase : "");
+  if (hmagic != NULL)
+    {
+      SipsNuaOwner *owner = hmagic;
+
+      owner->func (owner->owner, event, status, phrase, nh, sip, tags);
+      return;
+    }
   g_signal_emit (self, signals[SIGNAL_NUA_EVENT], 0, (int) event, status, phrase,
                  (gpointer) nh, (gpointer) sip, (gpointer) tags, &handled);
-  if (handled || hmagic != NULL || nh == NULL || !nua_event_is_incoming_request (event))
+  if (handled || nh == NULL || !nua_event_is_incoming_request (event))
     return;
 
   /* An incoming request nobody took: answer it if nua has not, and drop the handle */

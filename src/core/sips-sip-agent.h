@@ -45,6 +45,25 @@ gboolean      sips_sip_agent_shutdown_finish (SipsSipAgent  *self,
                                               GAsyncResult  *result,
                                               GError       **error);
 
+/* Handles the engine creates (nua_handle) or takes over (nua_handle_bind) carry a
+ * SipsNuaOwner as their magic: every event on such a handle goes straight to its owner.
+ * Events on handles without an owner (new incoming requests) are the "nua-event" signal:
+ *   gboolean (*nua_event) (SipsSipAgent *, int event, int status, const char *phrase,
+ *                          gpointer nh, gpointer sip, gpointer tags)  -- TRUE = taken.
+ * An owner that goes away first unbinds (nua_handle_bind (nh, NULL)) or destroys its handle.
+ * sip and tags are a sip_t const * and a tagi_t const * (opaque here). */
+typedef void (*SipsNuaEventFunc) (gpointer      owner,
+                                  int           event,
+                                  int           status,
+                                  const char   *phrase,
+                                  gpointer      nh,
+                                  gconstpointer sip,
+                                  gconstpointer tags);
+typedef struct {
+  SipsNuaEventFunc func;
+  gpointer         owner;
+} SipsNuaOwner;
+
 /* The nua agent (NULL before start/after shutdown), for the session code. Opaque here so
  * that headers need not include sofia. */
 gpointer      sips_sip_agent_get_nua (SipsSipAgent *self);
