@@ -1,6 +1,9 @@
 """Crash safety of the configuration, single instance, signals, command line."""
 
 import os
+import select
+import signal
+import socket
 import random
 import re
 import subprocess
@@ -180,3 +183,47 @@ def test_bad_calls_do_not_crash(daemon):
             assert sipsd.dbus_error_name(e), e.message
     assert daemon.proc.poll() is None
     assert daemon.get(S, SI, 'UserAgent')
+
+
+class _NotifyingDaemon(sipsd.Daemon):
+    """A daemon started as systemd would with Type=notify: NOTIFY_SOCKET set."""
+
+    def __init__(self, bus, notify_path):
+        super().__init__(bus)
+        self.notify_path = notify_path
+
+    @property
+    def env(self):
+        env = super().env
+        env['NOTIFY_SOCKET'] = self.notify_path
+        return env
+
+
+def _receive_notification(sock, timeout):
+    ready, _, _ = select.select([sock], [], [], timeout)
+    assert ready, 'no sd_notify message within %d s' % timeout
+    return sock.recv(4096).decode()
+
+
+def test_sd_notify_ready_and_stopping(bus, tmp_path):
+    """READY=1 comes once the bus name is owned; STOPPING=1 on the way out."""
+    path = str(tmp_path / 'notify.sock')
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    d = _NotifyingDaemon(bus, path)
+    try:
+        d.start(wait=False)
+        message = _receive_notification(sock, 15)
+        assert 'READY=1' in message.split('\n'), message
+        reply = bus.connection().call_sync(
+            'org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus',
+            'NameHasOwner', GLib.Variant('(s)', ('org.sipsimple.Daemon1',)),
+            GLib.VariantType('(b)'), 0, 5000, None)
+        assert reply.unpack() == (True,), 'READY=1 before the name was owned'
+        d.proc.send_signal(signal.SIGTERM)
+        message = _receive_notification(sock, 15)
+        assert 'STOPPING=1' in message.split('\n'), message
+        assert d.proc.wait(timeout=15) == 0
+    finally:
+        sock.close()
+        d.cleanup()

@@ -1,0 +1,106 @@
+/* sipsimplectl.h: what the parts of sipsimplectl share (not installed).
+ *
+ * sipsimplectl.c          main, the command table, the bus connection, get/set/accounts/status
+ * sipsimplectl-values.c   object names -> paths, values <-> command-line words
+ * sipsimplectl-monitor.c  monitor
+ * sipsimplectl-calls.c    call, answer, reject, hangup, hold, unhold, sessions, (un)register
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+#include <glib.h>
+
+#define DAEMON_NAME      "org.sipsimple.Daemon1"
+#define ROOT_PATH        "/org/sipsimple"
+#define IFACE_PREFIX     "org.sipsimple."
+#define SETTINGS_PATH    ROOT_PATH "/Settings"
+#define SETTINGS_IFACE   IFACE_PREFIX "Settings1"
+#define MANAGER_PATH     ROOT_PATH "/SessionManager"
+#define MANAGER_IFACE    IFACE_PREFIX "SessionManager1"
+#define ACCOUNT_IFACE    IFACE_PREFIX "Account1"
+#define REG_IFACE        IFACE_PREFIX "Registration1"
+#define SESSION_IFACE    IFACE_PREFIX "Session1"
+#define PROPS_IFACE      "org.freedesktop.DBus.Properties"
+#define OM_IFACE         "org.freedesktop.DBus.ObjectManager"
+#define DBUS_PREFIX      "org.freedesktop.DBus."
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+/* ---- sipsimplectl.c: errors and the bus */
+
+/* Print "sipsimplectl: MESSAGE" on stderr and return EXIT_FAIL. */
+int fail (const char *format, ...) G_GNUC_PRINTF (1, 2);
+/* Print the usage line of one command and return EXIT_USAGE. */
+int usage (const char *synopsis);
+int fail_not_running (void);
+/* Shows a remote error by its short name ("InvalidState: ..."); returns EXIT_FAIL. */
+int fail_error (GError *error);
+
+/* "Session1" for org.sipsimple.Session1, "Properties" for the D-Bus ones. */
+const char *short_iface (const char *iface);
+char *bus_description (void);
+
+/* The connection (made on first use; owned by main). */
+GDBusConnection *get_bus (GError **error);
+int timeout_ms (void);
+GVariant *call_daemon (const char          *path,
+                       const char          *iface,
+                       const char          *method,
+                       GVariant            *params,
+                       const GVariantType  *reply_type,
+                       GError             **error);
+GVariant *call_bus_driver (const char          *method,
+                           GVariant            *params,
+                           const GVariantType  *reply_type,
+                           GError             **error);
+/* The daemon's unique name, or NULL (without error) when it is not on the bus. */
+char *get_daemon_owner (GError **error);
+GDBusNodeInfo *introspect (const char *path, GError **error);
+/* The a{oa{sa{sv}}} of ObjectManager.GetManagedObjects. */
+GVariant *get_managed_objects (GError **error);
+
+/* ---- sipsimplectl-values.c */
+
+GVariant *lookup_object_props (GVariant *objects, const char *path, const char *iface);
+GPtrArray *objects_with_iface (GVariant *objects, const char *iface);
+char *lookup_string (GVariant *props, const char *name);
+char *resolve_object (const char *spec, GError **error);
+GDBusNodeInfo *introspect_object (const char *path, GError **error);
+GDBusPropertyInfo *find_property (GDBusNodeInfo *node, const char *name,
+                                  GDBusInterfaceInfo **iface_out);
+char *format_plain (GVariant *value);
+GVariant *parse_value (const char *name, const GVariantType *type,
+                       int argc, char **argv, GError **error);
+
+/* ---- sipsimplectl-monitor.c: output shared with `call` */
+
+void append_time (GString *line, gint64 usec);
+/* Appends " name=value" for params[first..] (names from `signal` when it matches). */
+void append_signal_args (GString *line, GDBusSignalInfo *signal, GVariant *params, gsize first);
+void emit_line (GString *line);
+
+/* ---- sipsimplectl-calls.c */
+
+/* Session1 signal descriptions for when the session object cannot be
+ * introspected any more (it may be gone by the time a signal is shown). */
+GDBusSignalInfo *session_signal_info (const char *member);
+
+/* ---- commands (argv[0] is the command name) */
+
+int cmd_status (int argc, char **argv);
+int cmd_get (int argc, char **argv);
+int cmd_set (int argc, char **argv);
+int cmd_accounts (int argc, char **argv);
+int cmd_monitor (int argc, char **argv);
+int cmd_call (int argc, char **argv);
+int cmd_answer (int argc, char **argv);
+int cmd_reject (int argc, char **argv);
+int cmd_hangup (int argc, char **argv);
+int cmd_hold (int argc, char **argv);
+int cmd_unhold (int argc, char **argv);
+int cmd_sessions (int argc, char **argv);
+int cmd_register (int argc, char **argv);
+int cmd_unregister (int argc, char **argv);
