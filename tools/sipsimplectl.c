@@ -3,33 +3,19 @@
  * A generic GDBus client: property types and interfaces are discovered by
  * introspecting the daemon at run time, so new properties need no change here.
  * Commands live in a table (see `commands` at the end); add a row to add one.
+ * This file: main, the command table, the bus connection, get/set/accounts/status;
+ * see sipsimplectl.h for the other parts.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
-#include <gio/gio.h>
-#include <glib-unix.h>
-#include <glib.h>
+#include "sipsimplectl.h"
+
 #include <glib/gi18n.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define DAEMON_NAME      "org.sipsimple.Daemon1"
-#define ROOT_PATH        "/org/sipsimple"
-#define IFACE_PREFIX     "org.sipsimple."
-#define SETTINGS_PATH    ROOT_PATH "/Settings"
-#define SETTINGS_IFACE   IFACE_PREFIX "Settings1"
-#define MANAGER_PATH     ROOT_PATH "/SessionManager"
-#define MANAGER_IFACE    IFACE_PREFIX "SessionManager1"
-#define ACCOUNT_IFACE    IFACE_PREFIX "Account1"
-#define REG_IFACE        IFACE_PREFIX "Registration1"
-#define PROPS_IFACE      "org.freedesktop.DBus.Properties"
-#define OM_IFACE         "org.freedesktop.DBus.ObjectManager"
-#define DBUS_PREFIX      "org.freedesktop.DBus."
-
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 typedef struct {
   const char *name;
@@ -47,13 +33,13 @@ static GDBusConnection *bus;
 
 /* ------------------------------------------------------------------ helpers */
 
-static int
+int
 timeout_ms (void)
 {
   return opt_timeout > 0 ? opt_timeout * 1000 : -1;
 }
 
-static char *
+char *
 bus_description (void)
 {
   if (opt_address != NULL)
@@ -61,7 +47,7 @@ bus_description (void)
   return g_strdup (opt_system ? _("the system bus") : _("the session bus"));
 }
 
-static int G_GNUC_PRINTF (1, 2)
+int G_GNUC_PRINTF (1, 2)
 fail (const char *format, ...)
 {
   g_autofree char *message = NULL;
@@ -74,7 +60,7 @@ fail (const char *format, ...)
   return EXIT_FAIL;
 }
 
-static int
+int
 usage (const char *synopsis)
 {
   g_printerr (_("Usage: sipsimplectl %s\n"), synopsis);
@@ -88,7 +74,7 @@ is_missing_daemon_error (const char *name)
          g_strcmp0 (name, DBUS_PREFIX "Error.NameHasNoOwner") == 0;
 }
 
-static int
+int
 fail_not_running (void)
 {
   g_autofree char *where = bus_description ();
@@ -98,7 +84,7 @@ fail_not_running (void)
 
 /* Remote errors are shown as "Name: message" with the name shortened to its
  * last component (org.sipsimple.Error.InvalidArgument -> InvalidArgument). */
-static int
+int
 fail_error (GError *error)
 {
   g_autofree char *name = NULL;
@@ -116,7 +102,7 @@ fail_error (GError *error)
   return fail ("%s: %s", short_name, error->message);
 }
 
-static const char *
+const char *
 short_iface (const char *iface)
 {
   if (g_str_has_prefix (iface, IFACE_PREFIX))
@@ -127,7 +113,7 @@ short_iface (const char *iface)
 }
 
 /* Connects on first use, so usage errors come before bus errors. */
-static GDBusConnection *
+GDBusConnection *
 get_bus (GError **error)
 {
   g_autoptr(GError) local_error = NULL;
@@ -150,7 +136,7 @@ get_bus (GError **error)
   return NULL;
 }
 
-static GVariant *
+GVariant *
 call_daemon (const char          *path,
              const char          *iface,
              const char          *method,
@@ -165,7 +151,7 @@ call_daemon (const char          *path,
                                       NULL, error);
 }
 
-static GVariant *
+GVariant *
 call_bus_driver (const char          *method,
                  GVariant            *params,
                  const GVariantType  *reply_type,
@@ -179,7 +165,7 @@ call_bus_driver (const char          *method,
 }
 
 /* The daemon's unique name, or NULL when nobody owns the well-known name. */
-static char *
+char *
 get_daemon_owner (GError **error)
 {
   g_autoptr(GError) local_error = NULL;
@@ -199,7 +185,7 @@ get_daemon_owner (GError **error)
   return NULL;
 }
 
-static GDBusNodeInfo *
+GDBusNodeInfo *
 introspect (const char *path, GError **error)
 {
   g_autoptr(GVariant) reply = NULL;
@@ -213,7 +199,7 @@ introspect (const char *path, GError **error)
   return g_dbus_node_info_new_for_xml (xml, error);
 }
 
-static GVariant *
+GVariant *
 get_managed_objects (GError **error)
 {
   g_autoptr(GVariant) reply = NULL;
@@ -224,431 +210,10 @@ get_managed_objects (GError **error)
 }
 
 /* Properties (a{sv}) of `iface` on `path` in a GetManagedObjects result. */
-static GVariant *
-lookup_object_props (GVariant *objects, const char *path, const char *iface)
-{
-  g_autoptr(GVariant) ifaces = NULL;
-
-  ifaces = g_variant_lookup_value (objects, path, G_VARIANT_TYPE ("a{sa{sv}}"));
-  if (ifaces == NULL)
-    return NULL;
-  return g_variant_lookup_value (ifaces, iface, G_VARIANT_TYPE_VARDICT);
-}
-
-static int
-compare_paths (gconstpointer a, gconstpointer b)
-{
-  /* Natural order, so Account/10 sorts after Account/9. */
-  return strverscmp (*(const char * const *) a, *(const char * const *) b);
-}
-
-/* Sorted paths (owned by `objects`) of objects implementing `iface`. */
-static GPtrArray *
-objects_with_iface (GVariant *objects, const char *iface)
-{
-  GPtrArray *paths = g_ptr_array_new ();
-  GVariantIter iter;
-  const char *path;
-  GVariant *ifaces;
-
-  g_variant_iter_init (&iter, objects);
-  while (g_variant_iter_next (&iter, "{&o@a{sa{sv}}}", &path, &ifaces))
-    {
-      g_autoptr(GVariant) props = g_variant_lookup_value (ifaces, iface, NULL);
-
-      if (props != NULL)
-        g_ptr_array_add (paths, (gpointer) path);
-      g_variant_unref (ifaces);
-    }
-  g_ptr_array_sort (paths, compare_paths);
-  return paths;
-}
-
-static char *
-lookup_string (GVariant *props, const char *name)
-{
-  g_autoptr(GVariant) value = NULL;
-
-  if (props == NULL)
-    return g_strdup ("");
-  value = g_variant_lookup_value (props, name, NULL);
-  if (value == NULL)
-    return g_strdup ("");
-  if (g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN))
-    return g_strdup (g_variant_get_boolean (value) ? _("yes") : _("no"));
-  if (g_variant_is_of_type (value, G_VARIANT_TYPE_STRING) ||
-      g_variant_is_of_type (value, G_VARIANT_TYPE_OBJECT_PATH))
-    return g_variant_dup_string (value, NULL);
-  return g_variant_print (value, FALSE);
-}
-
-/* ------------------------------------------------------- object resolution */
-
-static const struct { const char *alias; const char *path; } object_aliases[] = {
-  { "settings", SETTINGS_PATH },
-  { "manager", MANAGER_PATH },
-  { "rtp", MANAGER_PATH "/RTPConfiguration" },
-  { "msrp", MANAGER_PATH "/MSRPConfiguration" },
-  { "ringtone", MANAGER_PATH "/RingtoneConfiguration" },
-};
-
-/* kind/N -> prefix N suffix */
-static const struct { const char *kind; const char *prefix; const char *suffix; } numbered_objects[] = {
-  { "account", ROOT_PATH "/Account/", "" },
-  { "session", ROOT_PATH "/Session/", "" },
-  { "chat", ROOT_PATH "/Session/", "/Chat" },
-  { "transfer", ROOT_PATH "/FileTransfer/", "" },
-  { "subscription", ROOT_PATH "/Subscription/", "" },
-  { "publication", ROOT_PATH "/Publication/", "" },
-};
-
-static char *
-find_account_by_id (const char *id, GError **error)
-{
-  g_autoptr(GVariant) objects = NULL;
-  g_autoptr(GPtrArray) paths = NULL;
-
-  if (g_str_has_prefix (id, "sip:"))
-    id += strlen ("sip:");
-  objects = get_managed_objects (error);
-  if (objects == NULL)
-    return NULL;
-  paths = objects_with_iface (objects, ACCOUNT_IFACE);
-  for (guint i = 0; i < paths->len; i++)
-    {
-      g_autoptr(GVariant) props = lookup_object_props (objects, paths->pdata[i], ACCOUNT_IFACE);
-      g_autofree char *account_id = lookup_string (props, "Id");
-
-      if (g_ascii_strcasecmp (account_id, id) == 0)
-        return g_strdup (paths->pdata[i]);
-    }
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, _("no account “%s”"), id);
-  return NULL;
-}
-
-static gboolean
-is_number (const char *s)
-{
-  if (*s == '\0')
-    return FALSE;
-  for (; *s != '\0'; s++)
-    if (!g_ascii_isdigit (*s))
-      return FALSE;
-  return TRUE;
-}
-
-/* Maps the OBJECT argument (alias, kind/N, account:ID or a path) to a path. */
-static char *
-resolve_object (const char *spec, GError **error)
-{
-  const char *slash;
-
-  if (spec[0] == '/')
-    {
-      if (!g_variant_is_object_path (spec))
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                       _("“%s” is not a valid object path"), spec);
-          return NULL;
-        }
-      return g_strdup (spec);
-    }
-  for (gsize i = 0; i < G_N_ELEMENTS (object_aliases); i++)
-    if (g_ascii_strcasecmp (spec, object_aliases[i].alias) == 0)
-      return g_strdup (object_aliases[i].path);
-  if (g_str_has_prefix (spec, "account:"))
-    return find_account_by_id (spec + strlen ("account:"), error);
-
-  slash = strchr (spec, '/');
-  if (slash != NULL && is_number (slash + 1))
-    for (gsize i = 0; i < G_N_ELEMENTS (numbered_objects); i++)
-      if (g_ascii_strncasecmp (spec, numbered_objects[i].kind, slash - spec) == 0 &&
-          strlen (numbered_objects[i].kind) == (gsize) (slash - spec))
-        return g_strconcat (numbered_objects[i].prefix, slash + 1,
-                            numbered_objects[i].suffix, NULL);
-
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-               _("unknown object “%s” (use settings, rtp, msrp, ringtone, manager, "
-                 "account/N, account:USER@DOMAIN, session/N or an object path)"), spec);
-  return NULL;
-}
-
-/* Introspects `path`; fails when no org.sipsimple interface lives there. */
-static GDBusNodeInfo *
-introspect_object (const char *path, GError **error)
-{
-  g_autoptr(GDBusNodeInfo) node = introspect (path, error);
-
-  if (node == NULL)
-    return NULL;
-  for (guint i = 0; node->interfaces != NULL && node->interfaces[i] != NULL; i++)
-    if (g_str_has_prefix (node->interfaces[i]->name, IFACE_PREFIX))
-      return g_steal_pointer (&node);
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, _("no object at %s"), path);
-  return NULL;
-}
-
-/* Finds a property on the org.sipsimple interfaces of `node`: exact name
- * first, then ignoring case. */
-static GDBusPropertyInfo *
-find_property (GDBusNodeInfo *node, const char *name, GDBusInterfaceInfo **iface_out)
-{
-  for (int pass = 0; pass < 2; pass++)
-    for (guint i = 0; node->interfaces[i] != NULL; i++)
-      {
-        GDBusInterfaceInfo *iface = node->interfaces[i];
-
-        if (!g_str_has_prefix (iface->name, IFACE_PREFIX) || iface->properties == NULL)
-          continue;
-        for (guint j = 0; iface->properties[j] != NULL; j++)
-          {
-            const char *prop = iface->properties[j]->name;
-
-            if (pass == 0 ? strcmp (prop, name) == 0 : g_ascii_strcasecmp (prop, name) == 0)
-              {
-                *iface_out = iface;
-                return iface->properties[j];
-              }
-          }
-      }
-  return NULL;
-}
-
-/* ------------------------------------------------------- values: printing */
-
-static gboolean
-is_stringish (GVariant *value)
-{
-  return g_variant_is_of_type (value, G_VARIANT_TYPE_STRING) ||
-         g_variant_is_of_type (value, G_VARIANT_TYPE_OBJECT_PATH) ||
-         g_variant_is_of_type (value, G_VARIANT_TYPE_SIGNATURE);
-}
-
-/* Plain format used by `get`: strings raw, booleans true/false, numbers in
- * decimal, arrays of basic values space-separated (elements that are empty or
- * contain blanks are shell-quoted), anything else in GVariant text format. */
-static void
-append_plain (GString *out, GVariant *value)
-{
-  const GVariantType *type = g_variant_get_type (value);
-
-  if (is_stringish (value))
-    g_string_append (out, g_variant_get_string (value, NULL));
-  else if (g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN))
-    g_string_append (out, g_variant_get_boolean (value) ? "true" : "false");
-  else if (g_variant_is_of_type (value, G_VARIANT_TYPE_BYTE))
-    g_string_append_printf (out, "%u", g_variant_get_byte (value));
-  else if (g_variant_is_of_type (value, G_VARIANT_TYPE_VARIANT))
-    {
-      g_autoptr(GVariant) inner = g_variant_get_variant (value);
-      append_plain (out, inner);
-    }
-  else if (g_variant_type_is_array (type) &&
-           g_variant_type_is_basic (g_variant_type_element (type)))
-    {
-      gsize n = g_variant_n_children (value);
-
-      for (gsize i = 0; i < n; i++)
-        {
-          g_autoptr(GVariant) child = g_variant_get_child_value (value, i);
-
-          if (i > 0)
-            g_string_append_c (out, ' ');
-          if (is_stringish (child))
-            {
-              const char *s = g_variant_get_string (child, NULL);
-
-              if (*s == '\0' || strpbrk (s, " \t\n'\"\\") != NULL)
-                {
-                  g_autofree char *quoted = g_shell_quote (s);
-                  g_string_append (out, quoted);
-                }
-              else
-                g_string_append (out, s);
-            }
-          else
-            append_plain (out, child);
-        }
-    }
-  else
-    g_variant_print_string (value, out, FALSE);
-}
-
-static char *
-format_plain (GVariant *value)
-{
-  GString *out = g_string_new (NULL);
-
-  append_plain (out, value);
-  return g_string_free (out, FALSE);
-}
-
-/* ------------------------------------------------------- values: parsing */
-
-static GVariant *parse_value (const char *name, const GVariantType *type,
-                              int argc, char **argv, GError **error);
-
-static gboolean
-parse_boolean (const char *text, gboolean *out)
-{
-  static const char *truths[] = { "true", "yes", "on", "1" };
-  static const char *lies[] = { "false", "no", "off", "0" };
-
-  for (gsize i = 0; i < G_N_ELEMENTS (truths); i++)
-    {
-      if (g_ascii_strcasecmp (text, truths[i]) == 0)
-        return (*out = TRUE);
-      if (g_ascii_strcasecmp (text, lies[i]) == 0)
-        return !(*out = FALSE);
-    }
-  return FALSE;
-}
-
-static GVariant *
-parse_integer (const char *name, char type, const char *text, GError **error)
-{
-  static const struct { char type; gint64 min; guint64 max; } ranges[] = {
-    { 'y', 0, G_MAXUINT8 }, { 'n', G_MININT16, G_MAXINT16 }, { 'q', 0, G_MAXUINT16 },
-    { 'i', G_MININT32, G_MAXINT32 }, { 'u', 0, G_MAXUINT32 },
-    { 'x', G_MININT64, G_MAXINT64 }, { 't', 0, G_MAXUINT64 },
-  };
-  gint64 min = 0;
-  guint64 max = 0;
-  gint64 s = 0;
-  guint64 u = 0;
-  gboolean is_signed;
-  gboolean ok;
-
-  for (gsize i = 0; i < G_N_ELEMENTS (ranges); i++)
-    if (ranges[i].type == type)
-      min = ranges[i].min, max = ranges[i].max;
-  is_signed = min < 0;
-  ok = is_signed ? g_ascii_string_to_signed (text, 10, min, (gint64) max, &s, NULL)
-                 : g_ascii_string_to_unsigned (text, 10, 0, max, &u, NULL);
-  if (!ok)
-    {
-      g_autofree char *range = is_signed
-        ? g_strdup_printf ("%" G_GINT64_FORMAT "…%" G_GUINT64_FORMAT, min, max)
-        : g_strdup_printf ("0…%" G_GUINT64_FORMAT, max);
-
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   _("invalid value “%s” for %s: expected an integer in %s"),
-                   text, name, range);
-      return NULL;
-    }
-  switch (type)
-    {
-    case 'y': return g_variant_new_byte ((guint8) u);
-    case 'n': return g_variant_new_int16 ((gint16) s);
-    case 'q': return g_variant_new_uint16 ((guint16) u);
-    case 'i': return g_variant_new_int32 ((gint32) s);
-    case 'u': return g_variant_new_uint32 ((guint32) u);
-    case 'x': return g_variant_new_int64 (s);
-    default:  return g_variant_new_uint64 (u);
-    }
-}
-
-static GVariant *
-parse_scalar (const char *name, const GVariantType *type, const char *text, GError **error)
-{
-  char code = g_variant_type_peek_string (type)[0];
-  gboolean b;
-
-  switch (code)
-    {
-    case 's':
-      if (!g_utf8_validate (text, -1, NULL))
-        break;
-      return g_variant_new_string (text);
-    case 'o':
-      {
-        g_autofree char *path = NULL;
-
-        if (*text == '\0' || g_ascii_strcasecmp (text, "none") == 0 || strcmp (text, "/") == 0)
-          return g_variant_new_object_path ("/");
-        path = resolve_object (text, error);
-        return path != NULL ? g_variant_new_object_path (path) : NULL;
-      }
-    case 'b':
-      if (!parse_boolean (text, &b))
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                       _("invalid value “%s” for %s: expected true or false"), text, name);
-          return NULL;
-        }
-      return g_variant_new_boolean (b);
-    case 'y': case 'n': case 'q': case 'i': case 'u': case 'x': case 't':
-      return parse_integer (name, code, text, error);
-    case 'd':
-      {
-        char *end = NULL;
-        double d = g_ascii_strtod (text, &end);
-
-        if (*text == '\0' || *end != '\0')
-          break;
-        return g_variant_new_double (d);
-      }
-    default:
-      {
-        GVariant *value = g_variant_parse (type, text, NULL, NULL, NULL);
-
-        if (value != NULL)
-          return value;
-      }
-    }
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-               _("invalid value “%s” for %s (type %s)"), text, name,
-               g_variant_type_peek_string (type));
-  return NULL;
-}
-
-/* Builds a value of `type` from command-line words: a list takes the words
- * (or one word separated by commas/blanks), a string joins them with spaces. */
-static GVariant *
-parse_value (const char *name, const GVariantType *type, int argc, char **argv, GError **error)
-{
-  if (g_variant_type_is_array (type) && g_variant_type_is_basic (g_variant_type_element (type)))
-    {
-      const GVariantType *element = g_variant_type_element (type);
-      g_auto(GStrv) split = NULL;
-      g_autoptr(GVariantBuilder) builder = g_variant_builder_new (type);
-
-      if (argc == 1)
-        {
-          split = g_regex_split_simple ("[,\\s]+", g_strstrip (argv[0]), 0, 0);
-          argv = split;
-          argc = (int) g_strv_length (split);
-        }
-      for (int i = 0; i < argc; i++)
-        {
-          GVariant *item;
-
-          if (argv[i][0] == '\0')
-            continue;
-          item = parse_scalar (name, element, argv[i], error);
-          if (item == NULL)
-            return NULL;
-          g_variant_builder_add_value (builder, item);
-        }
-      return g_variant_builder_end (builder);
-    }
-  if (g_variant_type_equal (type, G_VARIANT_TYPE_STRING))
-    {
-      g_autofree char *joined = g_strjoinv (" ", argv);
-      return parse_scalar (name, type, joined, error);
-    }
-  if (argc != 1)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   _("%s takes exactly one value"), name);
-      return NULL;
-    }
-  return parse_scalar (name, type, argv[0], error);
-}
 
 /* ------------------------------------------------------------ get / set */
 
-static int
+int
 cmd_get (int argc, char **argv)
 {
   g_autoptr(GError) error = NULL;
@@ -713,7 +278,7 @@ cmd_get (int argc, char **argv)
   return EXIT_OK;
 }
 
-static int
+int
 cmd_set (int argc, char **argv)
 {
   g_autoptr(GError) error = NULL;
@@ -859,7 +424,7 @@ accounts_remove (int argc, char **argv)
   return reply != NULL ? EXIT_OK : fail_error (error);
 }
 
-static int
+int
 cmd_accounts (int argc, char **argv)
 {
   if (argc == 1 || (argc == 2 && strcmp (argv[1], "list") == 0))
@@ -879,7 +444,7 @@ print_field (const char *label, const char *value)
   g_print ("%-20s %s\n", label, value);
 }
 
-static int
+int
 cmd_status (int argc, char **argv)
 {
   g_autoptr(GError) error = NULL;
@@ -950,265 +515,6 @@ cmd_status (int argc, char **argv)
   return EXIT_OK;
 }
 
-/* ------------------------------------------------------------ monitor */
-
-typedef struct {
-  GMainLoop *loop;
-  char *owner;
-  guint signals_id;
-  GHashTable *ifaces;   /* interface name -> GDBusInterfaceInfo, for argument names */
-} Monitor;
-
-static void
-append_time (GString *line, gint64 usec)
-{
-  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_local (usec / G_USEC_PER_SEC);
-
-  if (dt == NULL)
-    {
-      g_string_append (line, "??:??:??.???");
-      return;
-    }
-  g_string_append_printf (line, "%02d:%02d:%02d.%03d", g_date_time_get_hour (dt),
-                          g_date_time_get_minute (dt), g_date_time_get_second (dt),
-                          (int) ((usec % G_USEC_PER_SEC) / 1000));
-}
-
-static void
-emit_line (GString *line)
-{
-  g_print ("%s\n", line->str);
-  fflush (stdout);  /* one line at a time, even into a pipe */
-}
-
-static GDBusInterfaceInfo *
-monitor_lookup_iface (Monitor *m, const char *path, const char *iface)
-{
-  GDBusInterfaceInfo *info = g_hash_table_lookup (m->ifaces, iface);
-  g_autoptr(GDBusNodeInfo) node = NULL;
-
-  if (info != NULL)
-    return info;
-  /* The object may be gone already: then arguments stay unnamed. */
-  node = introspect (path, NULL);
-  for (guint i = 0; node != NULL && node->interfaces[i] != NULL; i++)
-    g_hash_table_replace (m->ifaces, g_strdup (node->interfaces[i]->name),
-                          g_dbus_interface_info_ref (node->interfaces[i]));
-  return g_hash_table_lookup (m->ifaces, iface);
-}
-
-static void
-append_iface_list (GString *line, GVariantIter *iter)
-{
-  const char *name;
-
-  while (g_variant_iter_next (iter, "&s", &name))
-    if (!g_str_has_prefix (name, DBUS_PREFIX))
-      g_string_append_printf (line, " %s", short_iface (name));
-}
-
-static void
-on_daemon_signal (GDBusConnection *connection,
-                  const char      *sender,
-                  const char      *path,
-                  const char      *iface,
-                  const char      *member,
-                  GVariant        *params,
-                  gpointer         user_data)
-{
-  Monitor *m = user_data;
-  g_autoptr(GString) line = g_string_new (NULL);
-  gsize n = g_variant_n_children (params);
-  gsize first = 0;
-  gint64 when = g_get_real_time ();
-
-  /* Our signals carry their time as first argument: show it as the time. */
-  if (g_str_has_prefix (iface, IFACE_PREFIX) && n > 0)
-    {
-      g_autoptr(GVariant) arg0 = g_variant_get_child_value (params, 0);
-
-      if (g_variant_is_of_type (arg0, G_VARIANT_TYPE_INT64))
-        when = g_variant_get_int64 (arg0), first = 1;
-    }
-  append_time (line, when);
-
-  if (strcmp (iface, PROPS_IFACE) == 0 && strcmp (member, "PropertiesChanged") == 0 &&
-      g_variant_is_of_type (params, G_VARIANT_TYPE ("(sa{sv}as)")))
-    {
-      const char *changed_iface;
-      g_autoptr(GVariantIter) changed = NULL;
-      g_autoptr(GVariantIter) invalidated = NULL;
-      const char *name;
-      GVariant *value;
-
-      g_variant_get (params, "(&sa{sv}as)", &changed_iface, &changed, &invalidated);
-      g_string_append_printf (line, " %s %s %s", path, short_iface (changed_iface), _("changed:"));
-      while (g_variant_iter_next (changed, "{&sv}", &name, &value))
-        {
-          g_string_append_printf (line, " %s=", name);
-          g_variant_print_string (value, line, FALSE);
-          g_variant_unref (value);
-        }
-      if (g_variant_iter_n_children (invalidated) > 0)
-        {
-          g_string_append_printf (line, " %s", _("invalidated:"));
-          while (g_variant_iter_next (invalidated, "&s", &name))
-            g_string_append_printf (line, " %s", name);
-        }
-    }
-  else if (strcmp (iface, OM_IFACE) == 0 && strcmp (member, "InterfacesAdded") == 0 &&
-           g_variant_is_of_type (params, G_VARIANT_TYPE ("(oa{sa{sv}})")))
-    {
-      const char *object;
-      g_autoptr(GVariant) ifaces = NULL;
-      GVariantIter iter;
-      const char *name;
-
-      g_variant_get (params, "(&o@a{sa{sv}})", &object, &ifaces);
-      g_string_append_printf (line, " %s %s", object, _("added:"));
-      g_variant_iter_init (&iter, ifaces);
-      while (g_variant_iter_next (&iter, "{&s@a{sv}}", &name, NULL))
-        if (!g_str_has_prefix (name, DBUS_PREFIX))
-          g_string_append_printf (line, " %s", short_iface (name));
-    }
-  else if (strcmp (iface, OM_IFACE) == 0 && strcmp (member, "InterfacesRemoved") == 0 &&
-           g_variant_is_of_type (params, G_VARIANT_TYPE ("(oas)")))
-    {
-      const char *object;
-      g_autoptr(GVariantIter) ifaces = NULL;
-
-      g_variant_get (params, "(&oas)", &object, &ifaces);
-      g_string_append_printf (line, " %s %s", object, _("removed:"));
-      append_iface_list (line, ifaces);
-    }
-  else
-    {
-      GDBusInterfaceInfo *info = monitor_lookup_iface (m, path, iface);
-      GDBusSignalInfo *signal = info ? g_dbus_interface_info_lookup_signal (info, member) : NULL;
-      guint n_names = 0;
-
-      while (signal != NULL && signal->args != NULL && signal->args[n_names] != NULL)
-        n_names++;
-      if (n_names != n)
-        signal = NULL;  /* introspection disagrees with the message: no names */
-
-      g_string_append_printf (line, " %s %s.%s", path, short_iface (iface), member);
-      for (gsize i = first; i < n; i++)
-        {
-          g_autoptr(GVariant) arg = g_variant_get_child_value (params, i);
-
-          g_string_append_c (line, ' ');
-          if (signal != NULL)
-            g_string_append_printf (line, "%s=", signal->args[i]->name);
-          g_variant_print_string (arg, line, FALSE);
-        }
-    }
-  emit_line (line);
-}
-
-static void
-monitor_follow (Monitor *m, const char *owner)
-{
-  if (m->signals_id != 0)
-    g_dbus_connection_signal_unsubscribe (bus, m->signals_id);
-  m->signals_id = 0;
-  g_clear_pointer (&m->owner, g_free);
-  g_hash_table_remove_all (m->ifaces);
-  if (owner == NULL || *owner == '\0')
-    return;
-  m->owner = g_strdup (owner);
-  /* Filter on the unique name: a well-known sender name is not reliable in
-   * match rules, and it must be followed across daemon restarts anyway. */
-  m->signals_id = g_dbus_connection_signal_subscribe (bus, m->owner, NULL, NULL, NULL, NULL,
-                                                      G_DBUS_SIGNAL_FLAGS_NONE,
-                                                      on_daemon_signal, m, NULL);
-}
-
-static void
-on_name_owner_changed (GDBusConnection *connection,
-                       const char      *sender,
-                       const char      *path,
-                       const char      *iface,
-                       const char      *member,
-                       GVariant        *params,
-                       gpointer         user_data)
-{
-  Monitor *m = user_data;
-  g_autoptr(GString) line = g_string_new (NULL);
-  const char *name, *old_owner, *new_owner;
-
-  g_variant_get (params, "(&s&s&s)", &name, &old_owner, &new_owner);
-  if (g_strcmp0 (new_owner, m->owner) == 0)
-    return;
-  monitor_follow (m, new_owner);
-  append_time (line, g_get_real_time ());
-  g_string_append_printf (line, " %s ", DAEMON_NAME);
-  if (*new_owner != '\0')
-    g_string_append_printf (line, _("appeared as %s"), new_owner);
-  else
-    g_string_append (line, _("left the bus"));
-  emit_line (line);
-}
-
-static gboolean
-on_quit_signal (gpointer user_data)
-{
-  Monitor *m = user_data;
-
-  g_main_loop_quit (m->loop);
-  return G_SOURCE_CONTINUE;
-}
-
-static int
-cmd_monitor (int argc, char **argv)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) barrier = NULL;
-  g_autofree char *owner = NULL;
-  g_autofree char *where = bus_description ();
-  Monitor m = { 0 };
-  guint owner_id;
-
-  if (argc != 1)
-    return usage ("monitor");
-  if (get_bus (&error) == NULL)
-    return fail_error (error);
-
-  m.loop = g_main_loop_new (NULL, FALSE);
-  m.ifaces = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                    (GDestroyNotify) g_dbus_interface_info_unref);
-  owner_id = g_dbus_connection_signal_subscribe (bus, "org.freedesktop.DBus",
-                                                 "org.freedesktop.DBus", "NameOwnerChanged",
-                                                 "/org/freedesktop/DBus", DAEMON_NAME,
-                                                 G_DBUS_SIGNAL_FLAGS_NONE,
-                                                 on_name_owner_changed, &m, NULL);
-  owner = get_daemon_owner (&error);
-  if (error != NULL)
-    return fail_error (error);
-  monitor_follow (&m, owner);
-  /* The bus handles a connection's messages in order: once this reply is in,
-   * the match rules above are active and no signal can be missed. */
-  barrier = call_bus_driver ("GetId", NULL, G_VARIANT_TYPE ("(s)"), &error);
-  if (barrier == NULL)
-    return fail_error (error);
-
-  if (owner != NULL)
-    g_print (_("Monitoring %s on %s (owner %s)\n"), DAEMON_NAME, where, owner);
-  else
-    g_print (_("Monitoring %s on %s (not running, waiting for it)\n"), DAEMON_NAME, where);
-  fflush (stdout);
-
-  g_unix_signal_add (SIGINT, on_quit_signal, &m);
-  g_unix_signal_add (SIGTERM, on_quit_signal, &m);
-  g_main_loop_run (m.loop);
-
-  monitor_follow (&m, NULL);
-  g_dbus_connection_signal_unsubscribe (bus, owner_id);
-  g_hash_table_unref (m.ifaces);
-  g_main_loop_unref (m.loop);
-  return EXIT_OK;
-}
-
 /* ------------------------------------------------------------ main */
 
 static const Command commands[] = {
@@ -1219,6 +525,15 @@ static const Command commands[] = {
   { "accounts", "add ADDRESS [NAME=VALUE...]", N_("Add an account and print its object path"), cmd_accounts },
   { "accounts", "remove ACCOUNT", N_("Remove an account"), cmd_accounts },
   { "monitor", "", N_("Print every signal of the daemon, one line each, until interrupted"), cmd_monitor },
+  { "call", "URI [OPTION...]", N_("Call URI, print the call's signals until it ends (see call --help)"), cmd_call },
+  { "answer", "[SESSION] [--chat] [--no-audio]", N_("Accept an incoming session"), cmd_answer },
+  { "reject", "[SESSION]", N_("Reject an incoming session"), cmd_reject },
+  { "hangup", "[SESSION]", N_("End a session"), cmd_hangup },
+  { "hold", "[SESSION]", N_("Put a session on hold"), cmd_hold },
+  { "unhold", "[SESSION]", N_("Take a session off hold"), cmd_unhold },
+  { "sessions", "", N_("List sessions with their state, remote party, codec, duration and hold"), cmd_sessions },
+  { "register", "[ACCOUNT]", N_("Register an account (default: the default account)"), cmd_register },
+  { "unregister", "[ACCOUNT]", N_("Unregister an account (default: the default account)"), cmd_unregister },
 };
 
 static char *
@@ -1232,7 +547,10 @@ commands_summary (void)
       g_string_append_printf (out, "\n  %-38s %s", synopsis, _(commands[i].summary));
     }
   g_string_append_printf (out, "\n\n%s", _("OBJECT is settings, rtp, msrp, ringtone, manager, "
-                                           "account/N, account:USER@DOMAIN, session/N, or an object path."));
+                                           "account/N, account:USER@DOMAIN, session/N, or an object path.\n"
+                                           "SESSION is session/N, N or a path; by default the only session "
+                                           "the command applies to.\n"
+                                           "ACCOUNT is account/N, account:USER@DOMAIN, USER@DOMAIN or a path."));
   return g_string_free (out, FALSE);
 }
 
@@ -1295,3 +613,4 @@ main (int argc, char **argv)
   g_printerr (_("sipsimplectl: unknown command “%s” (see --help)\n"), argv[1]);
   return EXIT_USAGE;
 }
+

@@ -82,12 +82,6 @@ void append_time (GString *line, gint64 usec);
 void append_signal_args (GString *line, GDBusSignalInfo *signal, GVariant *params, gsize first);
 void emit_line (GString *line);
 
-/* ---- sipsimplectl-calls.c */
-
-/* Session1 signal descriptions for when the session object cannot be
- * introspected any more (it may be gone by the time a signal is shown). */
-GDBusSignalInfo *session_signal_info (const char *member);
-
 /* ---- commands (argv[0] is the command name) */
 
 int cmd_status (int argc, char **argv);

@@ -1,11 +1,12 @@
-/* sips-account.c: a SIP account (its configuration section + its registration state)
+/* sips-account.c: a SIP account (its configuration section + its registration)
  *
- * The registration itself comes with the SIP signalling issue; until then Register()
- * and Unregister() check what they can and answer NotSupported. */
+ * The registration (sips-registration.c) does the SIP side; the account shows its state
+ * under the contract's names and re-emits its signals. The local account never registers. */
 #include "sips-account.h"
 
 #include <glib/gi18n.h>
 
+#include "account/sips-registration.h"
 #include "core/sips-error.h"
 
 /* ---- properties ---- */
@@ -42,10 +43,7 @@ struct _SipsAccount {
   SipsConfigSection *config;
   gboolean           local;
 
-  char  *registration_state;
-  char  *registrar;
-  guint  expires;
-  char  *contact_uri;
+  SipsRegistration  *registration;  /* NULL for the local account and before the agent */
 };
 
 G_DEFINE_FINAL_TYPE (SipsAccount, sips_account, G_TYPE_OBJECT)
@@ -70,6 +68,50 @@ check_can_register (SipsAccount *self, GError **error)
   return TRUE;
 }
 
+/* The registration's property of the same meaning changed: so did ours. */
+static void
+on_registration_notify (GObject *registration, GParamSpec *pspec, gpointer user_data)
+{
+  SipsAccount *self = user_data;
+  const char *name = g_param_spec_get_name (pspec);
+
+  if (g_str_equal (name, "state"))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REGISTRATION_STATE]);
+  else if (g_str_equal (name, "registrar"))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REGISTRAR]);
+  else if (g_str_equal (name, "expires"))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_EXPIRES]);
+  else if (g_str_equal (name, "contact-uri"))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONTACT_URI]);
+}
+
+static void
+on_did_succeed (SipsRegistration *registration, gint64 timestamp, const char *contact_uri,
+                GStrv contact_uri_list, guint expires, const char *registrar, gpointer user_data)
+{
+  g_signal_emit (user_data, signals[SIGNAL_DID_SUCCEED], 0, timestamp, contact_uri,
+                 contact_uri_list, expires, registrar);
+}
+
+static void
+on_did_fail (SipsRegistration *registration, gint64 timestamp, gint code, const char *reason,
+             guint retry_after, gpointer user_data)
+{
+  g_signal_emit (user_data, signals[SIGNAL_DID_FAIL], 0, timestamp, code, reason, retry_after);
+}
+
+static void
+on_will_end (SipsRegistration *registration, gint64 timestamp, gpointer user_data)
+{
+  g_signal_emit (user_data, signals[SIGNAL_WILL_END], 0, timestamp);
+}
+
+static void
+on_did_end (SipsRegistration *registration, gint64 timestamp, gboolean expired, gpointer user_data)
+{
+  g_signal_emit (user_data, signals[SIGNAL_DID_END], 0, timestamp, expired);
+}
+
 /* ---- GObject vfuncs ---- */
 
 static void
@@ -80,16 +122,16 @@ sips_account_get_property (GObject *object, guint prop_id, GValue *value, GParam
   switch (prop_id)
     {
     case PROP_REGISTRATION_STATE:
-      g_value_set_string (value, self->registration_state);
+      g_value_set_string (value, sips_account_get_registration_state (self));
       break;
     case PROP_REGISTRAR:
-      g_value_set_string (value, self->registrar);
+      g_value_set_string (value, self->registration ? sips_registration_get_registrar (self->registration) : "");
       break;
     case PROP_EXPIRES:
-      g_value_set_uint (value, self->expires);
+      g_value_set_uint (value, self->registration ? sips_registration_get_expires (self->registration) : 0);
       break;
     case PROP_CONTACT_URI:
-      g_value_set_string (value, self->contact_uri);
+      g_value_set_string (value, self->registration ? sips_registration_get_contact_uri (self->registration) : "");
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -101,6 +143,12 @@ sips_account_dispose (GObject *object)
 {
   SipsAccount *self = SIPS_ACCOUNT (object);
 
+  if (self->registration != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->registration, self);
+      /* an un-REGISTER in flight finishes on its own */
+      g_clear_pointer (&self->registration, sips_registration_release);
+    }
   g_clear_object (&self->config);
 
   G_OBJECT_CLASS (sips_account_parent_class)->dispose (object);
@@ -112,9 +160,6 @@ sips_account_finalize (GObject *object)
   SipsAccount *self = SIPS_ACCOUNT (object);
 
   g_free (self->id);
-  g_free (self->registration_state);
-  g_free (self->registrar);
-  g_free (self->contact_uri);
 
   G_OBJECT_CLASS (sips_account_parent_class)->finalize (object);
 }
@@ -156,9 +201,6 @@ sips_account_class_init (SipsAccountClass *klass)
 static void
 sips_account_init (SipsAccount *self)
 {
-  self->registration_state = g_strdup ("unregistered");
-  self->registrar = g_strdup ("");
-  self->contact_uri = g_strdup ("");
 }
 
 /* ---- public API ---- */
@@ -203,7 +245,7 @@ const char *
 sips_account_get_registration_state (SipsAccount *self)
 {
   g_return_val_if_fail (SIPS_IS_ACCOUNT (self), NULL);
-  return self->registration_state;
+  return self->registration ? sips_registration_get_state (self->registration) : "unregistered";
 }
 
 gboolean
@@ -213,9 +255,14 @@ sips_account_register (SipsAccount *self, GError **error)
 
   if (!check_can_register (self, error))
     return FALSE;
-  g_set_error_literal (error, SIPS_ERROR, SIPS_ERROR_NOT_SUPPORTED,
-                       _("Registration is not supported yet"));
-  return FALSE;
+  if (self->registration == NULL)
+    {
+      g_set_error_literal (error, SIPS_ERROR, SIPS_ERROR_INVALID_STATE,
+                           _("The SIP stack is not running"));
+      return FALSE;
+    }
+  sips_registration_register (self->registration);
+  return TRUE;
 }
 
 gboolean
@@ -225,25 +272,42 @@ sips_account_unregister (SipsAccount *self, GError **error)
 
   if (!check_can_register (self, error))
     return FALSE;
-  g_set_error_literal (error, SIPS_ERROR, SIPS_ERROR_NOT_SUPPORTED,
-                       _("Unregistration is not supported yet"));
-  return FALSE;
+  if (self->registration != NULL)
+    sips_registration_unregister (self->registration);
+  return TRUE;
 }
 
 void
 sips_account_set_sip_agent (SipsAccount *self, SipsSipAgent *agent)
 {
   g_return_if_fail (SIPS_IS_ACCOUNT (self));
+  g_return_if_fail (agent == NULL || SIPS_IS_SIP_AGENT (agent));
+  g_return_if_fail (self->registration == NULL);
+
+  if (self->local || agent == NULL || self->config == NULL)
+    return;
+  self->registration = sips_registration_new (self->id, self->config, agent);
+  g_signal_connect (self->registration, "notify", G_CALLBACK (on_registration_notify), self);
+  g_signal_connect (self->registration, "did-succeed", G_CALLBACK (on_did_succeed), self);
+  g_signal_connect (self->registration, "did-fail", G_CALLBACK (on_did_fail), self);
+  g_signal_connect (self->registration, "will-end", G_CALLBACK (on_will_end), self);
+  g_signal_connect (self->registration, "did-end", G_CALLBACK (on_did_end), self);
 }
 
 void
 sips_account_start (SipsAccount *self)
 {
   g_return_if_fail (SIPS_IS_ACCOUNT (self));
+
+  if (self->registration != NULL)
+    sips_registration_start (self->registration);
 }
 
 void
 sips_account_stop (SipsAccount *self)
 {
   g_return_if_fail (SIPS_IS_ACCOUNT (self));
+
+  if (self->registration != NULL)
+    sips_registration_stop (self->registration);
 }

@@ -18,7 +18,7 @@ G_DECLARE_FINAL_TYPE (SipsAccount, sips_account, SIPS, ACCOUNT, GObject)
  *   "did-fail"    (gint64, gint code, const char *reason, guint retry_after)
  *   "will-end"    (gint64)
  *   "did-end"     (gint64, gboolean expired)
- * (registration itself comes with the SIP signalling issue) */
+ * (mirrored from the account's SipsRegistration, see sips-registration.h) */
 
 /* id: "user@domain". local: the built-in account 0 (never registers, cannot be removed). */
 SipsAccount       *sips_account_new        (const char        *id,
@@ -29,8 +29,10 @@ gboolean           sips_account_is_local   (SipsAccount *self);
 SipsConfigSection *sips_account_get_config (SipsAccount *self);
 const char        *sips_account_get_registration_state (SipsAccount *self);
 
-/* Register()/Unregister(): PermissionDenied on the local account; NotSupported until
- * registration is built. */
+/* Register()/Unregister(): PermissionDenied on the local account, InvalidState on a
+ * disabled one. Register() registers now (or refreshes now); Unregister() unregisters
+ * and the account stays unregistered until Register(), a configuration change that
+ * asks for it, or the next start. */
 gboolean sips_account_register   (SipsAccount *self, GError **error);
 gboolean sips_account_unregister (SipsAccount *self, GError **error);
 

@@ -7,6 +7,11 @@
 #include "config/sips-config-schema.h"
 #include "core/sips-error.h"
 
+#define NUA_MAGIC_T  void
+#define NUA_HMAGIC_T void  /* a SipsNuaOwner, see sips-sip-agent.h */
+#include <sofia-sip/nua.h>
+#include <sofia-sip/sip.h>
+
 #define LOCAL_ACCOUNT_GROUP "LocalAccount"
 
 enum {
@@ -108,6 +113,50 @@ on_default_account_changed (SipsConfigSection *section, const char *name, gpoint
   g_object_notify_by_pspec (G_OBJECT (user_data), props[PROP_DEFAULT_ACCOUNT]);
 }
 
+/* The account an incoming request is for: the first enabled account whose user part is
+ * the Request-URI's, else account 0. */
+static SipsAccount *
+account_for_request (SipsEngine *self, const sip_t *sip)
+{
+  const char *user = NULL;
+
+  if (sip != NULL && sip->sip_request != NULL)
+    user = sip->sip_request->rq_url->url_user;
+  for (guint i = 1; user != NULL && i < self->accounts->len; i++)
+    {
+      SipsAccount *account = g_ptr_array_index (self->accounts, i);
+      const char *id = sips_account_get_id (account);
+      const char *at = strrchr (id, '@');
+
+      if (at != NULL && strlen (user) == (gsize) (at - id) && strncmp (id, user, at - id) == 0 &&
+          sips_config_section_get_boolean (sips_account_get_config (account), "Enabled"))
+        return account;
+    }
+  return sips_engine_get_local_account (self);
+}
+
+/* New incoming INVITEs become sessions; other requests are the agent's (or others') */
+static gboolean
+on_nua_event (SipsSipAgent *agent, int event, int status, const char *phrase,
+              gpointer nh, gpointer sip, gpointer tags, gpointer user_data)
+{
+  SipsEngine *self = user_data;
+
+  if (event != nua_i_invite || nh == NULL || status >= 200)
+    return FALSE;
+  sips_session_manager_take_incoming (self->sessions, nh, sip, account_for_request (self, sip));
+  return TRUE;
+}
+
+/* Calls on a nua that goes away end (a transport rebind ends the calls in progress). */
+static void
+on_nua_closing (SipsSipAgent *agent, gpointer nua, gpointer user_data)
+{
+  SipsEngine *self = user_data;
+
+  sips_session_manager_nua_closing (self->sessions, nua);
+}
+
 static void
 load_accounts (SipsEngine *self)
 {
@@ -157,6 +206,8 @@ sips_engine_dispose (GObject *object)
 
   if (self->settings != NULL)
     g_signal_handlers_disconnect_by_data (self->settings, self);
+  if (self->agent != NULL)
+    g_signal_handlers_disconnect_by_data (self->agent, self);
   g_clear_object (&self->sessions);
   g_clear_object (&self->agent);
   g_clear_pointer (&self->accounts, g_ptr_array_unref);
@@ -238,6 +289,9 @@ sips_engine_new (const char *config_path, const char *state_dir, GError **error)
                     G_CALLBACK (on_default_account_changed), self);
 
   self->sessions = sips_session_manager_new (on_linger_seconds, self);
+  sips_session_manager_set_sip_env (self->sessions, self->agent, self->settings, self->rtp);
+  g_signal_connect (self->agent, "nua-event", G_CALLBACK (on_nua_event), self);
+  g_signal_connect (self->agent, "nua-closing", G_CALLBACK (on_nua_closing), self);
 
   return g_steal_pointer (&self);
 }

@@ -58,6 +58,7 @@ static GParamSpec *properties[N_PROPS];
 
 enum {
   SIGNAL_NUA_EVENT,
+  SIGNAL_NUA_CLOSING,
   N_SIGNALS
 };
 static guint signals[N_SIGNALS];
@@ -419,6 +420,7 @@ close_nua_sync (SipsSipAgent *self, guint timeout_ms)
 
   if (self->closing_nua == NULL)
     return;
+  g_signal_emit (self, signals[SIGNAL_NUA_CLOSING], 0, (gpointer) self->closing_nua);
   nua_shutdown (self->closing_nua);
   timeout_id = g_timeout_add (timeout_ms, on_wait_timeout, &timed_out);
   while (!self->closing_done && !timed_out)
@@ -556,6 +558,13 @@ sips_sip_agent_class_init (SipsSipAgentClass *klass)
                   g_signal_accumulator_true_handled, NULL, NULL,
                   G_TYPE_BOOLEAN, 6, G_TYPE_INT, G_TYPE_INT, G_TYPE_STRING,
                   G_TYPE_POINTER, G_TYPE_POINTER, G_TYPE_POINTER);
+
+  /* void (*nua_closing) (SipsSipAgent *, gpointer nua, gpointer): nua is about to be
+   * shut down (rebind or shutdown); its handles die with it and its events are no
+   * longer delivered, so their owners must forget them. */
+  signals[SIGNAL_NUA_CLOSING] =
+    g_signal_new ("nua-closing", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
 }
 
 static void
@@ -856,6 +865,7 @@ sips_sip_agent_shutdown_async (SipsSipAgent        *self,
   self->closing_done = FALSE;
   self->nua = NULL;
   self->shutdown_timeout_id = g_timeout_add (SHUTDOWN_TIMEOUT_MS, on_shutdown_timeout, self);
+  g_signal_emit (self, signals[SIGNAL_NUA_CLOSING], 0, (gpointer) self->closing_nua);
   nua_shutdown (self->closing_nua);
 }
 

@@ -51,7 +51,9 @@ gboolean      sips_sip_agent_shutdown_finish (SipsSipAgent  *self,
  *   gboolean (*nua_event) (SipsSipAgent *, int event, int status, const char *phrase,
  *                          gpointer nh, gpointer sip, gpointer tags)  -- TRUE = taken.
  * An owner that goes away first unbinds (nua_handle_bind (nh, NULL)) or destroys its handle.
- * sip and tags are a sip_t const * and a tagi_t const * (opaque here). */
+ * sip and tags are a sip_t const * and a tagi_t const * (opaque here).
+ * "nua-closing" (gpointer nua): that nua is about to shut down (rebind, shutdown); its
+ * handles die with it, owners forget them without touching them. */
 typedef void (*SipsNuaEventFunc) (gpointer      owner,
                                   int           event,
                                   int           status,

@@ -1,6 +1,8 @@
 /* sips-session-manager.c: owns every session; drops orphans, removes terminated ones
  * after the linger time */
 #include "sips-session-manager.h"
+#include "sips-session-private.h"
+#include "sips-session-sip.h"
 
 /* ---- properties ---- */
 
@@ -38,6 +40,11 @@ struct _SipsSessionManager {
   SipsLingerFunc linger_func;
   gpointer       linger_data;
   GPtrArray     *entries;        /* Entry*, creation order */
+
+  /* the SIP environment given to new sessions (NULL = none) */
+  SipsSipAgent      *agent;
+  SipsConfigSection *settings;
+  SipsConfigSection *rtp;
 };
 
 G_DEFINE_FINAL_TYPE (SipsSessionManager, sips_session_manager, G_TYPE_OBJECT)
@@ -156,6 +163,9 @@ sips_session_manager_dispose (GObject *object)
   /* cancels the linger timers and lets the sessions go, without announcing anything */
   if (self->entries != NULL)
     g_ptr_array_set_size (self->entries, 0);
+  g_clear_object (&self->agent);
+  g_clear_object (&self->settings);
+  g_clear_object (&self->rtp);
 
   G_OBJECT_CLASS (sips_session_manager_parent_class)->dispose (object);
 }
@@ -221,6 +231,8 @@ sips_session_manager_create_session (SipsSessionManager *self)
   entry = g_new0 (Entry, 1);
   entry->manager = self;
   entry->session = sips_session_new ();
+  if (self->agent != NULL)
+    sips_session_set_sip_env (entry->session, self->agent, self->settings, self->rtp);
   entry->state_handler = g_signal_connect (entry->session, "notify::state",
                                            G_CALLBACK (on_session_state), entry);
   g_ptr_array_add (self->entries, entry);
@@ -294,5 +306,53 @@ sips_session_manager_terminate_all (SipsSessionManager *self)
 
       if (!sips_session_terminate (session, &error))
         g_debug ("session %p not terminated: %s", (void *) session, error->message);
+    }
+}
+
+void
+sips_session_manager_set_sip_env (SipsSessionManager *self, SipsSipAgent *agent,
+                                  SipsConfigSection *settings, SipsConfigSection *rtp)
+{
+  g_return_if_fail (SIPS_IS_SESSION_MANAGER (self));
+
+  g_set_object (&self->agent, agent);
+  g_set_object (&self->settings, settings);
+  g_set_object (&self->rtp, rtp);
+}
+
+SipsSession *
+sips_session_manager_take_incoming (SipsSessionManager *self, gpointer nh, gconstpointer sip,
+                                    SipsAccount *account)
+{
+  SipsSession *session;
+
+  g_return_val_if_fail (SIPS_IS_SESSION_MANAGER (self), NULL);
+  g_return_val_if_fail (self->agent != NULL, NULL);
+
+  /* announced ("session-added") before its first signal, so that clients see it */
+  session = sips_session_manager_create_session (self);
+  sips_session_sip_take_incoming (sips_session_get_sip (session), nh, sip, account);
+  return session;
+}
+
+void
+sips_session_manager_nua_closing (SipsSessionManager *self, gpointer nua)
+{
+  g_autoptr(GPtrArray) sessions = NULL;
+
+  g_return_if_fail (SIPS_IS_SESSION_MANAGER (self));
+
+  /* a copy holding references: ending sessions changes the list */
+  sessions = sips_session_manager_list_sessions (self);
+  g_ptr_array_set_free_func (sessions, g_object_unref);
+  for (guint i = 0; i < sessions->len; i++)
+    g_object_ref (g_ptr_array_index (sessions, i));
+
+  for (guint i = 0; i < sessions->len; i++)
+    {
+      SipsSessionSip *sip = sips_session_get_sip (g_ptr_array_index (sessions, i));
+
+      if (sip != NULL)
+        sips_session_sip_nua_closing (sip, nua);
     }
 }

@@ -3,6 +3,9 @@
 
 #include <glib-object.h>
 #include "sips-session.h"
+#include "account/sips-account.h"
+#include "config/sips-config-section.h"
+#include "core/sips-sip-agent.h"
 
 G_BEGIN_DECLS
 
@@ -30,5 +33,22 @@ GPtrArray   *sips_session_manager_get_active_sessions (SipsSessionManager *self)
 void         sips_session_manager_drop_if_null   (SipsSessionManager *self, SipsSession *session);
 /* Terminates every active session (daemon shutdown). */
 void         sips_session_manager_terminate_all  (SipsSessionManager *self);
+
+/* The SIP environment of the sessions made from now on (the engine sets it once).
+ * Without it sessions have no signalling (their SIP methods answer NotSupported). */
+void         sips_session_manager_set_sip_env    (SipsSessionManager *self,
+                                                  SipsSipAgent       *agent,
+                                                  SipsConfigSection  *settings,
+                                                  SipsConfigSection  *rtp);
+/* An incoming INVITE on an unbound handle (nh: nua_handle_t *, sip: its sip_t *):
+ * a new session takes the handle, announces itself (NewIncoming) and rings.
+ * account: the account the Request-URI matched (account 0 otherwise). */
+SipsSession *sips_session_manager_take_incoming  (SipsSessionManager *self,
+                                                  gpointer            nh,
+                                                  gconstpointer       sip,
+                                                  SipsAccount        *account);
+/* nua is shutting down (transport rebind, daemon exit): the sessions on it end. */
+void         sips_session_manager_nua_closing    (SipsSessionManager *self,
+                                                  gpointer            nua);
 
 G_END_DECLS

@@ -2,9 +2,12 @@
  *
  * Every public method runs three steps in this order: the state check (InvalidState),
  * the argument checks (InvalidArgument), then the work, which lives in the "Signalling"
- * section below. Until the SIP signalling is built those work functions answer
- * NotSupported, except the local part of terminate. */
+ * section below and hands over to the session's SIP side (sips-session-sip.c). A session
+ * made without a SIP environment (unit tests) answers NotSupported there, except for the
+ * local part of terminate. */
 #include "sips-session.h"
+#include "sips-session-private.h"
+#include "sips-session-sip.h"
 
 #include <glib/gi18n.h>
 #include <string.h>
@@ -138,6 +141,7 @@ struct _SipsSession {
   gint64       stop_time;
   SipsAccount *account;
   GObject     *chat_transport;
+  SipsSessionSip *sip;          /* NULL = no signalling (unit tests) */
 
   /* the plain string, boolean and guint properties, indexed by property id */
   char    *strings[N_PROPS];    /* NULL reads as "" */
@@ -280,25 +284,45 @@ not_supported (GError **error, const char *method)
   return FALSE;
 }
 
-/* ---- signalling: where SIP plugs in (next issue) ----
+/* ---- signalling: the SIP side (sips-session-sip.c) does the work ----
  * Each do_* runs after the state and argument checks succeeded. */
 
 static gboolean
 do_connect (SipsSession *self, const char *callee_uri, SipsAccount *account,
             const char *route, gboolean audio, gboolean chat, GError **error)
 {
-  return not_supported (error, "New");
+  if (self->sip == NULL)
+    return not_supported (error, "New");
+  return sips_session_sip_connect (self->sip, callee_uri, account, route, audio, chat, error);
 }
 
 static gboolean
 do_accept (SipsSession *self, gboolean audio, gboolean chat, GError **error)
 {
-  return not_supported (error, "Accept");
+  if (self->sip == NULL)
+    return not_supported (error, "Accept");
+  return sips_session_sip_accept (self->sip, audio, chat, error);
+}
+
+static gboolean
+do_reject (SipsSession *self, GError **error)
+{
+  if (self->sip == NULL)
+    return not_supported (error, "Reject");
+  return sips_session_sip_reject (self->sip, error);
+}
+
+static gboolean
+do_hold (SipsSession *self, gboolean hold, GError **error)
+{
+  if (self->sip == NULL)
+    return not_supported (error, hold ? "Hold" : "Unhold");
+  return sips_session_sip_hold (self->sip, hold, error);
 }
 
 /* Releases the streams: a terminated session has none. */
-static void
-release_streams (SipsSession *self)
+void
+sips_session_release_streams (SipsSession *self)
 {
   set_string (self, PROP_AUDIO_RECORDING_FILE_NAME, "");
   set_flag (self, PROP_HAS_AUDIO, FALSE);
@@ -310,14 +334,17 @@ release_streams (SipsSession *self)
     }
 }
 
-/* Local termination; the signalling will send BYE/CANCEL here and reach TERMINATED
- * when the dialog is gone. */
+/* With a SIP dialog the SIP side sends CANCEL/BYE/an error response and reaches
+ * TERMINATED when the dialog is gone; without one the session ends here at once. */
 static gboolean
 do_terminate (SipsSession *self, GError **error)
 {
+  if (self->sip != NULL && sips_session_sip_terminate (self->sip))
+    return TRUE;
+
   g_signal_emit (self, signals[SIGNAL_WILL_END], 0, g_get_real_time ());
   sips_session_set_state (self, SIPS_SESSION_STATE_TERMINATING);
-  release_streams (self);
+  sips_session_release_streams (self);
   sips_session_set_state (self, SIPS_SESSION_STATE_TERMINATED);
   g_signal_emit (self, signals[SIGNAL_DID_END], 0, g_get_real_time (), "local");
   return TRUE;
@@ -368,6 +395,7 @@ sips_session_dispose (GObject *object)
 {
   SipsSession *self = SIPS_SESSION (object);
 
+  g_clear_pointer (&self->sip, sips_session_sip_free);
   g_clear_object (&self->account);
   g_clear_object (&self->chat_transport);
 
@@ -575,7 +603,7 @@ sips_session_reject (SipsSession *self, GError **error)
 
   if (!check_state (self, STATE_BIT (SIPS_SESSION_STATE_INCOMING), "Reject", error))
     return FALSE;
-  return not_supported (error, "Reject");
+  return do_reject (self, error);
 }
 
 gboolean
@@ -585,7 +613,7 @@ sips_session_hold (SipsSession *self, GError **error)
 
   if (!check_established (self, "Hold", error))
     return FALSE;
-  return not_supported (error, "Hold");
+  return do_hold (self, TRUE, error);
 }
 
 gboolean
@@ -595,7 +623,7 @@ sips_session_unhold (SipsSession *self, GError **error)
 
   if (!check_established (self, "Unhold", error))
     return FALSE;
-  return not_supported (error, "Unhold");
+  return do_hold (self, FALSE, error);
 }
 
 gboolean
@@ -706,6 +734,13 @@ sips_session_remove_audio (SipsSession *self, GError **error)
   if (!check_established (self, "RemoveAudio", error) ||
       !check_stream (self->flags[PROP_HAS_AUDIO], TRUE, "RemoveAudio", error))
     return FALSE;
+  /* a session keeps at least one stream: end it with Terminate instead */
+  if (!self->flags[PROP_HAS_CHAT])
+    {
+      g_set_error (error, SIPS_ERROR, SIPS_ERROR_INVALID_STATE,
+                   _("RemoveAudio is not allowed: it is the session's only stream"));
+      return FALSE;
+    }
   return not_supported (error, "RemoveAudio");
 }
 
@@ -766,4 +801,76 @@ sips_session_terminate (SipsSession *self, GError **error)
   if (!check_state (self, active, "Terminate", error))
     return FALSE;
   return do_terminate (self, error);
+}
+
+/* ---- private API (sips-session-private.h) ---- */
+
+static guint
+prop_id_of (SipsSession *self, const char *name, GType type)
+{
+  GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (self), name);
+
+  g_return_val_if_fail (pspec != NULL && G_PARAM_SPEC_VALUE_TYPE (pspec) == type, 0);
+  return pspec->param_id;
+}
+
+void
+sips_session_set_string_prop (SipsSession *self, const char *name, const char *value)
+{
+  guint id = prop_id_of (self, name, G_TYPE_STRING);
+
+  if (id != 0 && id != PROP_STATE)
+    set_string (self, id, value);
+}
+
+void
+sips_session_set_boolean_prop (SipsSession *self, const char *name, gboolean value)
+{
+  guint id = prop_id_of (self, name, G_TYPE_BOOLEAN);
+
+  if (id != 0 && id != PROP_ON_HOLD)
+    set_flag (self, id, value);
+}
+
+gboolean
+sips_session_get_boolean_prop (SipsSession *self, const char *name)
+{
+  guint id = prop_id_of (self, name, G_TYPE_BOOLEAN);
+
+  return id != 0 && self->flags[id];
+}
+
+void
+sips_session_set_uint_prop (SipsSession *self, const char *name, guint value)
+{
+  guint id = prop_id_of (self, name, G_TYPE_UINT);
+
+  if (id == 0 || self->numbers[id] == value)
+    return;
+  self->numbers[id] = value;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[id]);
+}
+
+void
+sips_session_set_account (SipsSession *self, SipsAccount *account)
+{
+  if (g_set_object (&self->account, account))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ACCOUNT]);
+}
+
+void
+sips_session_set_sip_env (SipsSession *self, SipsSipAgent *agent, SipsConfigSection *settings,
+                          SipsConfigSection *rtp)
+{
+  g_return_if_fail (SIPS_IS_SESSION (self));
+  g_return_if_fail (self->sip == NULL);
+
+  self->sip = sips_session_sip_new (self, agent, settings, rtp);
+}
+
+SipsSessionSip *
+sips_session_get_sip (SipsSession *self)
+{
+  g_return_val_if_fail (SIPS_IS_SESSION (self), NULL);
+  return self->sip;
 }

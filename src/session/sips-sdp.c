@@ -1,0 +1,177 @@
+/* sips-sdp.c: our audio SDP for soa, and what a negotiated SDP says
+ *
+ * soa (sofia's offer/answer engine) adds o=/s=/t= and negotiates; we only write the
+ * m-line we own and read the results back with sofia's own SDP parser. */
+#include "sips-sdp.h"
+
+#include <string.h>
+#include <sofia-sip/su_alloc.h>
+#include <sofia-sip/sdp.h>
+
+#define PT_TELEPHONE_EVENT_8000  101
+#define PT_TELEPHONE_EVENT_48000 102
+
+/* Static payload types where RFC 3551 has them; opus is dynamic. */
+static const struct {
+  const char *name;          /* contract name (Settings1.AudioCodecs) */
+  guint       pt;
+  const char *rtpmap;
+  guint       clock_rate;
+  guint       sample_rate;
+} codecs[] = {
+  { "opus", 96, "opus/48000/2", 48000, 48000 },
+  { "G722",  9, "G722/8000",     8000, 16000 },
+  { "PCMU",  0, "PCMU/8000",     8000,  8000 },
+  { "PCMA",  8, "PCMA/8000",     8000,  8000 },
+};
+
+/* ---- private helpers ---- */
+
+static gboolean
+is_ipv6 (const char *address)
+{
+  return strchr (address, ':') != NULL;
+}
+
+static gboolean
+is_auxiliary (const char *encoding)
+{
+  return g_ascii_strcasecmp (encoding, "telephone-event") == 0 ||
+         g_ascii_strcasecmp (encoding, "CN") == 0;
+}
+
+static const char *
+connection_address (const sdp_session_t *session, const sdp_media_t *m)
+{
+  const sdp_connection_t *c = m->m_connections != NULL ? m->m_connections
+                                                       : session->sdp_connection;
+
+  return c != NULL ? c->c_address : NULL;
+}
+
+/* ---- public API ---- */
+
+char *
+sips_sdp_build_audio (const char *address, guint port, const char * const *names,
+                      const char *direction)
+{
+  GString *sdp = g_string_new (NULL);
+  GString *pts = g_string_new (NULL);
+  GString *maps = g_string_new (NULL);
+  const char *ip = is_ipv6 (address) ? "IP6" : "IP4";
+  gboolean opus = FALSE;
+
+  for (guint i = 0; names != NULL && names[i] != NULL; i++)
+    for (guint c = 0; c < G_N_ELEMENTS (codecs); c++)
+      {
+        if (g_ascii_strcasecmp (names[i], codecs[c].name) != 0)
+          continue;
+        g_string_append_printf (pts, " %u", codecs[c].pt);
+        g_string_append_printf (maps, "a=rtpmap:%u %s\r\n", codecs[c].pt, codecs[c].rtpmap);
+        opus |= codecs[c].clock_rate == 48000;
+      }
+
+  g_string_append_printf (pts, " %u", PT_TELEPHONE_EVENT_8000);
+  g_string_append_printf (maps, "a=rtpmap:%u telephone-event/8000\r\na=fmtp:%u 0-15\r\n",
+                          PT_TELEPHONE_EVENT_8000, PT_TELEPHONE_EVENT_8000);
+  if (opus)
+    {
+      g_string_append_printf (pts, " %u", PT_TELEPHONE_EVENT_48000);
+      g_string_append_printf (maps, "a=rtpmap:%u telephone-event/48000\r\na=fmtp:%u 0-15\r\n",
+                              PT_TELEPHONE_EVENT_48000, PT_TELEPHONE_EVENT_48000);
+    }
+
+  g_string_append_printf (sdp,
+                          "v=0\r\n"
+                          "o=- 0 0 IN %s %s\r\n"
+                          "s=-\r\n"
+                          "c=IN %s %s\r\n"
+                          "t=0 0\r\n"
+                          "m=audio %u RTP/AVP%s\r\n"
+                          "%s"
+                          "a=ptime:20\r\n"
+                          "a=rtcp:%u\r\n",
+                          ip, address, ip, address, port, pts->str, maps->str, port + 1);
+  if (direction != NULL && !g_str_equal (direction, "sendrecv"))
+    g_string_append_printf (sdp, "a=%s\r\n", direction);
+
+  g_string_free (pts, TRUE);
+  g_string_free (maps, TRUE);
+  return g_string_free (sdp, FALSE);
+}
+
+const char *
+sips_sdp_codec_name (const char *encoding, guint clock_rate, guint *sample_rate)
+{
+  for (guint c = 0; c < G_N_ELEMENTS (codecs); c++)
+    if (g_ascii_strcasecmp (encoding, codecs[c].name) == 0)
+      {
+        if (sample_rate != NULL)
+          *sample_rate = codecs[c].sample_rate;
+        return codecs[c].name;
+      }
+  if (sample_rate != NULL)
+    *sample_rate = clock_rate;
+  return encoding;
+}
+
+void
+sips_sdp_info_clear (SipsSdpInfo *info)
+{
+  g_clear_pointer (&info->codec, g_free);
+  g_clear_pointer (&info->address, g_free);
+  memset (info, 0, sizeof *info);
+}
+
+gboolean
+sips_sdp_parse (const char *sdp, SipsSdpInfo *info)
+{
+  su_home_t home[1] = { SU_HOME_INIT (home) };
+  sdp_parser_t *parser;
+  sdp_session_t *session;
+  gboolean audio_seen = FALSE;
+
+  g_return_val_if_fail (info != NULL, FALSE);
+  sips_sdp_info_clear (info);
+  if (sdp == NULL)
+    return FALSE;
+
+  /* mode_0000: the old "c=0.0.0.0" hold reads as not receiving */
+  parser = sdp_parse (home, sdp, (issize_t) strlen (sdp), sdp_f_mode_0000);
+  session = sdp_session (parser);
+  if (session == NULL)
+    {
+      sdp_parser_free (parser);
+      su_home_deinit (home);
+      return FALSE;
+    }
+
+  for (sdp_media_t *m = session->sdp_media; m != NULL; m = m->m_next)
+    {
+      gboolean active = m->m_port != 0 && !m->m_rejected;
+
+      if (m->m_type == sdp_media_message && active)
+        info->has_chat = TRUE;
+      if (m->m_type != sdp_media_audio || audio_seen)
+        continue;
+      /* the first audio m-line is ours, even when rejected (its index is kept) */
+      audio_seen = TRUE;
+      info->has_audio = active;
+      info->port = (guint) m->m_port;
+      info->address = g_strdup (connection_address (session, m));
+      info->sends = (m->m_mode & sdp_sendonly) != 0;
+      info->receives = (m->m_mode & sdp_recvonly) != 0;
+      for (sdp_rtpmap_t *rm = m->m_rtpmaps; rm != NULL; rm = rm->rm_next)
+        {
+          if (rm->rm_encoding == NULL || is_auxiliary (rm->rm_encoding))
+            continue;
+          info->codec = g_strdup (sips_sdp_codec_name (rm->rm_encoding, (guint) rm->rm_rate,
+                                                       &info->sample_rate));
+          break;
+        }
+    }
+
+  sdp_parser_free (parser);
+  su_home_deinit (home);
+  return TRUE;
+}

@@ -1,0 +1,39 @@
+/* sips-sdp.h: our audio SDP for soa, and what a negotiated SDP says */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* What one SDP (ours or the peer's) says about the session's streams. */
+typedef struct {
+  gboolean has_audio;     /* an audio m-line with a non-zero port */
+  gboolean has_chat;      /* a message (MSRP) m-line with a non-zero port */
+  char    *codec;         /* first codec of the audio m-line in contract naming
+                           * (opus, G722, PCMU, PCMA; else the encoding name), NULL if none */
+  guint    sample_rate;   /* the codec's audio rate: opus 48000, G722 16000, PCMU/PCMA 8000 */
+  char    *address;       /* c= of the audio m-line (or of the session) */
+  guint    port;          /* port of the audio m-line */
+  gboolean sends;         /* direction as its author wrote it (a=sendonly...; */
+  gboolean receives;      /*  c=0.0.0.0 counts as not receiving) */
+} SipsSdpInfo;
+
+/* The m-line we own, for SOATAG_USER_SDP_STR: c=, m=audio with the codecs in order
+ * (unknown names skipped) + telephone-event/8000 (and /48000 with opus), a=ptime:20,
+ * a=rtcp. direction: "sendrecv" (NULL = the same), "sendonly", "recvonly", "inactive". */
+char       *sips_sdp_build_audio (const char         *address,
+                                  guint               port,
+                                  const char * const *codecs,
+                                  const char         *direction);
+
+/* Parses sdp into info (cleared first). FALSE if sofia's parser refuses it. */
+gboolean    sips_sdp_parse       (const char  *sdp,
+                                  SipsSdpInfo *info);
+void        sips_sdp_info_clear  (SipsSdpInfo *info);
+
+/* The contract name of an rtpmap encoding ("pcmu" -> "PCMU"), and its audio rate. */
+const char *sips_sdp_codec_name  (const char *encoding,
+                                  guint       clock_rate,
+                                  guint      *sample_rate);
+
+G_END_DECLS

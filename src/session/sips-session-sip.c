@@ -1,0 +1,718 @@
+/* sips-session-sip.c: the SIP side of a session, on sofia-sip nua
+ *
+ * One nua handle per session; its magic is the SipsNuaOwner embedded here, so every
+ * event of the handle arrives in on_nua_event (see sips-sip-agent.h). nua runs the
+ * transactions and soa the offer/answer; we give soa our audio m-line and read the
+ * negotiated SDPs back. The seed's state machine, as driven from nua:
+ *
+ *   outgoing  New: NewOutgoing, NULL -> CALLING, INVITE
+ *             180/183: GotRingIndication; 2xx: WillStart; ACK sent: -> ESTABLISHED, DidStart
+ *             final error: -> TERMINATED, DidFail, DidEnd
+ *   incoming  INVITE: NewIncoming, NULL -> INCOMING, 180 sent (autoalert is off)
+ *             Accept: -> ACCEPTING, 200 + answer, WillStart; ACK: -> ESTABLISHED, DidStart
+ *   ending    Terminate/Reject: WillEnd, -> TERMINATING, CANCEL / BYE / error response;
+ *             when nua is done: -> TERMINATED, DidEnd("local") (no DidFail)
+ *             remote BYE: -> TERMINATED, DidEnd("remote")
+ *
+ * Failure codes: a final response from the network is DidFail("remote", code, phrase);
+ * one sofia made itself (timeout 408, transport error 503: no message came) is
+ * DidFail("local", code, phrase). A caller that cancels gives the callee
+ * DidFail("remote", 487, "Request Terminated"). Reject answers 603 Decline, Terminate
+ * while INCOMING 486 Busy Here. Code 0 only for internal errors (the SIP stack went away).
+ *
+ * Hold is a re-INVITE with a=sendonly (a=inactive when the peer holds us too); nua
+ * answers the peer's re-INVITEs itself with soa, and the peer's hold shows in the
+ * direction of its offers. A 491 (glare) is retried after the RFC 3261 14.1 delay. */
+#include "sips-session-sip.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#define NUA_MAGIC_T  void
+#define NUA_HMAGIC_T void  /* a SipsNuaOwner, see sips-sip-agent.h */
+#include <sofia-sip/nua.h>
+#include <sofia-sip/nua_tag.h>
+#include <sofia-sip/soa_tag.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/su_tag.h>
+#include <sofia-sip/url.h>
+
+#include "core/sips-error.h"
+#include "sips-rtp-ports.h"
+#include "sips-sdp.h"
+#include "sips-session-headers.h"
+
+/* sip_flags bit of the responses nta makes itself (timeout 408, transport error 503);
+ * from sofia's private nta_internal.h, unchanged since 1.12.0 */
+#define NTA_INTERNAL_MSG (1 << 15)
+
+#define SESSION_EXPIRES 1800  /* RFC 4028: a vanished peer ends the session */
+#define MIN_SE          90
+
+/* Answers follow our codec preference (Settings1.AudioCodecs) and keep every common codec. */
+#define OFFER_ANSWER_TAGS                                                        \
+  SOATAG_RTP_SORT (SOA_RTP_SORT_LOCAL), SOATAG_RTP_SELECT (SOA_RTP_SELECT_COMMON), \
+  NUTAG_SESSION_TIMER (SESSION_EXPIRES), NUTAG_MIN_SE (MIN_SE)
+
+struct _SipsSessionSip {
+  SipsNuaOwner       owner;      /* the handle's magic */
+  SipsSession       *session;    /* owns us */
+  SipsSipAgent      *agent;
+  SipsConfigSection *settings;
+  SipsConfigSection *rtp;
+  SipsAccount       *account;
+
+  nua_handle_t *nh;
+  gpointer      nua;             /* the nua nh belongs to */
+  gboolean      outgoing;
+
+  /* our audio stream: the RTP/RTCP sockets stay open for the media pipeline */
+  GSocket *rtp_socket;
+  GSocket *rtcp_socket;
+  char    *rtp_address;
+  guint    rtp_port;
+
+  gboolean offered_audio;        /* what the incoming INVITE proposed */
+  gboolean offered_chat;
+  gboolean auth_tried;
+  gboolean local_end;            /* the application ended it (Terminate/Reject) */
+  gboolean remote_bye;
+  gboolean remote_cancel;
+  gboolean got_2xx;              /* WillStart sent */
+  gboolean established;          /* the initial INVITE completed */
+  gboolean bye_when_ready;       /* ended while the 2xx was on its way */
+
+  char    *local_sdp;
+  char    *remote_sdp;
+  gboolean negotiated;           /* an answer was sent or received */
+  gboolean answer_is_local;
+
+  gboolean hold_local;
+  guint    glare_retry_id;
+
+  char    *contact;              /* our Contact (NULL = sofia's), see sips_headers_contact() */
+};
+
+static void on_nua_event (gpointer owner, int event, int status, const char *phrase,
+                          gpointer nh, gconstpointer sip, gconstpointer tags);
+
+/* ---- private helpers ---- */
+
+/* The session's signals (timestamp first, as the contract's) */
+static void
+emit_plain (SipsSession *session, const char *signal)
+{
+  g_signal_emit_by_name (session, signal, g_get_real_time ());
+}
+
+static void
+emit_originator (SipsSession *session, const char *signal, const char *originator)
+{
+  g_signal_emit_by_name (session, signal, g_get_real_time (), originator);
+}
+
+static void
+emit_new_incoming (SipsSession *session, gboolean has_audio, gboolean has_chat)
+{
+  g_signal_emit_by_name (session, "new-incoming", g_get_real_time (), has_audio, has_chat);
+}
+
+static void
+emit_did_fail (SipsSession *session, const char *originator, int code,
+                            const char *reason)
+{
+  g_signal_emit_by_name (session, "did-fail", g_get_real_time (), originator, code, reason);
+}
+
+static SipsSessionState
+state_of (SipsSessionSip *self)
+{
+  return sips_session_get_state (self->session);
+}
+
+static void
+destroy_handle (SipsSessionSip *self)
+{
+  /* nua delivers no more events of a destroyed handle */
+  if (self->nh != NULL)
+    nua_handle_destroy (self->nh);
+  self->nh = NULL;
+  self->nua = NULL;
+}
+
+static void
+release_rtp (SipsSessionSip *self)
+{
+  if (self->rtp_socket != NULL)
+    g_socket_close (self->rtp_socket, NULL);
+  if (self->rtcp_socket != NULL)
+    g_socket_close (self->rtcp_socket, NULL);
+  g_clear_object (&self->rtp_socket);
+  g_clear_object (&self->rtcp_socket);
+}
+
+/* Reserves the RTP/RTCP ports (once per session) and publishes them. */
+static gboolean
+reserve_rtp (SipsSessionSip *self, GError **error)
+{
+  if (self->rtp_socket == NULL)
+    {
+      /* sessions copy the RTP configuration when they start, as in the seed */
+      g_free (self->rtp_address);
+      self->rtp_address = g_strdup (sips_config_section_get_string (self->rtp, "LocalRtpAddress"));
+      if (!sips_rtp_ports_reserve (self->rtp_address,
+                                   sips_config_section_get_uint (self->settings, "RtpPortMin"),
+                                   sips_config_section_get_uint (self->settings, "RtpPortMax"),
+                                   &self->rtp_socket, &self->rtcp_socket, &self->rtp_port, error))
+        return FALSE;
+    }
+  sips_session_set_string_prop (self->session, "audio-local-rtp-address", self->rtp_address);
+  sips_session_set_uint_prop (self->session, "audio-local-rtp-port", self->rtp_port);
+  return TRUE;
+}
+
+/* Our m-line as soa's user SDP, with the direction our hold wish gives. */
+static char *
+user_sdp (SipsSessionSip *self)
+{
+  const char *direction = "sendrecv";
+
+  if (self->hold_local)
+    direction = sips_session_get_boolean_prop (self->session, "on-hold-by-remote")
+                ? "inactive" : "sendonly";
+  return sips_sdp_build_audio (self->rtp_address, self->rtp_port,
+                               sips_config_section_get_strv (self->settings, "AudioCodecs"),
+                               direction);
+}
+
+static void
+note_user_agent (SipsSessionSip *self, const sip_t *sip)
+{
+  if (sip == NULL)
+    return;
+  if (sip->sip_user_agent != NULL && sip->sip_user_agent->g_string != NULL)
+    sips_session_set_string_prop (self->session, "remote-user-agent", sip->sip_user_agent->g_string);
+  else if (sip->sip_server != NULL && sip->sip_server->g_string != NULL)
+    sips_session_set_string_prop (self->session, "remote-user-agent", sip->sip_server->g_string);
+}
+
+/* Ends the session: -> TERMINATED, then DidFail (when fail_originator) and DidEnd. */
+static void
+finish (SipsSessionSip *self, const char *fail_originator, int code, const char *reason,
+        const char *end_originator)
+{
+  SipsSessionState state = state_of (self);
+
+  if (state == SIPS_SESSION_STATE_NULL || state == SIPS_SESSION_STATE_TERMINATED)
+    return;
+  g_debug ("session %p ends (%s %d %s)", (void *) self->session,
+           fail_originator != NULL ? fail_originator : "-", code, reason != NULL ? reason : "");
+  g_clear_handle_id (&self->glare_retry_id, g_source_remove);
+  destroy_handle (self);
+  release_rtp (self);
+  sips_session_release_streams (self->session);
+  sips_session_set_state (self->session, SIPS_SESSION_STATE_TERMINATED);
+  if (fail_originator != NULL)
+    emit_did_fail (self->session, fail_originator, code,
+                                reason != NULL ? reason : "");
+  emit_originator (self->session, "did-end", end_originator);
+}
+
+/* Reads the latest local and remote SDP into the session's audio properties. A
+ * received offer also tells whether the peer holds us (it does not want to receive). */
+static void
+update_media (SipsSessionSip *self, gboolean offer_received)
+{
+  SipsSdpInfo local = { 0 }, remote = { 0 };
+  gboolean have_local = sips_sdp_parse (self->local_sdp, &local);
+  gboolean have_remote = sips_sdp_parse (self->remote_sdp, &remote);
+
+  if (have_remote)
+    {
+      sips_session_set_string_prop (self->session, "audio-remote-rtp-address-sdp",
+                                    remote.address != NULL ? remote.address : "");
+      sips_session_set_uint_prop (self->session, "audio-remote-rtp-port-sdp", remote.port);
+    }
+
+  /* the codec is the first of the answer: both sides read the same one */
+  if (have_local && have_remote && self->negotiated)
+    {
+      SipsSdpInfo *answer = self->answer_is_local ? &local : &remote;
+
+      sips_session_set_boolean_prop (self->session, "has-audio", local.has_audio && remote.has_audio);
+      if (answer->codec != NULL)
+        {
+          sips_session_set_string_prop (self->session, "audio-codec", answer->codec);
+          sips_session_set_uint_prop (self->session, "audio-sample-rate", answer->sample_rate);
+        }
+    }
+
+  if (offer_received && have_remote && remote.has_audio)
+    {
+      gboolean held = !remote.receives;
+
+      if (held != sips_session_get_boolean_prop (self->session, "on-hold-by-remote"))
+        {
+          sips_session_set_boolean_prop (self->session, "on-hold-by-remote", held);
+          if (self->established)
+            emit_originator (self->session,
+                                          held ? "got-hold-request" : "got-unhold-request",
+                                          "remote");
+        }
+    }
+
+  sips_sdp_info_clear (&local);
+  sips_sdp_info_clear (&remote);
+}
+
+static void
+send_reoffer (SipsSessionSip *self)
+{
+  g_autofree char *sdp = NULL;
+
+  if (self->nh == NULL)
+    return;
+  sdp = user_sdp (self);
+  nua_invite (self->nh, SOATAG_USER_SDP_STR (sdp), OFFER_ANSWER_TAGS, TAG_END ());
+}
+
+static gboolean
+on_glare_retry (gpointer user_data)
+{
+  SipsSessionSip *self = user_data;
+
+  self->glare_retry_id = 0;
+  send_reoffer (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* ---- nua events ---- */
+
+static void
+on_invite_response (SipsSessionSip *self, int status, const char *phrase, const sip_t *sip)
+{
+  SipsSessionState state = state_of (self);
+
+  if (self->established)
+    {
+      /* a re-INVITE of ours: glare is retried (RFC 3261 14.1: the owner of the Call-ID
+       * waits 2.1-4 s, the other side 0-2 s); other failures keep the old media */
+      if (status == 491 && self->glare_retry_id == 0)
+        {
+          guint delay = self->outgoing ? (guint) g_random_int_range (2100, 4001)
+                                       : (guint) g_random_int_range (0, 2001);
+
+          self->glare_retry_id = g_timeout_add (delay, on_glare_retry, self);
+        }
+      return;
+    }
+
+  if (status < 200)
+    {
+      if ((status == 180 || status == 183) && state == SIPS_SESSION_STATE_CALLING)
+        emit_plain (self->session, "got-ring-indication");
+      return;
+    }
+
+  if (status < 300)
+    {
+      if (state == SIPS_SESSION_STATE_CALLING && !self->got_2xx)
+        {
+          self->got_2xx = TRUE;
+          emit_plain (self->session, "will-start");
+        }
+      else if (state == SIPS_SESSION_STATE_TERMINATING)
+        self->bye_when_ready = TRUE;  /* our CANCEL lost the race with the 2xx */
+      return;
+    }
+
+  if ((status == 401 || status == 407) && sip != NULL && state == SIPS_SESSION_STATE_CALLING &&
+      !self->auth_tried)
+    {
+      g_autofree char *credentials = sips_headers_credentials (self->account, status, sip);
+
+      /* once: a second challenge means the credentials are wrong */
+      if (credentials != NULL)
+        {
+          self->auth_tried = TRUE;
+          nua_authenticate (self->nh, NUTAG_AUTH (credentials), TAG_END ());
+          return;
+        }
+    }
+
+  if (self->local_end)
+    finish (self, NULL, 0, NULL, "local");
+  else if (sip != NULL && !(sip->sip_flags & NTA_INTERNAL_MSG))
+    finish (self, "remote", status, phrase, "remote");
+  else
+    finish (self, "local", status, phrase, "local");
+}
+
+static void
+on_call_state (SipsSessionSip *self, int status, const char *phrase, const tagi_t *tags)
+{
+  int callstate = -1;
+  int offer_recv = 0, answer_recv = 0, offer_sent = 0, answer_sent = 0;
+  const char *local = NULL, *remote = NULL;
+  SipsSessionState state = state_of (self);
+
+  tl_gets (tags,
+           NUTAG_CALLSTATE_REF (callstate),
+           NUTAG_OFFER_RECV_REF (offer_recv),
+           NUTAG_ANSWER_RECV_REF (answer_recv),
+           NUTAG_OFFER_SENT_REF (offer_sent),
+           NUTAG_ANSWER_SENT_REF (answer_sent),
+           SOATAG_LOCAL_SDP_STR_REF (local),
+           SOATAG_REMOTE_SDP_STR_REF (remote),
+           TAG_END ());
+
+  if (local != NULL)
+    {
+      g_free (self->local_sdp);
+      self->local_sdp = g_strdup (local);
+    }
+  if (remote != NULL)
+    {
+      g_free (self->remote_sdp);
+      self->remote_sdp = g_strdup (remote);
+    }
+  if (answer_sent || answer_recv)
+    {
+      self->negotiated = TRUE;
+      self->answer_is_local = answer_sent != 0;
+    }
+  if (local != NULL || remote != NULL)
+    update_media (self, offer_recv && remote != NULL);
+
+  if (callstate == nua_callstate_ready && !self->established)
+    {
+      self->established = TRUE;
+      if (state == SIPS_SESSION_STATE_CALLING || state == SIPS_SESSION_STATE_ACCEPTING)
+        {
+          sips_session_set_state (self->session, SIPS_SESSION_STATE_ESTABLISHED);
+          emit_plain (self->session, "did-start");
+        }
+      else if (self->bye_when_ready && self->nh != NULL)
+        nua_bye (self->nh, TAG_END ());
+      return;
+    }
+
+  if (callstate != nua_callstate_terminated)
+    return;
+
+  if (self->local_end)
+    finish (self, NULL, 0, NULL, "local");
+  else if (state == SIPS_SESSION_STATE_INCOMING)
+    /* the caller cancelled (or its INVITE went away) before we answered */
+    finish (self, "remote", 487, "Request Terminated", "remote");
+  else if (self->remote_bye)
+    finish (self, NULL, 0, NULL, "remote");
+  else if (state == SIPS_SESSION_STATE_ACCEPTING)
+    finish (self, "remote", status >= 300 ? status : 408,
+            status >= 300 ? phrase : "No ACK received", "remote");
+  else
+    /* the dialog died under us: session timer expiry, re-INVITE 408/481... */
+    finish (self, "remote", status >= 300 ? status : 408,
+            status >= 300 ? phrase : "Request Timeout", "remote");
+}
+
+static void
+on_nua_event (gpointer owner, int event, int status, const char *phrase, gpointer nh,
+              gconstpointer sip_, gconstpointer tags_)
+{
+  SipsSessionSip *self = owner;
+  const sip_t *sip = sip_;
+  /* handlers of our signals must not finalize the session under us */
+  g_autoptr(SipsSession) hold = g_object_ref (self->session);
+
+  if (nh != self->nh)
+    return;
+  note_user_agent (self, sip);
+
+  switch (event)
+    {
+    case nua_r_invite:
+      on_invite_response (self, status, phrase, sip);
+      break;
+    case nua_i_state:
+      on_call_state (self, status, phrase, tags_);
+      break;
+    case nua_i_bye:
+      self->remote_bye = TRUE;
+      break;
+    case nua_i_cancel:
+      self->remote_cancel = TRUE;
+      break;
+    default:
+      /* re-INVITEs are answered by nua (soa); BYE/CANCEL responses end in nua_i_state */
+      break;
+    }
+}
+
+/* ---- public API ---- */
+
+SipsSessionSip *
+sips_session_sip_new (SipsSession *session, SipsSipAgent *agent, SipsConfigSection *settings,
+                      SipsConfigSection *rtp)
+{
+  SipsSessionSip *self = g_new0 (SipsSessionSip, 1);
+
+  self->owner.func = on_nua_event;
+  self->owner.owner = self;
+  self->session = session;
+  self->agent = g_object_ref (agent);
+  self->settings = g_object_ref (settings);
+  self->rtp = g_object_ref (rtp);
+  return self;
+}
+
+void
+sips_session_sip_free (SipsSessionSip *self)
+{
+  if (self == NULL)
+    return;
+  g_clear_handle_id (&self->glare_retry_id, g_source_remove);
+  destroy_handle (self);
+  release_rtp (self);
+  g_clear_object (&self->agent);
+  g_clear_object (&self->settings);
+  g_clear_object (&self->rtp);
+  g_clear_object (&self->account);
+  g_free (self->rtp_address);
+  g_free (self->contact);
+  g_free (self->local_sdp);
+  g_free (self->remote_sdp);
+  g_free (self);
+}
+
+gboolean
+sips_session_sip_connect (SipsSessionSip *self, const char *callee_uri, SipsAccount *account,
+                          const char *route, gboolean audio, gboolean chat, GError **error)
+{
+  nua_t *nua = sips_sip_agent_get_nua (self->agent);
+  g_autofree char *proxy = NULL;
+  g_autofree char *from = NULL;
+  g_autofree char *local_uri = NULL;
+  g_autofree char *sdp = NULL;
+
+  if (chat)
+    {
+      g_set_error (error, SIPS_ERROR, SIPS_ERROR_NOT_SUPPORTED,
+                   _("Chat streams are not supported yet"));
+      return FALSE;
+    }
+  if (nua == NULL)
+    {
+      g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("The SIP stack is not running"));
+      return FALSE;
+    }
+  if (!reserve_rtp (self, error))
+    return FALSE;
+
+  /* route "" = the account's outbound proxy, else sofia's RFC 3263 lookup of the callee */
+  proxy = (route != NULL && *route != '\0') ? g_strdup (route) : sips_headers_outbound_proxy (account);
+  from = sips_headers_from (account);
+  self->contact = sips_headers_contact (sips_sip_agent_get_listening_uris (self->agent),
+                                        sips_headers_transport_of_target (callee_uri, proxy));
+  self->nh = nua_handle (nua, &self->owner,
+                         SIPTAG_TO_STR (callee_uri),
+                         SIPTAG_FROM_STR (from),
+                         TAG_IF (self->contact != NULL, SIPTAG_CONTACT_STR (self->contact)),
+                         TAG_IF (*proxy != '\0', NUTAG_PROXY (URL_STRING_MAKE (proxy))),
+                         TAG_END ());
+  if (self->nh == NULL)
+    {
+      release_rtp (self);
+      g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("Cannot create a SIP call"));
+      return FALSE;
+    }
+  self->nua = nua;
+  self->outgoing = TRUE;
+  g_set_object (&self->account, account);
+
+  local_uri = g_strconcat ("sip:", sips_account_get_id (account), NULL);
+  sips_session_set_string_prop (self->session, "direction", "outgoing");
+  sips_session_set_account (self->session, account);
+  sips_session_set_string_prop (self->session, "route", proxy);
+  sips_session_set_string_prop (self->session, "local-uri", local_uri);
+  sips_session_set_string_prop (self->session, "remote-uri", callee_uri);
+  sips_session_set_string_prop (self->session, "caller-uri", local_uri);
+  sips_session_set_string_prop (self->session, "callee-uri", callee_uri);
+  sips_session_set_boolean_prop (self->session, "has-audio", audio);
+
+  emit_plain (self->session, "new-outgoing");
+  sips_session_set_state (self->session, SIPS_SESSION_STATE_CALLING);
+
+  sdp = user_sdp (self);
+  nua_invite (self->nh, SOATAG_USER_SDP_STR (sdp), OFFER_ANSWER_TAGS,
+              TAG_IF (self->contact != NULL, SIPTAG_CONTACT_STR (self->contact)), TAG_END ());
+  return TRUE;
+}
+
+void
+sips_session_sip_take_incoming (SipsSessionSip *self, gpointer nh, gconstpointer sip_,
+                                SipsAccount *account)
+{
+  const sip_t *sip = sip_;
+  g_autofree char *remote_uri = sips_headers_url_string (sip->sip_from != NULL ? sip->sip_from->a_url : NULL);
+  g_autofree char *local_uri = sips_headers_url_string (sip->sip_to != NULL ? sip->sip_to->a_url : NULL);
+
+  self->nh = nh;
+  self->nua = sips_sip_agent_get_nua (self->agent);
+  self->outgoing = FALSE;
+  g_set_object (&self->account, account);
+  self->contact = sips_headers_contact (sips_sip_agent_get_listening_uris (self->agent),
+                                        sips_headers_transport_of_request (sip));
+  nua_handle_bind (self->nh, &self->owner);
+
+  /* an INVITE without SDP wants our offer in the 200: audio then */
+  self->offered_audio = TRUE;
+  if (sip->sip_payload != NULL && sip->sip_payload->pl_data != NULL &&
+      sip->sip_payload->pl_len > 0)
+    {
+      g_autofree char *body = g_strndup (sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+      SipsSdpInfo offer = { 0 };
+
+      if (sips_sdp_parse (body, &offer))
+        {
+          self->offered_audio = offer.has_audio;
+          self->offered_chat = offer.has_chat;
+        }
+      sips_sdp_info_clear (&offer);
+    }
+
+  sips_session_set_string_prop (self->session, "direction", "incoming");
+  sips_session_set_account (self->session, account);
+  sips_session_set_string_prop (self->session, "local-uri", local_uri);
+  sips_session_set_string_prop (self->session, "remote-uri", remote_uri);
+  sips_session_set_string_prop (self->session, "caller-uri", remote_uri);
+  sips_session_set_string_prop (self->session, "callee-uri", local_uri);
+  note_user_agent (self, sip);
+
+  emit_new_incoming (self->session, self->offered_audio, self->offered_chat);
+  sips_session_set_state (self->session, SIPS_SESSION_STATE_INCOMING);
+  if (self->nh != NULL)
+    nua_respond (self->nh, SIP_180_RINGING,
+                 TAG_IF (self->contact != NULL, SIPTAG_CONTACT_STR (self->contact)), TAG_END ());
+}
+
+gboolean
+sips_session_sip_accept (SipsSessionSip *self, gboolean audio, gboolean chat, GError **error)
+{
+  g_autofree char *sdp = NULL;
+
+  if (chat)
+    {
+      g_set_error (error, SIPS_ERROR, SIPS_ERROR_NOT_SUPPORTED,
+                   _("Chat streams are not supported yet"));
+      return FALSE;
+    }
+  if (audio && !self->offered_audio)
+    {
+      g_set_error (error, SIPS_ERROR, SIPS_ERROR_INVALID_ARGUMENT,
+                   _("The caller did not propose an audio stream"));
+      return FALSE;
+    }
+  if (self->nh == NULL)
+    {
+      g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("The call is gone"));
+      return FALSE;
+    }
+  if (!reserve_rtp (self, error))
+    return FALSE;
+
+  sips_session_set_boolean_prop (self->session, "has-audio", TRUE);
+  sips_session_set_state (self->session, SIPS_SESSION_STATE_ACCEPTING);
+  sdp = user_sdp (self);
+  nua_respond (self->nh, SIP_200_OK, SOATAG_USER_SDP_STR (sdp), OFFER_ANSWER_TAGS,
+               TAG_IF (self->contact != NULL, SIPTAG_CONTACT_STR (self->contact)), TAG_END ());
+  self->got_2xx = TRUE;
+  emit_plain (self->session, "will-start");
+  return TRUE;
+}
+
+static void
+begin_local_end (SipsSessionSip *self)
+{
+  self->local_end = TRUE;
+  emit_plain (self->session, "will-end");
+  sips_session_set_state (self->session, SIPS_SESSION_STATE_TERMINATING);
+}
+
+gboolean
+sips_session_sip_reject (SipsSessionSip *self, GError **error)
+{
+  if (self->nh == NULL)
+    {
+      g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("The call is gone"));
+      return FALSE;
+    }
+  begin_local_end (self);
+  nua_respond (self->nh, SIP_603_DECLINE, TAG_END ());
+  return TRUE;
+}
+
+gboolean
+sips_session_sip_hold (SipsSessionSip *self, gboolean hold, GError **error)
+{
+  if (self->nh == NULL)
+    {
+      g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("The call is gone"));
+      return FALSE;
+    }
+  if (self->hold_local == hold)
+    return TRUE;  /* already so */
+
+  self->hold_local = hold;
+  sips_session_set_boolean_prop (self->session, "on-hold-by-local", hold);
+  emit_originator (self->session, hold ? "got-hold-request" : "got-unhold-request",
+                                "local");
+  /* nua queues it behind a re-INVITE in progress */
+  send_reoffer (self);
+  return TRUE;
+}
+
+gboolean
+sips_session_sip_terminate (SipsSessionSip *self)
+{
+  SipsSessionState state = state_of (self);
+
+  if (self->nh == NULL)
+    return FALSE;
+
+  begin_local_end (self);
+  switch (state)
+    {
+    case SIPS_SESSION_STATE_CALLING:
+      if (self->got_2xx)
+        self->bye_when_ready = TRUE;  /* ACK on its way: BYE once ready */
+      else
+        nua_cancel (self->nh, TAG_END ());
+      break;
+    case SIPS_SESSION_STATE_INCOMING:
+      nua_respond (self->nh, SIP_486_BUSY_HERE, TAG_END ());
+      break;
+    default:
+      nua_bye (self->nh, TAG_END ());
+      break;
+    }
+  return TRUE;
+}
+
+void
+sips_session_sip_nua_closing (SipsSessionSip *self, gpointer nua)
+{
+  g_autoptr(SipsSession) hold = NULL;
+
+  if (self->nh == NULL || self->nua != nua)
+    return;
+  /* the handle dies with its nua: forget it without touching it */
+  self->nh = NULL;
+  self->nua = NULL;
+  hold = g_object_ref (self->session);
+  if (self->local_end)
+    finish (self, NULL, 0, NULL, "local");
+  else
+    finish (self, "local", 0, _("The SIP stack was restarted"), "local");
+}

@@ -1,0 +1,37 @@
+/* sips-session-sip.h: the SIP side of a session (its nua handle, offer/answer, RTP
+ * ports); private to src/session */
+#pragma once
+
+#include "sips-session-private.h"
+#include "account/sips-account.h"
+
+G_BEGIN_DECLS
+
+SipsSessionSip *sips_session_sip_new  (SipsSession       *session,   /* unowned back-pointer */
+                                       SipsSipAgent      *agent,
+                                       SipsConfigSection *settings,
+                                       SipsConfigSection *rtp);
+/* Destroys the handle (if the nua still exists) and closes the RTP sockets. */
+void            sips_session_sip_free (SipsSessionSip *self);
+
+/* The work of the session's methods, after their state and argument checks. */
+gboolean sips_session_sip_connect   (SipsSessionSip *self, const char *callee_uri,
+                                     SipsAccount *account, const char *route,
+                                     gboolean audio, gboolean chat, GError **error);
+gboolean sips_session_sip_accept    (SipsSessionSip *self, gboolean audio, gboolean chat,
+                                     GError **error);
+gboolean sips_session_sip_reject    (SipsSessionSip *self, GError **error);
+gboolean sips_session_sip_hold      (SipsSessionSip *self, gboolean hold, GError **error);
+/* FALSE when there is no SIP dialog to end (the caller ends the session locally). */
+gboolean sips_session_sip_terminate (SipsSessionSip *self);
+
+/* An incoming INVITE (nh: a nua_handle_t *, sip: its sip_t *) for this NULL session:
+ * binds the handle, announces the session and rings. */
+void     sips_session_sip_take_incoming (SipsSessionSip *self, gpointer nh, gconstpointer sip,
+                                         SipsAccount *account);
+
+/* The nua the session's handle belongs to is shutting down (rebind, daemon exit): the
+ * handle dies with it; an active session ends. */
+void     sips_session_sip_nua_closing (SipsSessionSip *self, gpointer nua);
+
+G_END_DECLS

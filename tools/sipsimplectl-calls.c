@@ -1,0 +1,532 @@
+/* sipsimplectl-calls.c: calls (SessionManager1, Session1) and registration
+ * (Registration1): call, answer, reject, hangup, hold, unhold, sessions,
+ * register, unregister.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "sipsimplectl.h"
+
+#include <glib-unix.h>
+#include <glib/gi18n.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ helpers */
+
+/* Parses a command's own options (anywhere after the command name); the other
+ * words stay in argc/argv, argv[0] being the command name. */
+static gboolean
+parse_options (const char *synopsis, const GOptionEntry *entries, int *argc, char ***argv)
+{
+  g_autoptr(GOptionContext) context = g_option_context_new (synopsis);
+  g_autoptr(GError) error = NULL;
+
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  if (entries != NULL)
+    g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (g_option_context_parse (context, argc, argv, &error))
+    return TRUE;
+  g_printerr ("sipsimplectl: %s\n", error->message);
+  return FALSE;
+}
+
+/* ACCOUNT as everywhere (account/N, account:ID, a path), plus a bare USER@DOMAIN. */
+static char *
+resolve_account (const char *spec, GError **error)
+{
+  if (spec[0] != '/' && strchr (spec, '@') != NULL && !g_str_has_prefix (spec, "account:"))
+    {
+      g_autofree char *named = g_strconcat ("account:", spec, NULL);
+      return resolve_object (named, error);
+    }
+  return resolve_object (spec, error);
+}
+
+static gboolean
+is_digits (const char *s)
+{
+  return *s != '\0' && strspn (s, "0123456789") == strlen (s);
+}
+
+typedef enum {
+  PICK_INCOMING,     /* answer, reject */
+  PICK_ACTIVE,       /* hangup: every state Terminate() accepts */
+  PICK_ESTABLISHED,  /* hold, unhold */
+} Pick;
+
+static gboolean
+state_matches (const char *state, Pick pick)
+{
+  static const char * const incoming[] = { "INCOMING", NULL };
+  static const char * const active[] = { "CALLING", "INCOMING", "ACCEPTING", "ESTABLISHED",
+                                         "PROPOSING", "PROPOSED", NULL };
+  static const char * const established[] = { "ESTABLISHED", "PROPOSING", "PROPOSED", NULL };
+  const char * const *states = pick == PICK_INCOMING ? incoming
+                               : pick == PICK_ACTIVE ? active : established;
+
+  return g_strv_contains (states, state);
+}
+
+/* The session named by `spec` (session/N, N or a path), or with spec NULL the
+ * only session the command can apply to; anything else is an error. */
+static char *
+pick_session (const char *spec, Pick pick, GError **error)
+{
+  g_autoptr(GVariant) objects = NULL;
+  g_autoptr(GPtrArray) paths = NULL;
+  g_autoptr(GPtrArray) matches = g_ptr_array_new ();
+  g_autofree char *path = NULL;
+  g_autofree char *list = NULL;
+
+  if (spec != NULL)
+    {
+      g_autoptr(GVariant) props = NULL;
+
+      path = is_digits (spec) ? g_strconcat (ROOT_PATH "/Session/", spec, NULL)
+                              : resolve_object (spec, error);
+      if (path == NULL || (objects = get_managed_objects (error)) == NULL)
+        return NULL;
+      props = lookup_object_props (objects, path, SESSION_IFACE);
+      if (props == NULL)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, _("no session at %s"), path);
+          return NULL;
+        }
+      return g_steal_pointer (&path);
+    }
+
+  if ((objects = get_managed_objects (error)) == NULL)
+    return NULL;
+  paths = objects_with_iface (objects, SESSION_IFACE);
+  for (guint i = 0; i < paths->len; i++)
+    {
+      g_autoptr(GVariant) props = lookup_object_props (objects, paths->pdata[i], SESSION_IFACE);
+      g_autofree char *state = lookup_string (props, "State");
+
+      if (state_matches (state, pick))
+        g_ptr_array_add (matches, paths->pdata[i]);
+    }
+  if (matches->len == 1)
+    return g_strdup (matches->pdata[0]);
+
+  if (matches->len == 0)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                           pick == PICK_INCOMING ? _("there is no incoming session")
+                           : pick == PICK_ACTIVE ? _("there is no active session")
+                           : _("there is no established session"));
+      return NULL;
+    }
+  g_ptr_array_add (matches, NULL);
+  list = g_strjoinv (", ", (char **) matches->pdata);
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+               pick == PICK_INCOMING ? _("%u incoming sessions (%s): name one")
+               : pick == PICK_ACTIVE ? _("%u active sessions (%s): name one")
+               : _("%u established sessions (%s): name one"),
+               matches->len - 1, list);
+  return NULL;
+}
+
+/* Runs `method` on the session picked by the remaining argument, if any. */
+static int
+session_command (int argc, char **argv, const char *synopsis, Pick pick,
+                 const char *method, GVariant *params)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) owned_params = params != NULL ? g_variant_ref_sink (params) : NULL;
+  g_autofree char *path = NULL;
+
+  if (argc > 2)
+    return usage (synopsis);
+  path = pick_session (argc == 2 ? argv[1] : NULL, pick, &error);
+  if (path == NULL)
+    return fail_error (error);
+  reply = call_daemon (path, SESSION_IFACE, method, owned_params, NULL, &error);
+  return reply != NULL ? EXIT_OK : fail_error (error);
+}
+
+/* ------------------------------------------------------------ call */
+
+typedef struct {
+  GMainLoop *loop;
+  GDBusConnection *bus;
+  char *path;
+  GDBusInterfaceInfo *iface;        /* Session1, for argument names; may be NULL */
+  gboolean failed;
+  char *failure;                    /* "486 Busy Here (remote)" */
+  int interrupts;
+  int status;
+} Call;
+
+static void
+on_session_signal (GDBusConnection *connection,
+                   const char      *sender,
+                   const char      *path,
+                   const char      *iface,
+                   const char      *member,
+                   GVariant        *params,
+                   gpointer         user_data)
+{
+  Call *call = user_data;
+  g_autoptr(GString) line = g_string_new (NULL);
+  GDBusSignalInfo *signal = call->iface ? g_dbus_interface_info_lookup_signal (call->iface, member)
+                                        : NULL;
+  gint64 when = g_get_real_time ();
+  gsize first = 0;
+
+  if (g_variant_n_children (params) > 0)
+    {
+      g_autoptr(GVariant) arg0 = g_variant_get_child_value (params, 0);
+
+      if (g_variant_is_of_type (arg0, G_VARIANT_TYPE_INT64))
+        when = g_variant_get_int64 (arg0), first = 1;
+    }
+  append_time (line, when);
+  g_string_append_printf (line, " %s", member);
+  append_signal_args (line, signal, params, first);
+  emit_line (line);
+
+  if (strcmp (member, "DidFail") == 0 &&
+      g_variant_is_of_type (params, G_VARIANT_TYPE ("(xsis)")))
+    {
+      const char *originator, *reason;
+      gint32 code;
+
+      g_variant_get (params, "(x&si&s)", NULL, &originator, &code, &reason);
+      call->failed = TRUE;
+      g_free (call->failure);
+      call->failure = g_strdup_printf ("%d %s (%s)", code, reason, originator);
+    }
+  else if (strcmp (member, "DidEnd") == 0)
+    {
+      call->status = call->failed ? EXIT_FAIL : EXIT_OK;
+      g_main_loop_quit (call->loop);
+    }
+}
+
+static void
+on_daemon_owner_changed (GDBusConnection *connection,
+                         const char      *sender,
+                         const char      *path,
+                         const char      *iface,
+                         const char      *member,
+                         GVariant        *params,
+                         gpointer         user_data)
+{
+  Call *call = user_data;
+
+  fail (_("sipsimpled left the bus during the call"));
+  call->status = EXIT_FAIL;
+  g_main_loop_quit (call->loop);
+}
+
+static void
+on_terminate_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source),
+                                                             result, &error);
+  g_autofree char *name = error ? g_dbus_error_get_remote_error (error) : NULL;
+
+  /* InvalidState: the session is ending already; its DidEnd is on the way. */
+  if (reply == NULL && g_strcmp0 (name, IFACE_PREFIX "Error.InvalidState") != 0)
+    fail_error (error);
+}
+
+/* First Ctrl-C hangs up and waits for DidEnd; a second one leaves at once. */
+static gboolean
+on_interrupt (gpointer user_data)
+{
+  Call *call = user_data;
+
+  if (++call->interrupts > 1)
+    {
+      call->status = EXIT_FAIL;
+      g_main_loop_quit (call->loop);
+      return G_SOURCE_CONTINUE;
+    }
+  g_printerr (_("sipsimplectl: hanging up (interrupt again to leave at once)\n"));
+  g_dbus_connection_call (call->bus, DAEMON_NAME, call->path, SESSION_IFACE, "Terminate",
+                          NULL, NULL, G_DBUS_CALL_FLAGS_NONE, timeout_ms (), NULL,
+                          on_terminate_done, NULL);
+  return G_SOURCE_CONTINUE;
+}
+
+int
+cmd_call (int argc, char **argv)
+{
+  g_autofree char *opt_account = NULL;
+  g_autofree char *opt_route = NULL;
+  gboolean opt_chat = FALSE;
+  gboolean opt_no_audio = FALSE;
+  gboolean opt_detach = FALSE;
+  const GOptionEntry entries[] = {
+    { "account", 0, 0, G_OPTION_ARG_STRING, &opt_account, N_("Call from ACCOUNT (default: Settings1.DefaultAccount)"), N_("ACCOUNT") },
+    { "route", 0, 0, G_OPTION_ARG_STRING, &opt_route, N_("Send the INVITE to URI (sip:host:port;transport=udp|tcp|tls)"), N_("URI") },
+    { "chat", 0, 0, G_OPTION_ARG_NONE, &opt_chat, N_("Offer a chat stream"), NULL },
+    { "no-audio", 0, 0, G_OPTION_ARG_NONE, &opt_no_audio, N_("Offer no audio stream"), NULL },
+    { "detach", 0, 0, G_OPTION_ARG_NONE, &opt_detach, N_("Return once the call is placed"), NULL },
+    { NULL }
+  };
+  const char *synopsis = "call URI [--account=ACCOUNT] [--route=URI] [--chat] [--no-audio] [--detach]";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GDBusNodeInfo) node = NULL;
+  g_autofree char *owner = NULL;
+  g_autofree char *account = NULL;
+  Call call = { 0 };
+  guint signals_id, owner_id, sigint_id, sigterm_id;
+
+  if (!parse_options ("call URI", entries, &argc, &argv))
+    return usage (synopsis);
+  if (argc != 2)
+    return usage (synopsis);
+  if ((call.bus = get_bus (&error)) == NULL)
+    return fail_error (error);
+  owner = get_daemon_owner (&error);
+  if (owner == NULL)
+    return error != NULL ? fail_error (error) : fail_not_running ();
+  if (opt_account != NULL && (account = resolve_account (opt_account, &error)) == NULL)
+    return fail_error (error);
+
+  reply = call_daemon (MANAGER_PATH, MANAGER_IFACE, "CreateSession", NULL,
+                       G_VARIANT_TYPE ("(o)"), &error);
+  if (reply == NULL)
+    return fail_error (error);
+  g_variant_get (reply, "(o)", &call.path);
+  g_clear_pointer (&reply, g_variant_unref);
+
+  /* Argument names for the lines below; the session exists (and stays, as we
+   * created it) at least until New. */
+  node = introspect (call.path, NULL);
+  call.iface = node ? g_dbus_node_info_lookup_interface (node, SESSION_IFACE) : NULL;
+  call.loop = g_main_loop_new (NULL, FALSE);
+  call.status = EXIT_FAIL;
+  /* Subscribed before New, so NewOutgoing and everything after it is seen: the
+   * bus applies our AddMatch before it passes our New call on. */
+  signals_id = g_dbus_connection_signal_subscribe (call.bus, owner, SESSION_IFACE, NULL, call.path,
+                                                   NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                                   on_session_signal, &call, NULL);
+  owner_id = g_dbus_connection_signal_subscribe (call.bus, "org.freedesktop.DBus",
+                                                 "org.freedesktop.DBus", "NameOwnerChanged",
+                                                 "/org/freedesktop/DBus", DAEMON_NAME,
+                                                 G_DBUS_SIGNAL_FLAGS_NONE,
+                                                 on_daemon_owner_changed, &call, NULL);
+  sigint_id = g_unix_signal_add (SIGINT, on_interrupt, &call);
+  sigterm_id = g_unix_signal_add (SIGTERM, on_interrupt, &call);
+
+  reply = call_daemon (call.path, SESSION_IFACE, "New",
+                       g_variant_new ("(sosbb)", argv[1], account ? account : "/",
+                                      opt_route ? opt_route : "", !opt_no_audio, opt_chat),
+                       NULL, &error);
+  if (reply == NULL)
+    call.status = fail_error (error);
+  else
+    {
+      g_print ("%s\n", call.path);
+      fflush (stdout);
+      if (opt_detach)
+        call.status = EXIT_OK;
+      else
+        g_main_loop_run (call.loop);
+      if (call.failed)
+        fail (_("the call failed: %s"), call.failure);
+    }
+
+  g_source_remove (sigint_id);
+  g_source_remove (sigterm_id);
+  g_dbus_connection_signal_unsubscribe (call.bus, signals_id);
+  g_dbus_connection_signal_unsubscribe (call.bus, owner_id);
+  g_main_loop_unref (call.loop);
+  g_free (call.failure);
+  g_free (call.path);
+  return call.status;
+}
+
+/* ------------------------------------------------------------ session commands */
+
+int
+cmd_answer (int argc, char **argv)
+{
+  gboolean opt_chat = FALSE;
+  gboolean opt_no_audio = FALSE;
+  const GOptionEntry entries[] = {
+    { "chat", 0, 0, G_OPTION_ARG_NONE, &opt_chat, N_("Accept the chat stream too"), NULL },
+    { "no-audio", 0, 0, G_OPTION_ARG_NONE, &opt_no_audio, N_("Do not accept the audio stream"), NULL },
+    { NULL }
+  };
+  const char *synopsis = "answer [SESSION] [--chat] [--no-audio]";
+
+  if (!parse_options ("answer [SESSION]", entries, &argc, &argv))
+    return usage (synopsis);
+  return session_command (argc, argv, synopsis, PICK_INCOMING, "Accept",
+                          g_variant_new ("(bb)", !opt_no_audio, opt_chat));
+}
+
+int
+cmd_reject (int argc, char **argv)
+{
+  if (!parse_options ("reject [SESSION]", NULL, &argc, &argv))
+    return usage ("reject [SESSION]");
+  return session_command (argc, argv, "reject [SESSION]", PICK_INCOMING, "Reject", NULL);
+}
+
+int
+cmd_hangup (int argc, char **argv)
+{
+  if (!parse_options ("hangup [SESSION]", NULL, &argc, &argv))
+    return usage ("hangup [SESSION]");
+  return session_command (argc, argv, "hangup [SESSION]", PICK_ACTIVE, "Terminate", NULL);
+}
+
+int
+cmd_hold (int argc, char **argv)
+{
+  if (!parse_options ("hold [SESSION]", NULL, &argc, &argv))
+    return usage ("hold [SESSION]");
+  return session_command (argc, argv, "hold [SESSION]", PICK_ESTABLISHED, "Hold", NULL);
+}
+
+int
+cmd_unhold (int argc, char **argv)
+{
+  if (!parse_options ("unhold [SESSION]", NULL, &argc, &argv))
+    return usage ("unhold [SESSION]");
+  return session_command (argc, argv, "unhold [SESSION]", PICK_ESTABLISHED, "Unhold", NULL);
+}
+
+/* ------------------------------------------------------------ sessions */
+
+static gint64
+lookup_int64 (GVariant *props, const char *name)
+{
+  g_autoptr(GVariant) value = g_variant_lookup_value (props, name, G_VARIANT_TYPE_INT64);
+
+  return value != NULL ? g_variant_get_int64 (value) : 0;
+}
+
+static gboolean
+lookup_boolean (GVariant *props, const char *name)
+{
+  g_autoptr(GVariant) value = g_variant_lookup_value (props, name, G_VARIANT_TYPE_BOOLEAN);
+
+  return value != NULL && g_variant_get_boolean (value);
+}
+
+static const char *
+or_dash (const char *s)
+{
+  return s != NULL && *s != '\0' ? s : "-";
+}
+
+static void
+print_session_row (const char *path, const char *state, const char *direction,
+                   const char *remote, const char *codec, const char *duration,
+                   const char *hold)
+{
+  g_print ("%-26s %-11s %-9s %-32s %-6s %-8s %s\n", path, state, direction, remote, codec,
+           duration, hold);
+}
+
+int
+cmd_sessions (int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) objects = NULL;
+  g_autoptr(GPtrArray) paths = NULL;
+
+  if (!parse_options (NULL, NULL, &argc, &argv) || argc != 1)
+    return usage ("sessions");
+  if ((objects = get_managed_objects (&error)) == NULL)
+    return fail_error (error);
+  paths = objects_with_iface (objects, SESSION_IFACE);
+  print_session_row (_("PATH"), _("STATE"), _("DIRECTION"), _("REMOTE"), _("CODEC"),
+                     _("DURATION"), _("HOLD"));
+  for (guint i = 0; i < paths->len; i++)
+    {
+      g_autoptr(GVariant) props = lookup_object_props (objects, paths->pdata[i], SESSION_IFACE);
+      g_autofree char *state = lookup_string (props, "State");
+      g_autofree char *direction = lookup_string (props, "Direction");
+      g_autofree char *remote = lookup_string (props, "RemoteUri");
+      g_autofree char *codec = lookup_string (props, "AudioCodec");
+      g_autofree char *duration = NULL;
+      gint64 start = lookup_int64 (props, "StartTime");
+      gint64 stop = lookup_int64 (props, "StopTime");
+      gboolean by_local = lookup_boolean (props, "OnHoldByLocal");
+      gboolean by_remote = lookup_boolean (props, "OnHoldByRemote");
+      const char *hold;
+
+      if (start != 0)
+        {
+          gint64 seconds = MAX (0, ((stop != 0 ? stop : g_get_real_time ()) - start) / G_USEC_PER_SEC);
+
+          duration = g_strdup_printf ("%" G_GINT64_FORMAT ":%02d:%02d", seconds / 3600,
+                                      (int) (seconds / 60 % 60), (int) (seconds % 60));
+        }
+      if (by_local && by_remote)
+        hold = _("both");
+      else if (by_local || by_remote)
+        hold = by_local ? _("local") : _("remote");
+      else
+        hold = lookup_boolean (props, "OnHold") ? _("yes") : _("no");
+      print_session_row (paths->pdata[i], state, or_dash (direction), or_dash (remote),
+                         or_dash (codec), or_dash (duration), hold);
+    }
+  return EXIT_OK;
+}
+
+/* ------------------------------------------------------------ registration */
+
+static char *
+default_account (GError **error)
+{
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) value = NULL;
+  const char *path;
+
+  reply = call_daemon (SETTINGS_PATH, PROPS_IFACE, "Get",
+                       g_variant_new ("(ss)", SETTINGS_IFACE, "DefaultAccount"),
+                       G_VARIANT_TYPE ("(v)"), error);
+  if (reply == NULL)
+    return NULL;
+  g_variant_get (reply, "(v)", &value);
+  if (!g_variant_is_of_type (value, G_VARIANT_TYPE_OBJECT_PATH) ||
+      strcmp ((path = g_variant_get_string (value, NULL)), "/") == 0)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                           _("there is no default account (name one, or set settings DefaultAccount)"));
+      return NULL;
+    }
+  return g_strdup (path);
+}
+
+static int
+registration_command (int argc, char **argv, const char *synopsis, const char *method)
+{
+  g_autofree char *parameters = g_strdup_printf ("%s [ACCOUNT]", argv[0]);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autofree char *path = NULL;
+
+  if (!parse_options (parameters, NULL, &argc, &argv) || argc > 2)
+    return usage (synopsis);
+  path = argc == 2 ? resolve_account (argv[1], &error) : default_account (&error);
+  if (path == NULL)
+    return fail_error (error);
+  reply = call_daemon (path, REG_IFACE, method, NULL, NULL, &error);
+  return reply != NULL ? EXIT_OK : fail_error (error);
+}
+
+int
+cmd_register (int argc, char **argv)
+{
+  return registration_command (argc, argv, "register [ACCOUNT]", "Register");
+}
+
+int
+cmd_unregister (int argc, char **argv)
+{
+  return registration_command (argc, argv, "unregister [ACCOUNT]", "Unregister");
+}
