@@ -634,3 +634,28 @@ sips_config_normalize_sip_uri (const char *s)
                           host,
                           port ? ":" : "", port ? port : "");
 }
+
+SipsConfigSection *
+sips_config_schema_section_new (SipsConfigStore *store, const char *group)
+{
+  static const struct {
+    const char          *group;
+    const SipsConfigKey *keys;
+    const gsize         *n_keys;
+  } tables[] = {
+    { SIPS_GROUP_SETTINGS,  sips_settings_keys, &sips_settings_n_keys },
+    { SIPS_GROUP_RINGTONES, sips_ringtone_keys, &sips_ringtone_n_keys },
+    { SIPS_GROUP_RTP,       sips_rtp_keys,      &sips_rtp_n_keys },
+    { SIPS_GROUP_MSRP,      sips_msrp_keys,     &sips_msrp_n_keys },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (tables); i++)
+    if (g_str_equal (group, tables[i].group))
+      return sips_config_section_new (store, group, tables[i].keys, *tables[i].n_keys,
+                                      sips_config_schema_default, NULL);
+
+  if (g_str_equal (group, SIPS_GROUP_LOCAL_ACCOUNT) || g_str_has_prefix (group, SIPS_GROUP_ACCOUNT_PREFIX))
+    return sips_config_section_new (store, group, sips_account_keys, sips_account_n_keys,
+                                    sips_config_schema_default, NULL);
+  return NULL;
+}

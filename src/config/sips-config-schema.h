@@ -11,6 +11,7 @@ G_BEGIN_DECLS
 #define SIPS_GROUP_RTP       "RTPConfiguration"
 #define SIPS_GROUP_MSRP      "MSRPConfiguration"
 #define SIPS_GROUP_ACCOUNT_PREFIX "Account "   /* "Account alice@example.com" */
+#define SIPS_GROUP_LOCAL_ACCOUNT  "LocalAccount" /* account 0 */
 
 /* Settings1 (writable part; Accounts/ConfigurationFile/SipListeningUris are not stored).
  * DefaultAccount is stored as an account id ("" = account 0); src/dbus maps it to a path. */
@@ -34,6 +35,10 @@ extern const gsize         sips_account_n_keys;
  * UserAgent ("sipsimpled/VERSION"), RecordingsDirectory ($XDG_DATA_HOME/sipsimpled/recordings),
  * DownloadsDirectory (the XDG download dir, else ~/Downloads). */
 GVariant *sips_config_schema_default (const char *name, gpointer user_data);
+
+/* The section of a keyfile group with its table: SIPS_GROUP_SETTINGS, _RINGTONES, _RTP,
+ * _MSRP, SIPS_GROUP_LOCAL_ACCOUNT or SIPS_GROUP_ACCOUNT_PREFIX + id. NULL for another group. */
+SipsConfigSection *sips_config_schema_section_new (SipsConfigStore *store, const char *group);
 
 /* Shared validators, also used by the engine */
 gboolean sips_config_is_ip_address (const char *s);            /* IPv4 or IPv6 literal */

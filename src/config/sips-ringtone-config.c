@@ -174,9 +174,7 @@ sips_ringtone_config_new (SipsConfigStore *store)
 
   self = g_object_new (SIPS_TYPE_RINGTONE_CONFIG, NULL);
   self->store = g_object_ref (store);
-  self->section = sips_config_section_new (store, SIPS_GROUP_RINGTONES,
-                                           sips_ringtone_keys, sips_ringtone_n_keys,
-                                           sips_config_schema_default, NULL);
+  self->section = sips_config_schema_section_new (store, SIPS_GROUP_RINGTONES);
   load_entries (self);
   return self;
 }

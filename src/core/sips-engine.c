@@ -12,7 +12,6 @@
 #include <sofia-sip/nua.h>
 #include <sofia-sip/sip.h>
 
-#define LOCAL_ACCOUNT_GROUP "LocalAccount"
 
 enum {
   PROP_0,
@@ -64,8 +63,7 @@ strip_scheme (const char *address)
 static SipsAccount *
 account_new (SipsEngine *self, const char *id, const char *group, gboolean local)
 {
-  g_autoptr(SipsConfigSection) section =
-    sips_config_section_new (self->store, group, sips_account_keys, sips_account_n_keys, NULL, NULL);
+  g_autoptr(SipsConfigSection) section = sips_config_schema_section_new (self->store, group);
   SipsAccount *account = sips_account_new (id, section, local);
 
   sips_account_set_sip_agent (account, self->agent);
@@ -164,7 +162,7 @@ load_accounts (SipsEngine *self)
   g_auto(GStrv) groups = g_key_file_get_groups (keyfile, NULL);
   g_autofree char *local_id = g_strdup_printf ("local@%s", g_get_host_name ());
 
-  g_ptr_array_add (self->accounts, account_new (self, local_id, LOCAL_ACCOUNT_GROUP, TRUE));
+  g_ptr_array_add (self->accounts, account_new (self, local_id, SIPS_GROUP_LOCAL_ACCOUNT, TRUE));
 
   for (guint i = 0; groups[i] != NULL; i++)
     {
@@ -271,16 +269,10 @@ sips_engine_new (const char *config_path, const char *state_dir, GError **error)
       g_warning ("%s; it is kept as %s and the defaults are used", load_error->message, aside);
     }
 
-  self->settings = sips_config_section_new (self->store, SIPS_GROUP_SETTINGS,
-                                            sips_settings_keys, sips_settings_n_keys,
-                                            sips_config_schema_default, NULL);
+  self->settings = sips_config_schema_section_new (self->store, SIPS_GROUP_SETTINGS);
   self->ringtones = sips_ringtone_config_new (self->store);
-  self->rtp = sips_config_section_new (self->store, SIPS_GROUP_RTP,
-                                       sips_rtp_keys, sips_rtp_n_keys,
-                                       sips_config_schema_default, NULL);
-  self->msrp = sips_config_section_new (self->store, SIPS_GROUP_MSRP,
-                                        sips_msrp_keys, sips_msrp_n_keys,
-                                        sips_config_schema_default, NULL);
+  self->rtp = sips_config_schema_section_new (self->store, SIPS_GROUP_RTP);
+  self->msrp = sips_config_schema_section_new (self->store, SIPS_GROUP_MSRP);
   self->agent = sips_sip_agent_new (self->settings, state_dir);
   load_accounts (self);
 

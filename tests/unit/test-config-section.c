@@ -7,6 +7,7 @@
 #include "config/sips-config-store.h"
 #include "config/sips-config-section.h"
 #include "config/sips-config-schema.h"
+#include "sips-test-util.h"
 #include "config/sips-ringtone-config.h"
 
 #define ACCOUNT_GROUP SIPS_GROUP_ACCOUNT_PREFIX "alice@example.com"
@@ -21,26 +22,6 @@ typedef struct {
 
 /* Private helpers */
 
-static void
-remove_tree (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-
-  if (dir != NULL)
-    {
-      const char *name;
-
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-        }
-      g_dir_close (dir);
-      g_rmdir (path);
-    }
-  else
-    g_remove (path);
-}
 
 static void
 write_wav (const char *path)
@@ -85,40 +66,14 @@ static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
   g_clear_object (&f->store);
-  remove_tree (f->dir);
+  sips_test_remove_tree (f->dir);
   g_free (f->dir);
   g_free (f->path);
   g_free (f->wav);
   g_free (f->not_wav);
 }
 
-static SipsConfigSection *
-new_section (SipsConfigStore *store, const char *group)
-{
-  if (g_str_equal (group, SIPS_GROUP_SETTINGS))
-    return sips_config_section_new (store, group, sips_settings_keys, sips_settings_n_keys,
-                                    sips_config_schema_default, NULL);
-  if (g_str_equal (group, SIPS_GROUP_RINGTONES))
-    return sips_config_section_new (store, group, sips_ringtone_keys, sips_ringtone_n_keys,
-                                    sips_config_schema_default, NULL);
-  if (g_str_equal (group, SIPS_GROUP_RTP))
-    return sips_config_section_new (store, group, sips_rtp_keys, sips_rtp_n_keys,
-                                    sips_config_schema_default, NULL);
-  if (g_str_equal (group, SIPS_GROUP_MSRP))
-    return sips_config_section_new (store, group, sips_msrp_keys, sips_msrp_n_keys,
-                                    sips_config_schema_default, NULL);
-  return sips_config_section_new (store, group, sips_account_keys, sips_account_n_keys,
-                                  sips_config_schema_default, NULL);
-}
 
-static void
-set_ok (SipsConfigSection *section, const char *name, GVariant *value)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (sips_config_section_set (section, name, value, &error));
-  g_assert_no_error (error);
-}
 
 static char *
 file_contents (const char *path)
@@ -240,7 +195,7 @@ test_every_key (Fixture *f, gconstpointer data)
 
   for (gsize g = 0; g < G_N_ELEMENTS (groups); g++)
     {
-      g_autoptr(SipsConfigSection) section = new_section (f->store, groups[g]);
+      g_autoptr(SipsConfigSection) section = sips_config_schema_section_new (f->store, groups[g]);
       const SipsConfigKey *keys;
       gsize n_keys;
 
@@ -277,7 +232,7 @@ test_every_key (Fixture *f, gconstpointer data)
 
           /* a valid value */
           valid = parse_case_value (f, key, c->valid);
-          set_ok (section, key->name, valid);
+          sips_test_set_ok (section, key->name, valid);
           current = sips_config_section_get (section, key->name);
           g_assert_true (g_variant_equal (current, valid));
           g_clear_pointer (&current, g_variant_unref);
@@ -310,7 +265,7 @@ test_every_key (Fixture *f, gconstpointer data)
       /* Everything set above was persisted: a fresh store reads it back */
       {
         g_autoptr(SipsConfigStore) store2 = load_store (f->path);
-        g_autoptr(SipsConfigSection) section2 = new_section (store2, groups[g]);
+        g_autoptr(SipsConfigSection) section2 = sips_config_schema_section_new (store2, groups[g]);
 
         for (gsize k = 0; k < n_keys; k++)
           {
@@ -328,7 +283,7 @@ test_every_key (Fixture *f, gconstpointer data)
 static void
 test_unknown_key (Fixture *f, gconstpointer data)
 {
-  g_autoptr(SipsConfigSection) section = new_section (f->store, SIPS_GROUP_RTP);
+  g_autoptr(SipsConfigSection) section = sips_config_schema_section_new (f->store, SIPS_GROUP_RTP);
   g_autoptr(GError) error = NULL;
 
   g_assert_null (sips_config_section_get (section, "NoSuchKey"));
@@ -348,7 +303,7 @@ on_changed (SipsConfigSection *section, const char *name, gpointer user_data)
 static void
 test_changed_signal (Fixture *f, gconstpointer data)
 {
-  g_autoptr(SipsConfigSection) section = new_section (f->store, SIPS_GROUP_SETTINGS);
+  g_autoptr(SipsConfigSection) section = sips_config_schema_section_new (f->store, SIPS_GROUP_SETTINGS);
   g_autoptr(GPtrArray) detailed = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GError) error = NULL;
@@ -356,17 +311,17 @@ test_changed_signal (Fixture *f, gconstpointer data)
   g_signal_connect (section, "changed::SipUdpPort", G_CALLBACK (on_changed), detailed);
   g_signal_connect (section, "changed", G_CALLBACK (on_changed), all);
 
-  set_ok (section, "SipUdpPort", g_variant_new_uint32 (5070));
+  sips_test_set_ok (section, "SipUdpPort", g_variant_new_uint32 (5070));
   g_assert_cmpuint (detailed->len, ==, 1);
   g_assert_cmpstr (g_ptr_array_index (detailed, 0), ==, "SipUdpPort");
 
   /* Same value: no signal */
-  set_ok (section, "SipUdpPort", g_variant_new_uint32 (5070));
+  sips_test_set_ok (section, "SipUdpPort", g_variant_new_uint32 (5070));
   g_assert_cmpuint (detailed->len, ==, 1);
   g_assert_cmpuint (all->len, ==, 1);
 
   /* Another key: only the undetailed handler */
-  set_ok (section, "SipTcpPort", g_variant_new_uint32 (5071));
+  sips_test_set_ok (section, "SipTcpPort", g_variant_new_uint32 (5071));
   g_assert_cmpuint (detailed->len, ==, 1);
   g_assert_cmpuint (all->len, ==, 2);
   g_assert_cmpstr (g_ptr_array_index (all, 1), ==, "SipTcpPort");
@@ -379,14 +334,14 @@ test_changed_signal (Fixture *f, gconstpointer data)
 static void
 test_set_many (Fixture *f, gconstpointer data)
 {
-  g_autoptr(SipsConfigSection) section = new_section (f->store, SIPS_GROUP_SETTINGS);
+  g_autoptr(SipsConfigSection) section = sips_config_schema_section_new (f->store, SIPS_GROUP_SETTINGS);
   g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GError) error = NULL;
   g_autofree char *before = NULL;
   g_autofree char *after = NULL;
   GVariantBuilder b;
 
-  set_ok (section, "SipUdpPort", g_variant_new_uint32 (5070));
+  sips_test_set_ok (section, "SipUdpPort", g_variant_new_uint32 (5070));
   before = file_contents (f->path);
   g_signal_connect (section, "changed", G_CALLBACK (on_changed), all);
 
@@ -444,7 +399,7 @@ test_set_many (Fixture *f, gconstpointer data)
 static void
 test_set_many_creates_group (Fixture *f, gconstpointer data)
 {
-  g_autoptr(SipsConfigSection) account = new_section (f->store, ACCOUNT_GROUP);
+  g_autoptr(SipsConfigSection) account = sips_config_schema_section_new (f->store, ACCOUNT_GROUP);
   g_autoptr(GError) error = NULL;
   g_autofree char *text = NULL;
   GKeyFile *keyfile = sips_config_store_get_keyfile (f->store);
@@ -459,10 +414,10 @@ test_set_many_creates_group (Fixture *f, gconstpointer data)
 
   /* delete() removes it again, and only it */
   {
-    g_autoptr(SipsConfigSection) rtp = new_section (f->store, SIPS_GROUP_RTP);
+    g_autoptr(SipsConfigSection) rtp = sips_config_schema_section_new (f->store, SIPS_GROUP_RTP);
     g_autoptr(SipsConfigStore) store2 = NULL;
 
-    set_ok (rtp, "UseIce", g_variant_new_boolean (TRUE));
+    sips_test_set_ok (rtp, "UseIce", g_variant_new_boolean (TRUE));
     g_assert_true (sips_config_section_delete (account, &error));
     g_assert_no_error (error);
     g_assert_false (g_key_file_has_group (keyfile, ACCOUNT_GROUP));
@@ -476,14 +431,14 @@ test_set_many_creates_group (Fixture *f, gconstpointer data)
 static void
 test_secret (Fixture *f, gconstpointer data)
 {
-  g_autoptr(SipsConfigSection) account = new_section (f->store, ACCOUNT_GROUP);
+  g_autoptr(SipsConfigSection) account = sips_config_schema_section_new (f->store, ACCOUNT_GROUP);
   g_autoptr(GVariant) pub = NULL;
   g_autoptr(GVariant) real = NULL;
   g_autoptr(GVariant) name = NULL;
 
   g_assert_true (sips_config_section_lookup (account, "Password")->flags & SIPS_CONFIG_KEY_SECRET);
-  set_ok (account, "Password", g_variant_new_string ("hunter2"));
-  set_ok (account, "DisplayName", g_variant_new_string ("Alice"));
+  sips_test_set_ok (account, "Password", g_variant_new_string ("hunter2"));
+  sips_test_set_ok (account, "DisplayName", g_variant_new_string ("Alice"));
 
   real = sips_config_section_get (account, "Password");
   pub = sips_config_section_get_public (account, "Password");
@@ -518,7 +473,7 @@ on_apply (SipsConfigSection *section, const char *name, GVariant *value, gpointe
 static void
 test_apply_func (Fixture *f, gconstpointer data)
 {
-  g_autoptr(SipsConfigSection) section = new_section (f->store, SIPS_GROUP_SETTINGS);
+  g_autoptr(SipsConfigSection) section = sips_config_schema_section_new (f->store, SIPS_GROUP_SETTINGS);
   g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GError) error = NULL;
   g_autofree char *before = NULL;
@@ -529,12 +484,12 @@ test_apply_func (Fixture *f, gconstpointer data)
   sips_config_section_set_apply_func (section, on_apply, &state);
   g_signal_connect (section, "changed", G_CALLBACK (on_changed), all);
 
-  set_ok (section, "SipUdpPort", g_variant_new_uint32 (5070));
+  sips_test_set_ok (section, "SipUdpPort", g_variant_new_uint32 (5070));
   g_assert_cmpuint (state.calls, ==, 1);
   g_assert_cmpstr (state.last_name, ==, "SipUdpPort");
 
   /* The same value needs no applying */
-  set_ok (section, "SipUdpPort", g_variant_new_uint32 (5070));
+  sips_test_set_ok (section, "SipUdpPort", g_variant_new_uint32 (5070));
   g_assert_cmpuint (state.calls, ==, 1);
 
   /* An invalid value never reaches the apply func */
@@ -567,19 +522,19 @@ test_apply_func (Fixture *f, gconstpointer data)
 static void
 test_rtp_port_range (Fixture *f, gconstpointer data)
 {
-  g_autoptr(SipsConfigSection) section = new_section (f->store, SIPS_GROUP_SETTINGS);
+  g_autoptr(SipsConfigSection) section = sips_config_schema_section_new (f->store, SIPS_GROUP_SETTINGS);
   g_autoptr(GError) error = NULL;
   GVariantBuilder b;
 
   /* At least 2 apart, checked against the other key's current value */
-  set_ok (section, "RtpPortMin", g_variant_new_uint32 (50498));
+  sips_test_set_ok (section, "RtpPortMin", g_variant_new_uint32 (50498));
   g_assert_false (sips_config_section_set (section, "RtpPortMax", g_variant_new_uint32 (50499), &error));
   g_assert_error (error, SIPS_ERROR, SIPS_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
   g_assert_false (sips_config_section_set (section, "RtpPortMin", g_variant_new_uint32 (50499), &error));
   g_assert_error (error, SIPS_ERROR, SIPS_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
-  set_ok (section, "RtpPortMax", g_variant_new_uint32 (50500));
+  sips_test_set_ok (section, "RtpPortMax", g_variant_new_uint32 (50500));
 
   /* Moving the whole range up: one at a time fails, both together work */
   g_assert_false (sips_config_section_set (section, "RtpPortMin", g_variant_new_uint32 (60000), &error));
@@ -611,8 +566,8 @@ test_unknown_keys_kept (Fixture *f, gconstpointer data)
   g_autofree char *kept = NULL;
 
   g_key_file_set_string (keyfile, SIPS_GROUP_MSRP, "FutureKey", "future value");
-  section = new_section (f->store, SIPS_GROUP_MSRP);
-  set_ok (section, "RelayPort", g_variant_new_uint32 (2856));
+  section = sips_config_schema_section_new (f->store, SIPS_GROUP_MSRP);
+  sips_test_set_ok (section, "RelayPort", g_variant_new_uint32 (2856));
 
   store2 = load_store (f->path);
   kept = g_key_file_get_string (sips_config_store_get_keyfile (store2), SIPS_GROUP_MSRP, "FutureKey", NULL);
@@ -642,7 +597,7 @@ test_ringtones (Fixture *f, gconstpointer data)
     g_assert_cmpstr (ringtone, ==, "");
     g_free (ringtone);
 
-    set_ok (section, "DefaultInboundRingtone", g_variant_new_string (f->wav));
+    sips_test_set_ok (section, "DefaultInboundRingtone", g_variant_new_string (f->wav));
     g_assert_true (sips_ringtone_config_add_ringtone_for_sipuri (config, "sip:bob@Example.COM", other_wav, &error));
     g_assert_no_error (error);
     g_assert_true (sips_ringtone_config_add_ringtone_for_sipuri (config, "sips:carol@example.com:5061", f->wav, &error));

@@ -9,6 +9,7 @@
 #include "config/sips-config-store.h"
 #include "config/sips-config-section.h"
 #include "config/sips-config-schema.h"
+#include "sips-test-util.h"
 
 #define ACCOUNT_GROUP SIPS_GROUP_ACCOUNT_PREFIX "alice@example.com"
 
@@ -17,27 +18,6 @@ typedef struct {
   char *path;  /* dir/conf/sipsimpled.conf: conf/ does not exist yet */
 } Fixture;
 
-static void
-remove_tree (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-
-  if (dir != NULL)
-    {
-      const char *name;
-
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-        }
-      g_dir_close (dir);
-      g_chmod (path, 0700);
-      g_rmdir (path);
-    }
-  else
-    g_remove (path);
-}
 
 static void
 fixture_setup (Fixture *f, gconstpointer data)
@@ -52,7 +32,7 @@ fixture_setup (Fixture *f, gconstpointer data)
 static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
-  remove_tree (f->dir);
+  sips_test_remove_tree (f->dir);
   g_free (f->dir);
   g_free (f->path);
 }
@@ -68,30 +48,7 @@ load_store (const char *path)
   return store;
 }
 
-static SipsConfigSection *
-new_section (SipsConfigStore *store, const char *group)
-{
-  if (g_str_equal (group, SIPS_GROUP_SETTINGS))
-    return sips_config_section_new (store, group, sips_settings_keys, sips_settings_n_keys,
-                                    sips_config_schema_default, NULL);
-  if (g_str_equal (group, SIPS_GROUP_RTP))
-    return sips_config_section_new (store, group, sips_rtp_keys, sips_rtp_n_keys,
-                                    sips_config_schema_default, NULL);
-  if (g_str_equal (group, SIPS_GROUP_MSRP))
-    return sips_config_section_new (store, group, sips_msrp_keys, sips_msrp_n_keys,
-                                    sips_config_schema_default, NULL);
-  return sips_config_section_new (store, group, sips_account_keys, sips_account_n_keys,
-                                  sips_config_schema_default, NULL);
-}
 
-static void
-set_ok (SipsConfigSection *section, const char *name, GVariant *value)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (sips_config_section_set (section, name, value, &error));
-  g_assert_no_error (error);
-}
 
 static guint
 count_entries (const char *path)
@@ -124,28 +81,28 @@ test_round_trip (Fixture *f, gconstpointer data)
 
   {
     g_autoptr(SipsConfigStore) store = load_store (f->path);
-    g_autoptr(SipsConfigSection) settings = new_section (store, SIPS_GROUP_SETTINGS);
-    g_autoptr(SipsConfigSection) rtp = new_section (store, SIPS_GROUP_RTP);
-    g_autoptr(SipsConfigSection) msrp = new_section (store, SIPS_GROUP_MSRP);
-    g_autoptr(SipsConfigSection) account = new_section (store, ACCOUNT_GROUP);
+    g_autoptr(SipsConfigSection) settings = sips_config_schema_section_new (store, SIPS_GROUP_SETTINGS);
+    g_autoptr(SipsConfigSection) rtp = sips_config_schema_section_new (store, SIPS_GROUP_RTP);
+    g_autoptr(SipsConfigSection) msrp = sips_config_schema_section_new (store, SIPS_GROUP_MSRP);
+    g_autoptr(SipsConfigSection) account = sips_config_schema_section_new (store, ACCOUNT_GROUP);
 
-    set_ok (settings, "SipUdpPort", g_variant_new_uint32 (5070));
-    set_ok (settings, "TlsVerifyServer", g_variant_new_boolean (FALSE));
-    set_ok (settings, "AudioCodecs", g_variant_new_strv (codecs, -1));
-    set_ok (settings, "UserAgent", g_variant_new_string ("test agent; with = odd \\ chars"));
-    set_ok (rtp, "LocalRtpAddress", g_variant_new_string ("::1"));
-    set_ok (rtp, "UseIce", g_variant_new_boolean (TRUE));
-    set_ok (msrp, "RelayHost", g_variant_new_string ("relay.example.com"));
-    set_ok (account, "Password", g_variant_new_string ("pa;ss=word\nwith newline"));
-    set_ok (account, "RegisterInterval", g_variant_new_uint32 (3600));
+    sips_test_set_ok (settings, "SipUdpPort", g_variant_new_uint32 (5070));
+    sips_test_set_ok (settings, "TlsVerifyServer", g_variant_new_boolean (FALSE));
+    sips_test_set_ok (settings, "AudioCodecs", g_variant_new_strv (codecs, -1));
+    sips_test_set_ok (settings, "UserAgent", g_variant_new_string ("test agent; with = odd \\ chars"));
+    sips_test_set_ok (rtp, "LocalRtpAddress", g_variant_new_string ("::1"));
+    sips_test_set_ok (rtp, "UseIce", g_variant_new_boolean (TRUE));
+    sips_test_set_ok (msrp, "RelayHost", g_variant_new_string ("relay.example.com"));
+    sips_test_set_ok (account, "Password", g_variant_new_string ("pa;ss=word\nwith newline"));
+    sips_test_set_ok (account, "RegisterInterval", g_variant_new_uint32 (3600));
   }
 
   {
     g_autoptr(SipsConfigStore) store = load_store (f->path);
-    g_autoptr(SipsConfigSection) settings = new_section (store, SIPS_GROUP_SETTINGS);
-    g_autoptr(SipsConfigSection) rtp = new_section (store, SIPS_GROUP_RTP);
-    g_autoptr(SipsConfigSection) msrp = new_section (store, SIPS_GROUP_MSRP);
-    g_autoptr(SipsConfigSection) account = new_section (store, ACCOUNT_GROUP);
+    g_autoptr(SipsConfigSection) settings = sips_config_schema_section_new (store, SIPS_GROUP_SETTINGS);
+    g_autoptr(SipsConfigSection) rtp = sips_config_schema_section_new (store, SIPS_GROUP_RTP);
+    g_autoptr(SipsConfigSection) msrp = sips_config_schema_section_new (store, SIPS_GROUP_MSRP);
+    g_autoptr(SipsConfigSection) account = sips_config_schema_section_new (store, ACCOUNT_GROUP);
     g_autofree char *text = NULL;
 
     g_assert_cmpuint (sips_config_section_get_uint (settings, "SipUdpPort"), ==, 5070);
@@ -190,7 +147,7 @@ test_hand_edited (Fixture *f, gconstpointer data)
 
   {
     g_autoptr(SipsConfigStore) store = load_store (f->path);
-    g_autoptr(SipsConfigSection) settings = new_section (store, SIPS_GROUP_SETTINGS);
+    g_autoptr(SipsConfigSection) settings = sips_config_schema_section_new (store, SIPS_GROUP_SETTINGS);
     const char *codecs[] = { "G722", "PCMA", NULL };
     g_autofree char *saved = NULL;
 
@@ -202,7 +159,7 @@ test_hand_edited (Fixture *f, gconstpointer data)
     g_assert_cmpstrv (sips_config_section_get_strv (settings, "AudioCodecs"), codecs);
 
     /* Unknown keys and comments survive a save */
-    set_ok (settings, "SipUdpPort", g_variant_new_uint32 (5091));
+    sips_test_set_ok (settings, "SipUdpPort", g_variant_new_uint32 (5091));
     g_assert_true (g_file_get_contents (f->path, &saved, NULL, NULL));
     g_assert_nonnull (strstr (saved, "SomethingElse=kept\n"));
     g_assert_nonnull (strstr (saved, "# my configuration\n"));
@@ -214,12 +171,12 @@ static void
 test_atomic_replace (Fixture *f, gconstpointer data)
 {
   g_autoptr(SipsConfigStore) store = load_store (f->path);
-  g_autoptr(SipsConfigSection) settings = new_section (store, SIPS_GROUP_SETTINGS);
+  g_autoptr(SipsConfigSection) settings = sips_config_schema_section_new (store, SIPS_GROUP_SETTINGS);
   g_autofree char *conf_dir = g_path_get_dirname (f->path);
   GStatBuf before, after;
   g_autofree char *text = NULL;
 
-  set_ok (settings, "SipUdpPort", g_variant_new_uint32 (5070));
+  sips_test_set_ok (settings, "SipUdpPort", g_variant_new_uint32 (5070));
   g_assert_cmpint (g_stat (f->path, &before), ==, 0);
 
   /* Hold the old file open: an in-place rewrite would reuse its inode */
@@ -227,7 +184,7 @@ test_atomic_replace (Fixture *f, gconstpointer data)
     g_autoptr(GMappedFile) old = g_mapped_file_new (f->path, FALSE, NULL);
 
     g_assert_nonnull (old);
-    set_ok (settings, "SipUdpPort", g_variant_new_uint32 (5071));
+    sips_test_set_ok (settings, "SipUdpPort", g_variant_new_uint32 (5071));
     g_assert_cmpint (g_stat (f->path, &after), ==, 0);
     g_assert_cmpuint (before.st_ino, !=, after.st_ino);
     /* The old content is intact for whoever was reading it */
@@ -246,11 +203,11 @@ static void
 test_modes (Fixture *f, gconstpointer data)
 {
   g_autoptr(SipsConfigStore) store = load_store (f->path);
-  g_autoptr(SipsConfigSection) account = new_section (store, ACCOUNT_GROUP);
+  g_autoptr(SipsConfigSection) account = sips_config_schema_section_new (store, ACCOUNT_GROUP);
   g_autofree char *conf_dir = g_path_get_dirname (f->path);
   GStatBuf st;
 
-  set_ok (account, "Password", g_variant_new_string ("secret"));
+  sips_test_set_ok (account, "Password", g_variant_new_string ("secret"));
 
   g_assert_cmpint (g_stat (f->path, &st), ==, 0);
   g_assert_true (S_ISREG (st.st_mode));
@@ -261,7 +218,7 @@ test_modes (Fixture *f, gconstpointer data)
 
   /* An existing file with looser permissions is tightened by the next save */
   g_assert_cmpint (g_chmod (f->path, 0644), ==, 0);
-  set_ok (account, "Password", g_variant_new_string ("other"));
+  sips_test_set_ok (account, "Password", g_variant_new_string ("other"));
   g_assert_cmpint (g_stat (f->path, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 07777, ==, 0600);
 }
@@ -294,7 +251,7 @@ test_failed_save (Fixture *f, gconstpointer data)
   g_autofree char *blocker = g_build_filename (f->dir, "blocker", NULL);
   g_autofree char *path = g_build_filename (blocker, "sipsimpled.conf", NULL);
   g_autoptr(SipsConfigStore) store = load_store (path);
-  g_autoptr(SipsConfigSection) settings = new_section (store, SIPS_GROUP_SETTINGS);
+  g_autoptr(SipsConfigSection) settings = sips_config_schema_section_new (store, SIPS_GROUP_SETTINGS);
   g_autoptr(GError) error = NULL;
   g_autofree char *before = NULL;
   g_autofree char *after = NULL;

@@ -33,8 +33,7 @@ fixture_setup (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   path = g_build_filename (f->dir, "sipsimpled.conf", NULL);
   f->store = sips_config_store_new (path);
-  f->config = sips_config_section_new (f->store, "Account alice@example.com",
-                                       sips_account_keys, sips_account_n_keys, NULL, NULL);
+  f->config = sips_config_schema_section_new (f->store, SIPS_GROUP_ACCOUNT_PREFIX "alice@example.com");
   f->account = sips_account_new ("alice@example.com", f->config, FALSE);
 }
 
@@ -754,8 +753,9 @@ test_account (Fixture *f, gconstpointer data)
   g_assert_error (error, SIPS_ERROR, SIPS_ERROR_PERMISSION_DENIED);
   g_clear_error (&error);
 
+  /* no SIP agent attached: nothing to register through */
   g_assert_false (sips_account_register (f->account, &error));
-  g_assert_error (error, SIPS_ERROR, SIPS_ERROR_NOT_SUPPORTED);
+  g_assert_error (error, SIPS_ERROR, SIPS_ERROR_INVALID_STATE);
   g_clear_error (&error);
 
   g_assert_true (sips_config_section_set (f->config, "Enabled", g_variant_new_boolean (FALSE),

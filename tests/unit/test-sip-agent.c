@@ -11,6 +11,7 @@
 #include "config/sips-config-store.h"
 #include "config/sips-config-section.h"
 #include "config/sips-config-schema.h"
+#include "sips-test-util.h"
 
 #define WAIT_MS 5000
 
@@ -24,26 +25,6 @@ typedef struct {
 
 /* ---- helpers ---- */
 
-static void
-remove_tree (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-
-  if (dir != NULL)
-    {
-      const char *name;
-
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          remove_tree (child);
-        }
-      g_dir_close (dir);
-      g_rmdir (path);
-    }
-  else
-    g_remove (path);
-}
 
 static GSocket *
 bind_socket (GSocketType type, guint port, gboolean listen, GError **error)
@@ -343,8 +324,7 @@ fixture_setup (Fixture *f, gconstpointer data)
   path = g_build_filename (f->dir, "sipsimpled.conf", NULL);
   f->state_dir = g_build_filename (f->dir, "state", NULL);
   f->store = sips_config_store_new (path);
-  f->settings = sips_config_section_new (f->store, SIPS_GROUP_SETTINGS, sips_settings_keys,
-                                         sips_settings_n_keys, sips_config_schema_default, NULL);
+  f->settings = sips_config_schema_section_new (f->store, SIPS_GROUP_SETTINGS);
   g_assert_true (sips_config_section_set (f->settings, "SipListenAddress", listen, &error));
   g_assert_no_error (error);
 }
@@ -356,7 +336,7 @@ fixture_teardown (Fixture *f, gconstpointer data)
     shutdown_agent (f);
   g_clear_object (&f->settings);
   g_clear_object (&f->store);
-  remove_tree (f->dir);
+  sips_test_remove_tree (f->dir);
   g_free (f->dir);
   g_free (f->state_dir);
 }
