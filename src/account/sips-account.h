@@ -4,21 +4,15 @@
 #include <glib-object.h>
 #include "config/sips-config-section.h"
 #include "core/sips-sip-agent.h"
+#include "account/sips-registration.h"
 
 G_BEGIN_DECLS
 
 #define SIPS_TYPE_ACCOUNT (sips_account_get_type ())
 G_DECLARE_FINAL_TYPE (SipsAccount, sips_account, SIPS, ACCOUNT, GObject)
 
-/* GObject properties (read-only; named as the contract's Registration1 properties):
- *   "registration-state" s: unregistered | registering | registered | unregistering | failed
- *   "registrar" s, "expires" u, "contact-uri" s
- * Signals (argument types as the contract's Registration1 signals, timestamp first):
- *   "did-succeed" (gint64, const char *contact_uri, GStrv contact_uri_list, guint expires, const char *registrar)
- *   "did-fail"    (gint64, gint code, const char *reason, guint retry_after)
- *   "will-end"    (gint64)
- *   "did-end"     (gint64, gboolean expired)
- * (mirrored from the account's SipsRegistration, see sips-registration.h) */
+/* The registration (state, registrar, expires, contact, the four Registration1 signals)
+ * is a SipsRegistration of its own: see sips_account_get_registration(). */
 
 /* id: "user@domain". local: the built-in account 0 (never registers, cannot be removed). */
 SipsAccount       *sips_account_new        (const char        *id,
@@ -27,6 +21,8 @@ SipsAccount       *sips_account_new        (const char        *id,
 const char        *sips_account_get_id     (SipsAccount *self);
 gboolean           sips_account_is_local   (SipsAccount *self);
 SipsConfigSection *sips_account_get_config (SipsAccount *self);
+/* NULL for the local account (it never registers) and before the agent is attached. */
+SipsRegistration  *sips_account_get_registration       (SipsAccount *self);
 const char        *sips_account_get_registration_state (SipsAccount *self);
 
 /* Register()/Unregister(): PermissionDenied on the local account, InvalidState on a

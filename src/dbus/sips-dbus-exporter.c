@@ -193,6 +193,7 @@ export_account (SipsDbusExporter *self, SipsAccount *account)
     new_config_skeleton (SIPS_DBUS_TYPE_ACCOUNT1_SKELETON, sips_account_get_config (account), NULL);
   g_autoptr(GDBusInterfaceSkeleton) registration_skeleton =
     G_DBUS_INTERFACE_SKELETON (sips_dbus_registration1_skeleton_new ());
+  SipsRegistration *registration = sips_account_get_registration (account);
   g_autoptr(GDBusObjectSkeleton) object = NULL;
 
   g_hash_table_insert (self->paths, account, g_strdup (path));
@@ -201,11 +202,16 @@ export_account (SipsDbusExporter *self, SipsAccount *account)
   g_signal_connect (account_skeleton, "handle-subscribe", G_CALLBACK (on_handle_subscribe), self);
   g_signal_connect (account_skeleton, "handle-publish", G_CALLBACK (on_handle_publish), self);
 
+  /* Register()/Unregister() go to the account (it knows whether it may register);
+   * the state and the signals are the registration's own. */
   sips_dbus_skeleton_set_model (registration_skeleton, account);
-  g_object_bind_property (account, "registration-state", registration_skeleton, "state", G_BINDING_SYNC_CREATE);
-  sips_dbus_bind_properties (G_OBJECT (account), registration_skeleton, SIPS_DBUS_TYPE_REGISTRATION1,
-                             on_path_of, self);
-  sips_dbus_forward_signals (G_OBJECT (account), registration_skeleton, SIPS_DBUS_TYPE_REGISTRATION1);
+  if (registration != NULL)
+    {
+      sips_dbus_bind_properties (G_OBJECT (registration), registration_skeleton,
+                                 SIPS_DBUS_TYPE_REGISTRATION1, on_path_of, self);
+      sips_dbus_forward_signals (G_OBJECT (registration), registration_skeleton,
+                                 SIPS_DBUS_TYPE_REGISTRATION1);
+    }
   sips_dbus_connect_void_methods (registration_skeleton, registration_methods,
                                   G_N_ELEMENTS (registration_methods));
 
@@ -231,7 +237,8 @@ on_account_removed (SipsEngine *engine, SipsAccount *account, gpointer user_data
   GList *ifaces = g_dbus_object_get_interfaces (G_DBUS_OBJECT (object));
 
   for (GList *l = ifaces; l != NULL; l = l->next)
-    sips_dbus_unforward_signals (G_OBJECT (account), l->data);
+    if (sips_account_get_registration (account) != NULL)
+      sips_dbus_unforward_signals (G_OBJECT (sips_account_get_registration (account)), l->data);
   g_list_free_full (ifaces, g_object_unref);
 
   g_dbus_object_manager_server_unexport (self->server, path);
