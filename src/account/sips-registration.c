@@ -18,9 +18,8 @@
 #define NUA_HMAGIC_T SipsNuaOwner
 #include <sofia-sip/nua.h>
 #include <sofia-sip/nua_tag.h>
-#include <sofia-sip/sip_header.h>
-#include <sofia-sip/sip_status.h>
-#include <sofia-sip/url.h>
+
+#include "account/sips-registration-sip.h"
 
 /* How long a released registration waits for its un-REGISTER to finish. */
 #define RELEASE_TIMEOUT_S 40
@@ -170,77 +169,6 @@ outbound_proxy (SipsRegistration *self)
   return g_strconcat ("sip:", proxy, NULL);
 }
 
-/* "Display Name" <sip:user@domain>, the display name quoted as RFC 3261 25.1 wants */
-static char *
-name_addr (SipsRegistration *self)
-{
-  const char *display = sips_config_section_get_string (self->config, "DisplayName");
-  GString *s = g_string_new (NULL);
-
-  if (*display != '\0')
-    {
-      g_string_append_c (s, '"');
-      for (const char *p = display; *p; p++)
-        {
-          if (*p == '"' || *p == '\\')
-            g_string_append_c (s, '\\');
-          g_string_append_c (s, *p);
-        }
-      g_string_append (s, "\" ");
-    }
-  g_string_append_printf (s, "<sip:%s>", self->aor);
-  return g_string_free (s, FALSE);
-}
-
-/* How the REGISTER travels: the transport of the proxy or registrar URI. */
-static const char *
-registrar_transport (const char *uri)
-{
-  const char *param = strstr (uri, ";transport=");
-
-  if (g_ascii_strncasecmp (uri, "sips:", 5) == 0)
-    return "tls";
-  if (param == NULL)
-    return "udp";
-  param += strlen (";transport=");
-  if (g_ascii_strncasecmp (param, "tcp", 3) == 0)
-    return "tcp";
-  if (g_ascii_strncasecmp (param, "tls", 3) == 0)
-    return "tls";
-  return "udp";
-}
-
-/* Our Contact for a REGISTER that travels over transport: the listening URI of that
- * transport with our user part. NULL (sofia picks one) when we listen on a wildcard
- * address, which is no address to be reached at. sofia's own pick is the first
- * transport it bound, whatever the registrar's transport. */
-static char *
-contact_for (SipsRegistration *self, const char *transport)
-{
-  const char * const *uris = sips_sip_agent_get_listening_uris (self->agent);
-  const char *chosen = NULL;
-  g_autofree char *suffix = g_strconcat (";transport=", transport, NULL);
-  const char *hostport;
-  gsize len;
-
-  for (guint i = 0; uris != NULL && uris[i] != NULL; i++)
-    if (g_str_has_suffix (uris[i], suffix))
-      chosen = uris[i];
-  if (chosen == NULL && uris != NULL)
-    chosen = uris[0];
-  if (chosen == NULL)
-    return NULL;
-
-  hostport = strchr (chosen, ':') + 1;
-  len = strcspn (hostport, ";");
-  if (g_str_has_prefix (hostport, "0.0.0.0:") || g_str_has_prefix (hostport, "[::]:"))
-    return NULL;
-  if (g_str_has_suffix (chosen, ";transport=udp"))
-    return g_strdup_printf ("<sip:%s@%.*s>", self->user, (int) len, hostport);
-  return g_strdup_printf ("<sip:%s@%.*s;transport=%s>", self->user, (int) len, hostport,
-                          strrchr (chosen, '=') + 1);
-}
-
 /* ---- private helpers: timers ---- */
 
 static gboolean
@@ -341,18 +269,16 @@ send_unregister (SipsRegistration *self)
 
 /* Seconds to wait before the next attempt; advances the back-off. */
 static guint
-next_retry (SipsRegistration *self, const sip_t *sip)
+next_retry (SipsRegistration *self, gconstpointer sip)
 {
-  guint delay = self->backoff;
+  guint delay = MAX (self->backoff, MIN (sips_registration_sip_retry_after (sip), 86400));
 
-  if (sip != NULL && sip->sip_retry_after != NULL && sip->sip_retry_after->af_delta > delay)
-    delay = MIN (sip->sip_retry_after->af_delta, 86400);
   self->backoff = MIN (self->backoff * 2, SIPS_REGISTRATION_RETRY_MAX);
   return delay;
 }
 
 static void
-fail (SipsRegistration *self, int status, const char *phrase, const sip_t *sip)
+fail (SipsRegistration *self, int status, const char *phrase, gconstpointer sip)
 {
   guint retry_after = 0;
   int code = status < 700 ? status : 0;  /* nua's 9xx are internal */
@@ -373,91 +299,35 @@ fail (SipsRegistration *self, int status, const char *phrase, const sip_t *sip)
 
 /* Answers a 401/407 once per request. FALSE: wrong credentials (or none). */
 static gboolean
-authenticate (SipsRegistration *self, const sip_t *sip)
+authenticate (SipsRegistration *self, gconstpointer sip)
 {
-  const msg_auth_t *challenge = NULL;
-  const char *realm;
-  const char *auth_user;
-  const char *password;
+  const char *auth_user = sips_config_section_get_string (self->config, "AuthUsername");
   g_autofree char *credentials = NULL;
 
-  if (sip != NULL)
-    challenge = sip->sip_www_authenticate != NULL ? sip->sip_www_authenticate
-                                                  : sip->sip_proxy_authenticate;
-  if (challenge == NULL || self->auth_attempts > 0)
+  if (self->auth_attempts > 0)
     return FALSE;
-  realm = msg_header_find_param (challenge->au_common, "realm=");
-  if (realm == NULL)
+  credentials = sips_registration_sip_credentials (sip, *auth_user != '\0' ? auth_user : self->user,
+                                                   sips_config_section_get_string (self->config,
+                                                                                   "Password"));
+  if (credentials == NULL)
     return FALSE;
-
-  auth_user = sips_config_section_get_string (self->config, "AuthUsername");
-  if (*auth_user == '\0')
-    auth_user = self->user;
-  password = sips_config_section_get_string (self->config, "Password");
-
-  /* sofia splits "scheme:"realm":user:password" at colons: a colon in the user name or
-   * password cannot be expressed (sofia has no escape for it). */
-  credentials = g_strdup_printf ("%s:%s%s%s:%s:%s", challenge->au_scheme,
-                                 realm[0] == '"' ? "" : "\"", realm,
-                                 realm[0] == '"' ? "" : "\"", auth_user, password);
   self->auth_attempts++;
   nua_authenticate (self->nh, NUTAG_AUTH (credentials), TAG_END ());
   memset (credentials, 0, strlen (credentials));
   return TRUE;
 }
 
-/* Is this contact ours: our user at one of the ports we listen on? */
-static gboolean
-is_our_contact (SipsRegistration *self, const sip_contact_t *m)
-{
-  const char * const *uris = sips_sip_agent_get_listening_uris (self->agent);
-  const char *port = m->m_url->url_port;
-
-  if (g_strcmp0 (m->m_url->url_user, self->user) != 0)
-    return FALSE;
-  if (uris == NULL || uris[0] == NULL)
-    return TRUE;  /* outgoing-only agent: an ephemeral port we do not know */
-  for (guint i = 0; uris[i] != NULL; i++)
-    {
-      const char *colon = strrchr (uris[i], ':');
-      gsize n = strcspn (colon + 1, ";");
-
-      if (colon != NULL && port != NULL && strlen (port) == n && strncmp (colon + 1, port, n) == 0)
-        return TRUE;
-    }
-  return FALSE;
-}
-
 static void
-succeed (SipsRegistration *self, const sip_t *sip)
+succeed (SipsRegistration *self, gconstpointer sip)
 {
-  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
   g_auto(GStrv) contacts = NULL;
   g_autofree char *ours = NULL;
-  su_home_t home[1] = { SU_HOME_INIT (home) };
-  guint expires = sips_config_section_get_uint (self->config, "RegisterInterval");
-  gboolean found = FALSE;
+  guint expires;
 
-  if (sip != NULL && sip->sip_expires != NULL)
-    expires = sip->sip_expires->ex_delta;
-  for (const sip_contact_t *m = sip != NULL ? sip->sip_contact : NULL; m != NULL; m = m->m_next)
-    {
-      char *uri = url_as_string (home, m->m_url);
-
-      if (uri == NULL)
-        continue;
-      g_strv_builder_add (builder, uri);
-      if (!found && is_our_contact (self, m))
-        {
-          found = TRUE;
-          ours = g_strdup (uri);
-          if (m->m_expires != NULL)
-            expires = (guint) strtoul (m->m_expires, NULL, 10);
-        }
-    }
-  su_home_deinit (home);
-  contacts = g_strv_builder_end (builder);
-
+  sips_registration_sip_read_success (sip, self->user,
+                                      sips_sip_agent_get_listening_uris (self->agent),
+                                      sips_config_section_get_uint (self->config, "RegisterInterval"),
+                                      &contacts, &ours, &expires);
   self->auth_attempts = 0;
   self->backoff = SIPS_REGISTRATION_RETRY_MIN;
   self->bound = TRUE;
@@ -477,7 +347,7 @@ succeed (SipsRegistration *self, const sip_t *sip)
 /* ---- private helpers: nua events ---- */
 
 static void
-on_register_response (SipsRegistration *self, int status, const char *phrase, const sip_t *sip)
+on_register_response (SipsRegistration *self, int status, const char *phrase, gconstpointer sip)
 {
   if (status < 200)
     return;  /* e.g. 100 "Request Authorized by Cache": nua retries by itself */
@@ -516,7 +386,7 @@ on_register_response (SipsRegistration *self, int status, const char *phrase, co
 }
 
 static void
-on_unregister_response (SipsRegistration *self, int status, const char *phrase, const sip_t *sip)
+on_unregister_response (SipsRegistration *self, int status, const char *phrase, gconstpointer sip)
 {
   if (status < 200 || self->phase != PHASE_UNREGISTERING)
     return;
@@ -562,11 +432,15 @@ begin_register (SipsRegistration *self)
 {
   nua_t *nua = sips_sip_agent_get_nua (self->agent);
   g_autofree char *proxy = outbound_proxy (self);
-  g_autofree char *from = name_addr (self);
+  g_autofree char *from =
+    sips_registration_sip_name_addr (sips_config_section_get_string (self->config, "DisplayName"),
+                                     self->aor);
   g_autofree char *registrar = g_strconcat ("sip:", self->domain, NULL);
   g_autofree char *expires = g_strdup_printf ("%u", sips_config_section_get_uint (self->config,
                                                                                 "RegisterInterval"));
-  g_autofree char *contact = contact_for (self, registrar_transport (*proxy != '\0' ? proxy : registrar));
+  g_autofree char *contact =
+    sips_registration_sip_contact (sips_sip_agent_get_listening_uris (self->agent), self->user,
+                                   sips_registration_sip_transport (*proxy != '\0' ? proxy : registrar));
 
   g_clear_handle_id (&self->retry_id, g_source_remove);
   if (nua == NULL)

@@ -783,6 +783,41 @@ out:
   return ok;
 }
 
+char *
+sips_sip_agent_contact_for (SipsSipAgent *self, const char *transport, const char *user)
+{
+  const TransportSet *set;
+  g_autofree char *host = NULL;
+  g_autofree char *escaped = NULL;
+  const char *scheme = "sip";
+  guint port;
+
+  g_return_val_if_fail (SIPS_IS_SIP_AGENT (self), NULL);
+
+  if (self->nua == NULL)
+    return NULL;
+  set = &self->current;
+  if (transport == NULL || g_ascii_strcasecmp (transport, "udp") == 0)
+    transport = "udp", port = set->udp;
+  else if (g_ascii_strcasecmp (transport, "tcp") == 0)
+    transport = "tcp", port = set->tcp;
+  else if (g_ascii_strcasecmp (transport, "tls") == 0)
+    transport = "tls", port = set->tls, scheme = "sips";
+  else
+    return NULL;
+  /* off, or a wildcard that names no address the peer could reach */
+  if (port == 0 || set->address == NULL || set->address[0] == '\0' ||
+      g_str_equal (set->address, "0.0.0.0") || g_str_equal (set->address, "::"))
+    return NULL;
+
+  host = url_host (set);
+  if (user != NULL && *user != '\0')
+    escaped = g_uri_escape_string (user, "-_.!~*'()&=+$,;?/", FALSE);
+  return g_strdup_printf ("<%s:%s%s%s:%u;transport=%s>", scheme,
+                          escaped != NULL ? escaped : "", escaped != NULL ? "@" : "",
+                          host, port, transport);
+}
+
 gpointer
 sips_sip_agent_get_nua (SipsSipAgent *self)
 {

@@ -66,6 +66,18 @@ typedef struct {
   gpointer         owner;
 } SipsNuaOwner;
 
+/* Our Contact for a request or dialog that goes out over transport ("udp", "tcp", "tls";
+ * NULL = "udp"), with user as its user part (NULL or "" = none), e.g.
+ * "<sip:alice@127.0.0.1:5062;transport=tcp>", "<sips:alice@127.0.0.1:5061;transport=tls>".
+ * Every request and dialog of ours names it (SIPTAG_CONTACT_STR): sofia's own pick is wrong
+ * once transports listen on different ports (its nua_registration_from_via() keeps one
+ * loopback transport only and gives unpaired ones the first one's ;transport=), and nua
+ * has no parameter to correct it. NULL when that transport is off or bound to a wildcard
+ * address: then sofia's pick is all there is. Free with g_free(). */
+char         *sips_sip_agent_contact_for (SipsSipAgent *self,
+                                          const char   *transport,
+                                          const char   *user);
+
 /* The nua agent (NULL before start/after shutdown), for the session code. Opaque here so
  * that headers need not include sofia. */
 gpointer      sips_sip_agent_get_nua (SipsSipAgent *self);

@@ -1,5 +1,6 @@
 /* sips-session-headers.c: what a session puts in (and reads from) SIP headers:
- * From, Contact, the route, digest credentials, URIs as strings */
+ * From, the route, digest credentials, URIs as strings (the Contact is the agent's:
+ * sips_sip_agent_contact_for()) */
 #include "sips-session-headers.h"
 
 #include <string.h>
@@ -17,8 +18,8 @@ sips_headers_url_string (const url_t *url)
 }
 
 /* "user@domain" -> "user" */
-static char *
-user_part (const char *id)
+char *
+sips_headers_user_part (const char *id)
 {
   const char *at = strrchr (id, '@');
 
@@ -79,7 +80,7 @@ sips_headers_credentials (SipsAccount *account, int status, const sip_t *sip)
   if (password == NULL || *password == '\0' || realm == NULL)
     return NULL;
   user = (auth_user != NULL && *auth_user != '\0') ? g_strdup (auth_user)
-                                                   : user_part (sips_account_get_id (account));
+                                                   : sips_headers_user_part (sips_account_get_id (account));
   if (realm[0] == '"')
     return g_strdup_printf ("%s:%s:%s:%s", au->au_scheme, realm, user, password);
   return g_strdup_printf ("%s:\"%s\":%s:%s", au->au_scheme, realm, user, password);
@@ -110,24 +111,3 @@ sips_headers_transport_of_request (const sip_t *sip)
     return "tcp";
   return "udp";
 }
-
-/* Our Contact for a dialog over transport: the listening URI of that transport.
- * Sofia's own choice is wrong once TLS or a second plain port is bound (a sips: Contact
- * for sip: calls, or the TCP port with transport=udp), so the session names its own.
- * NULL (sofia's choice) when that transport is off or bound to a wildcard address. */
-char *
-sips_headers_contact (const char * const *uris, const char *transport)
-{
-  g_autofree char *suffix = g_strconcat (";transport=", transport, NULL);
-
-  for (guint i = 0; uris != NULL && uris[i] != NULL; i++)
-    {
-      if (!g_str_has_suffix (uris[i], suffix))
-        continue;
-      if (strstr (uris[i], ":0.0.0.0:") != NULL || strstr (uris[i], ":[::]:") != NULL)
-        return NULL;
-      return g_strdup_printf ("<%s>", uris[i]);
-    }
-  return NULL;
-}
-

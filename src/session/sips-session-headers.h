@@ -11,6 +11,8 @@ G_BEGIN_DECLS
 
 /* The URL as a string ("" for NULL). */
 char       *sips_headers_url_string           (const url_t *url);
+/* "user@domain" -> "user" */
+char       *sips_headers_user_part            (const char *id);
 /* From: "Display Name" <sip:user@domain> */
 char       *sips_headers_from                 (SipsAccount *account);
 /* The account's OutboundProxy as a URI ("" = none; host[:port] is allowed there). */
@@ -21,7 +23,5 @@ char       *sips_headers_credentials          (SipsAccount *account, int status,
 /* "udp", "tcp" or "tls": for a call to callee via proxy ("" = none), or of a request. */
 const char *sips_headers_transport_of_target  (const char *callee, const char *proxy);
 const char *sips_headers_transport_of_request (const sip_t *sip);
-/* Our Contact for a dialog over transport, from the agent's listening URIs (see the .c). */
-char       *sips_headers_contact              (const char * const *uris, const char *transport);
 
 G_END_DECLS

@@ -1,5 +1,6 @@
-/* sips-session-private.h: what the session's SIP side (sips-session-sip.c) and the
- * session manager may do to a SipsSession beyond its public API */
+/* sips-session-private.h: what the session's other parts (its SIP side, its proposal
+ * methods in sips-session-proposal.c) and the session manager may do to a SipsSession
+ * beyond its public API */
 #pragma once
 
 #include "sips-session.h"
@@ -9,6 +10,15 @@
 G_BEGIN_DECLS
 
 typedef struct _SipsSessionSip SipsSessionSip;
+
+#define SIPS_SESSION_STATE_BIT(s) (1u << (s))
+
+/* The state check of the public methods: SIPS_ERROR_INVALID_STATE unless the state is one
+ * of allowed (SIPS_SESSION_STATE_BIT()s); method is the contract's method name. */
+gboolean sips_session_check_state   (SipsSession *self, guint allowed, const char *method,
+                                     GError **error);
+/* Always FALSE with SIPS_ERROR_NOT_SUPPORTED "<method> is not supported yet". */
+gboolean sips_session_not_supported (GError **error, const char *method);
 
 /* Property setters by property name ("audio-codec"...); they notify on change only. */
 void     sips_session_set_string_prop  (SipsSession *self, const char *name, const char *value);

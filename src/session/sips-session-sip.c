@@ -20,19 +20,13 @@
  * DidFail("remote", 487, "Request Terminated"). Reject answers 603 Decline, Terminate
  * while INCOMING 486 Busy Here. Code 0 only for internal errors (the SIP stack went away).
  *
- * Hold is a re-INVITE with a=sendonly (a=inactive when the peer holds us too); nua
- * answers the peer's re-INVITEs itself with soa, and the peer's hold shows in the
- * direction of its offers. A 491 (glare) is retried after the RFC 3261 14.1 delay. */
-#include "sips-session-sip.h"
+ * Once established, the dialog's offers (hold, stream proposals, the peer's re-INVITEs)
+ * are sips-session-reinvite.c's. */
+#include "sips-session-sip-private.h"
 
 #include <glib/gi18n.h>
 #include <string.h>
 
-#define NUA_MAGIC_T  void
-#define NUA_HMAGIC_T void  /* a SipsNuaOwner, see sips-sip-agent.h */
-#include <sofia-sip/nua.h>
-#include <sofia-sip/nua_tag.h>
-#include <sofia-sip/soa_tag.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/su_tag.h>
@@ -46,53 +40,6 @@
 /* sip_flags bit of the responses nta makes itself (timeout 408, transport error 503);
  * from sofia's private nta_internal.h, unchanged since 1.12.0 */
 #define NTA_INTERNAL_MSG (1 << 15)
-
-#define SESSION_EXPIRES 1800  /* RFC 4028: a vanished peer ends the session */
-#define MIN_SE          90
-
-/* Answers follow our codec preference (Settings1.AudioCodecs) and keep every common codec. */
-#define OFFER_ANSWER_TAGS                                                        \
-  SOATAG_RTP_SORT (SOA_RTP_SORT_LOCAL), SOATAG_RTP_SELECT (SOA_RTP_SELECT_COMMON), \
-  NUTAG_SESSION_TIMER (SESSION_EXPIRES), NUTAG_MIN_SE (MIN_SE)
-
-struct _SipsSessionSip {
-  SipsNuaOwner       owner;      /* the handle's magic */
-  SipsSession       *session;    /* owns us */
-  SipsSipAgent      *agent;
-  SipsConfigSection *settings;
-  SipsConfigSection *rtp;
-  SipsAccount       *account;
-
-  nua_handle_t *nh;
-  gpointer      nua;             /* the nua nh belongs to */
-  gboolean      outgoing;
-
-  /* our audio stream: the RTP/RTCP sockets stay open for the media pipeline */
-  GSocket *rtp_socket;
-  GSocket *rtcp_socket;
-  char    *rtp_address;
-  guint    rtp_port;
-
-  gboolean offered_audio;        /* what the incoming INVITE proposed */
-  gboolean offered_chat;
-  gboolean auth_tried;
-  gboolean local_end;            /* the application ended it (Terminate/Reject) */
-  gboolean remote_bye;
-  gboolean remote_cancel;
-  gboolean got_2xx;              /* WillStart sent */
-  gboolean established;          /* the initial INVITE completed */
-  gboolean bye_when_ready;       /* ended while the 2xx was on its way */
-
-  char    *local_sdp;
-  char    *remote_sdp;
-  gboolean negotiated;           /* an answer was sent or received */
-  gboolean answer_is_local;
-
-  gboolean hold_local;
-  guint    glare_retry_id;
-
-  char    *contact;              /* our Contact (NULL = sofia's), see sips_headers_contact() */
-};
 
 static void on_nua_event (gpointer owner, int event, int status, const char *phrase,
                           gpointer nh, gconstpointer sip, gconstpointer tags);
@@ -153,8 +100,8 @@ release_rtp (SipsSessionSip *self)
 }
 
 /* Reserves the RTP/RTCP ports (once per session) and publishes them. */
-static gboolean
-reserve_rtp (SipsSessionSip *self, GError **error)
+gboolean
+sips_session_sip_reserve_rtp (SipsSessionSip *self, GError **error)
 {
   if (self->rtp_socket == NULL)
     {
@@ -172,16 +119,17 @@ reserve_rtp (SipsSessionSip *self, GError **error)
   return TRUE;
 }
 
-/* Our m-line as soa's user SDP, with the direction our hold wish gives. */
-static char *
-user_sdp (SipsSessionSip *self)
+/* Our m-line as soa's user SDP, with the direction our hold wish gives; port 0 once
+ * the audio stream was removed. */
+char *
+sips_session_sip_user_sdp (SipsSessionSip *self)
 {
   const char *direction = "sendrecv";
 
   if (self->hold_local)
     direction = sips_session_get_boolean_prop (self->session, "on-hold-by-remote")
                 ? "inactive" : "sendonly";
-  return sips_sdp_build_audio (self->rtp_address, self->rtp_port,
+  return sips_sdp_build_audio (self->rtp_address, self->audio_off ? 0 : self->rtp_port,
                                sips_config_section_get_strv (self->settings, "AudioCodecs"),
                                direction);
 }
@@ -208,7 +156,7 @@ finish (SipsSessionSip *self, const char *fail_originator, int code, const char 
     return;
   g_debug ("session %p ends (%s %d %s)", (void *) self->session,
            fail_originator != NULL ? fail_originator : "-", code, reason != NULL ? reason : "");
-  g_clear_handle_id (&self->glare_retry_id, g_source_remove);
+  sips_session_reinvite_clear (self);
   destroy_handle (self);
   release_rtp (self);
   sips_session_release_streams (self->session);
@@ -266,27 +214,6 @@ update_media (SipsSessionSip *self, gboolean offer_received)
   sips_sdp_info_clear (&remote);
 }
 
-static void
-send_reoffer (SipsSessionSip *self)
-{
-  g_autofree char *sdp = NULL;
-
-  if (self->nh == NULL)
-    return;
-  sdp = user_sdp (self);
-  nua_invite (self->nh, SOATAG_USER_SDP_STR (sdp), OFFER_ANSWER_TAGS, TAG_END ());
-}
-
-static gboolean
-on_glare_retry (gpointer user_data)
-{
-  SipsSessionSip *self = user_data;
-
-  self->glare_retry_id = 0;
-  send_reoffer (self);
-  return G_SOURCE_REMOVE;
-}
-
 /* ---- nua events ---- */
 
 static void
@@ -296,15 +223,7 @@ on_invite_response (SipsSessionSip *self, int status, const char *phrase, const 
 
   if (self->established)
     {
-      /* a re-INVITE of ours: glare is retried (RFC 3261 14.1: the owner of the Call-ID
-       * waits 2.1-4 s, the other side 0-2 s); other failures keep the old media */
-      if (status == 491 && self->glare_retry_id == 0)
-        {
-          guint delay = self->outgoing ? (guint) g_random_int_range (2100, 4001)
-                                       : (guint) g_random_int_range (0, 2001);
-
-          self->glare_retry_id = g_timeout_add (delay, on_glare_retry, self);
-        }
+      sips_session_reinvite_on_response (self, status, phrase, sip);
       return;
     }
 
@@ -355,6 +274,7 @@ on_call_state (SipsSessionSip *self, int status, const char *phrase, const tagi_
   int callstate = -1;
   int offer_recv = 0, answer_recv = 0, offer_sent = 0, answer_sent = 0;
   const char *local = NULL, *remote = NULL;
+  gboolean offer_received;
   SipsSessionState state = state_of (self);
 
   tl_gets (tags,
@@ -366,6 +286,14 @@ on_call_state (SipsSessionSip *self, int status, const char *phrase, const tagi_
            SOATAG_LOCAL_SDP_STR_REF (local),
            SOATAG_REMOTE_SDP_STR_REF (remote),
            TAG_END ());
+
+  /* a stream proposal's offer waits for AcceptProposal */
+  if (offer_recv && remote != NULL && sips_session_reinvite_keep_offer (self, remote))
+    remote = NULL;
+  /* an accepted proposal's offer is read with our answer */
+  offer_received = (offer_recv && remote != NULL) || (self->offer_unapplied && local != NULL);
+  if (local != NULL)
+    self->offer_unapplied = FALSE;
 
   if (local != NULL)
     {
@@ -383,7 +311,9 @@ on_call_state (SipsSessionSip *self, int status, const char *phrase, const tagi_
       self->answer_is_local = answer_sent != 0;
     }
   if (local != NULL || remote != NULL)
-    update_media (self, offer_recv && remote != NULL);
+    update_media (self, offer_received);
+  if (self->established)
+    sips_session_reinvite_on_state (self);
 
   if (callstate == nua_callstate_ready && !self->established)
     {
@@ -441,11 +371,18 @@ on_nua_event (gpointer owner, int event, int status, const char *phrase, gpointe
     case nua_i_bye:
       self->remote_bye = TRUE;
       break;
+    case nua_i_invite:
+      /* the initial INVITE reached the session manager before the handle was ours */
+      if (self->established)
+        sips_session_reinvite_on_request (self, status, sip);
+      break;
     case nua_i_cancel:
       self->remote_cancel = TRUE;
+      if (self->established)
+        sips_session_reinvite_on_cancel (self);
       break;
     default:
-      /* re-INVITEs are answered by nua (soa); BYE/CANCEL responses end in nua_i_state */
+      /* BYE/CANCEL responses end in nua_i_state */
       break;
     }
 }
@@ -472,7 +409,7 @@ sips_session_sip_free (SipsSessionSip *self)
 {
   if (self == NULL)
     return;
-  g_clear_handle_id (&self->glare_retry_id, g_source_remove);
+  sips_session_reinvite_clear (self);
   destroy_handle (self);
   release_rtp (self);
   g_clear_object (&self->agent);
@@ -495,6 +432,7 @@ sips_session_sip_connect (SipsSessionSip *self, const char *callee_uri, SipsAcco
   g_autofree char *from = NULL;
   g_autofree char *local_uri = NULL;
   g_autofree char *sdp = NULL;
+  g_autofree char *user = NULL;
 
   if (chat)
     {
@@ -507,14 +445,16 @@ sips_session_sip_connect (SipsSessionSip *self, const char *callee_uri, SipsAcco
       g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("The SIP stack is not running"));
       return FALSE;
     }
-  if (!reserve_rtp (self, error))
+  if (!sips_session_sip_reserve_rtp (self, error))
     return FALSE;
 
   /* route "" = the account's outbound proxy, else sofia's RFC 3263 lookup of the callee */
   proxy = (route != NULL && *route != '\0') ? g_strdup (route) : sips_headers_outbound_proxy (account);
   from = sips_headers_from (account);
-  self->contact = sips_headers_contact (sips_sip_agent_get_listening_uris (self->agent),
-                                        sips_headers_transport_of_target (callee_uri, proxy));
+  user = sips_headers_user_part (sips_account_get_id (account));
+  self->contact = sips_sip_agent_contact_for (self->agent,
+                                              sips_headers_transport_of_target (callee_uri, proxy),
+                                              user);
   self->nh = nua_handle (nua, &self->owner,
                          SIPTAG_TO_STR (callee_uri),
                          SIPTAG_FROM_STR (from),
@@ -530,6 +470,8 @@ sips_session_sip_connect (SipsSessionSip *self, const char *callee_uri, SipsAcco
   self->nua = nua;
   self->outgoing = TRUE;
   g_set_object (&self->account, account);
+  /* the peer's re-INVITEs wait for us: a stream proposal is the application's to answer */
+  nua_set_hparams (self->nh, NUTAG_AUTOANSWER (0), TAG_END ());
 
   local_uri = g_strconcat ("sip:", sips_account_get_id (account), NULL);
   sips_session_set_string_prop (self->session, "direction", "outgoing");
@@ -544,8 +486,8 @@ sips_session_sip_connect (SipsSessionSip *self, const char *callee_uri, SipsAcco
   emit_plain (self->session, "new-outgoing");
   sips_session_set_state (self->session, SIPS_SESSION_STATE_CALLING);
 
-  sdp = user_sdp (self);
-  nua_invite (self->nh, SOATAG_USER_SDP_STR (sdp), OFFER_ANSWER_TAGS,
+  sdp = sips_session_sip_user_sdp (self);
+  nua_invite (self->nh, SOATAG_USER_SDP_STR (sdp), SIPS_OFFER_ANSWER_TAGS,
               TAG_IF (self->contact != NULL, SIPTAG_CONTACT_STR (self->contact)), TAG_END ());
   return TRUE;
 }
@@ -562,9 +504,11 @@ sips_session_sip_take_incoming (SipsSessionSip *self, gpointer nh, gconstpointer
   self->nua = sips_sip_agent_get_nua (self->agent);
   self->outgoing = FALSE;
   g_set_object (&self->account, account);
-  self->contact = sips_headers_contact (sips_sip_agent_get_listening_uris (self->agent),
-                                        sips_headers_transport_of_request (sip));
+  self->contact = sips_sip_agent_contact_for (self->agent, sips_headers_transport_of_request (sip),
+                                              sip->sip_request != NULL
+                                              ? sip->sip_request->rq_url->url_user : NULL);
   nua_handle_bind (self->nh, &self->owner);
+  nua_set_hparams (self->nh, NUTAG_AUTOANSWER (0), TAG_END ());
 
   /* an INVITE without SDP wants our offer in the 200: audio then */
   self->offered_audio = TRUE;
@@ -619,13 +563,13 @@ sips_session_sip_accept (SipsSessionSip *self, gboolean audio, gboolean chat, GE
       g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("The call is gone"));
       return FALSE;
     }
-  if (!reserve_rtp (self, error))
+  if (!sips_session_sip_reserve_rtp (self, error))
     return FALSE;
 
   sips_session_set_boolean_prop (self->session, "has-audio", TRUE);
   sips_session_set_state (self->session, SIPS_SESSION_STATE_ACCEPTING);
-  sdp = user_sdp (self);
-  nua_respond (self->nh, SIP_200_OK, SOATAG_USER_SDP_STR (sdp), OFFER_ANSWER_TAGS,
+  sdp = sips_session_sip_user_sdp (self);
+  nua_respond (self->nh, SIP_200_OK, SOATAG_USER_SDP_STR (sdp), SIPS_OFFER_ANSWER_TAGS,
                TAG_IF (self->contact != NULL, SIPTAG_CONTACT_STR (self->contact)), TAG_END ());
   self->got_2xx = TRUE;
   emit_plain (self->session, "will-start");
@@ -654,26 +598,6 @@ sips_session_sip_reject (SipsSessionSip *self, GError **error)
 }
 
 gboolean
-sips_session_sip_hold (SipsSessionSip *self, gboolean hold, GError **error)
-{
-  if (self->nh == NULL)
-    {
-      g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("The call is gone"));
-      return FALSE;
-    }
-  if (self->hold_local == hold)
-    return TRUE;  /* already so */
-
-  self->hold_local = hold;
-  sips_session_set_boolean_prop (self->session, "on-hold-by-local", hold);
-  emit_originator (self->session, hold ? "got-hold-request" : "got-unhold-request",
-                                "local");
-  /* nua queues it behind a re-INVITE in progress */
-  send_reoffer (self);
-  return TRUE;
-}
-
-gboolean
 sips_session_sip_terminate (SipsSessionSip *self)
 {
   SipsSessionState state = state_of (self);
@@ -692,6 +616,11 @@ sips_session_sip_terminate (SipsSessionSip *self)
       break;
     case SIPS_SESSION_STATE_INCOMING:
       nua_respond (self->nh, SIP_486_BUSY_HERE, TAG_END ());
+      break;
+    case SIPS_SESSION_STATE_PROPOSED:
+      /* the peer's pending re-INVITE gets its final response before our BYE */
+      nua_respond (self->nh, SIP_487_REQUEST_TERMINATED, TAG_END ());
+      nua_bye (self->nh, TAG_END ());
       break;
     default:
       nua_bye (self->nh, TAG_END ());

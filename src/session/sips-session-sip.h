@@ -21,7 +21,23 @@ gboolean sips_session_sip_connect   (SipsSessionSip *self, const char *callee_ur
 gboolean sips_session_sip_accept    (SipsSessionSip *self, gboolean audio, gboolean chat,
                                      GError **error);
 gboolean sips_session_sip_reject    (SipsSessionSip *self, GError **error);
-gboolean sips_session_sip_hold      (SipsSessionSip *self, gboolean hold, GError **error);
+
+/* The established dialog's offers (sips-session-reinvite.c). */
+typedef enum {
+  SIPS_STREAM_ADD_AUDIO,
+  SIPS_STREAM_REMOVE_AUDIO,
+  SIPS_STREAM_ADD_CHAT,
+  SIPS_STREAM_REMOVE_CHAT,
+} SipsStreamChange;
+
+gboolean sips_session_sip_hold            (SipsSessionSip *self, gboolean hold, GError **error);
+/* ESTABLISHED -> PROPOSING with a re-INVITE offering the change (GotStreamProposal
+ * ("local") first when it adds a stream); back to ESTABLISHED when the peer answered. */
+gboolean sips_session_sip_change_streams  (SipsSessionSip *self, SipsStreamChange change,
+                                           GError **error);
+/* The peer's proposal (PROPOSED): 200 with the new streams, or 488. */
+gboolean sips_session_sip_accept_proposal (SipsSessionSip *self, GError **error);
+gboolean sips_session_sip_reject_proposal (SipsSessionSip *self, GError **error);
 /* FALSE when there is no SIP dialog to end (the caller ends the session locally). */
 gboolean sips_session_sip_terminate (SipsSessionSip *self);
 

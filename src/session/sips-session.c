@@ -151,7 +151,7 @@ struct _SipsSession {
 
 G_DEFINE_FINAL_TYPE (SipsSession, sips_session, G_TYPE_OBJECT)
 
-#define STATE_BIT(s) (1u << (s))
+#define STATE_BIT SIPS_SESSION_STATE_BIT
 
 /* ---- private helpers ---- */
 
@@ -195,8 +195,8 @@ set_int64 (SipsSession *self, gint64 *field, gint64 value, guint prop_id)
   g_object_notify_by_pspec (G_OBJECT (self), properties[prop_id]);
 }
 
-static gboolean
-check_state (SipsSession *self, guint allowed, const char *method, GError **error)
+gboolean
+sips_session_check_state (SipsSession *self, guint allowed, const char *method, GError **error)
 {
   if (allowed & STATE_BIT (self->state))
     return TRUE;
@@ -210,20 +210,7 @@ check_state (SipsSession *self, guint allowed, const char *method, GError **erro
 static gboolean
 check_established (SipsSession *self, const char *method, GError **error)
 {
-  return check_state (self, STATE_BIT (SIPS_SESSION_STATE_ESTABLISHED), method, error);
-}
-
-/* The stream condition of Add/Remove Audio/Chat is a state rule of the seed. */
-static gboolean
-check_stream (gboolean present, gboolean want_present, const char *method, GError **error)
-{
-  if (present == want_present)
-    return TRUE;
-  g_set_error (error, SIPS_ERROR, SIPS_ERROR_INVALID_STATE,
-               want_present ? _("%s is not allowed: the session has no such stream")
-                            : _("%s is not allowed: the session already has this stream"),
-               method);
-  return FALSE;
+  return sips_session_check_state (self, STATE_BIT (SIPS_SESSION_STATE_ESTABLISHED), method, error);
 }
 
 static gboolean
@@ -276,8 +263,8 @@ account_is_enabled (SipsAccount *account)
   return config == NULL || sips_config_section_get_boolean (config, "Enabled");
 }
 
-static gboolean
-not_supported (GError **error, const char *method)
+gboolean
+sips_session_not_supported (GError **error, const char *method)
 {
   g_set_error (error, SIPS_ERROR, SIPS_ERROR_NOT_SUPPORTED,
                _("%s is not supported yet"), method);
@@ -292,7 +279,7 @@ do_connect (SipsSession *self, const char *callee_uri, SipsAccount *account,
             const char *route, gboolean audio, gboolean chat, GError **error)
 {
   if (self->sip == NULL)
-    return not_supported (error, "New");
+    return sips_session_not_supported (error, "New");
   return sips_session_sip_connect (self->sip, callee_uri, account, route, audio, chat, error);
 }
 
@@ -300,7 +287,7 @@ static gboolean
 do_accept (SipsSession *self, gboolean audio, gboolean chat, GError **error)
 {
   if (self->sip == NULL)
-    return not_supported (error, "Accept");
+    return sips_session_not_supported (error, "Accept");
   return sips_session_sip_accept (self->sip, audio, chat, error);
 }
 
@@ -308,7 +295,7 @@ static gboolean
 do_reject (SipsSession *self, GError **error)
 {
   if (self->sip == NULL)
-    return not_supported (error, "Reject");
+    return sips_session_not_supported (error, "Reject");
   return sips_session_sip_reject (self->sip, error);
 }
 
@@ -316,7 +303,7 @@ static gboolean
 do_hold (SipsSession *self, gboolean hold, GError **error)
 {
   if (self->sip == NULL)
-    return not_supported (error, hold ? "Hold" : "Unhold");
+    return sips_session_not_supported (error, hold ? "Hold" : "Unhold");
   return sips_session_sip_hold (self->sip, hold, error);
 }
 
@@ -567,7 +554,7 @@ sips_session_connect (SipsSession *self, const char *callee_uri, SipsAccount *ac
   g_return_val_if_fail (SIPS_IS_SESSION (self), FALSE);
   g_return_val_if_fail (account == NULL || SIPS_IS_ACCOUNT (account), FALSE);
 
-  if (!check_state (self, STATE_BIT (SIPS_SESSION_STATE_NULL), "New", error))
+  if (!sips_session_check_state (self, STATE_BIT (SIPS_SESSION_STATE_NULL), "New", error))
     return FALSE;
   if (!is_sip_uri (callee_uri))
     return invalid_argument (error, _("The callee must be a sip: or sips: URI"));
@@ -588,7 +575,7 @@ sips_session_accept (SipsSession *self, gboolean audio, gboolean chat, GError **
 {
   g_return_val_if_fail (SIPS_IS_SESSION (self), FALSE);
 
-  if (!check_state (self, STATE_BIT (SIPS_SESSION_STATE_INCOMING), "Accept", error))
+  if (!sips_session_check_state (self, STATE_BIT (SIPS_SESSION_STATE_INCOMING), "Accept", error))
     return FALSE;
   if (!audio && !chat)
     return invalid_argument (error, _("Accept needs an audio or a chat stream"));
@@ -601,7 +588,7 @@ sips_session_reject (SipsSession *self, GError **error)
 {
   g_return_val_if_fail (SIPS_IS_SESSION (self), FALSE);
 
-  if (!check_state (self, STATE_BIT (SIPS_SESSION_STATE_INCOMING), "Reject", error))
+  if (!sips_session_check_state (self, STATE_BIT (SIPS_SESSION_STATE_INCOMING), "Reject", error))
     return FALSE;
   return do_reject (self, error);
 }
@@ -642,7 +629,7 @@ sips_session_start_recording_audio (SipsSession *self, const char *path,
       g_strcmp0 (file_name, ".") == 0 || g_strcmp0 (file_name, "..") == 0)
     return invalid_argument (error, _("The recording file name must be a plain file name"));
 
-  return not_supported (error, "StartRecordingAudio");
+  return sips_session_not_supported (error, "StartRecordingAudio");
 }
 
 gboolean
@@ -652,7 +639,7 @@ sips_session_stop_recording_audio (SipsSession *self, GError **error)
 
   if (!check_established (self, "StopRecordingAudio", error))
     return FALSE;
-  return not_supported (error, "StopRecordingAudio");
+  return sips_session_not_supported (error, "StopRecordingAudio");
 }
 
 gboolean
@@ -666,7 +653,7 @@ sips_session_send_dtmf (SipsSession *self, const char *digit, GError **error)
       strchr ("0123456789*#ABCD", digit[0]) == NULL)
     return invalid_argument (error, _("A DTMF digit is one of 0-9, *, #, A-D"));
 
-  return not_supported (error, "SendDTMF");
+  return sips_session_not_supported (error, "SendDTMF");
 }
 
 char *
@@ -698,7 +685,7 @@ sips_session_send_message (SipsSession *self, const char *content, const char *c
       return NULL;
     }
 
-  not_supported (error, "SendMessage");
+  sips_session_not_supported (error, "SendMessage");
   return NULL;
 }
 
@@ -712,78 +699,7 @@ sips_session_send_composing_indication (SipsSession *self, const char *state, GE
   if (g_strcmp0 (state, "active") != 0 && g_strcmp0 (state, "idle") != 0)
     return invalid_argument (error, _("The composing state must be \"active\" or \"idle\""));
 
-  return not_supported (error, "SendComposingIndication");
-}
-
-gboolean
-sips_session_add_audio (SipsSession *self, GError **error)
-{
-  g_return_val_if_fail (SIPS_IS_SESSION (self), FALSE);
-
-  if (!check_established (self, "AddAudio", error) ||
-      !check_stream (self->flags[PROP_HAS_AUDIO], FALSE, "AddAudio", error))
-    return FALSE;
-  return not_supported (error, "AddAudio");
-}
-
-gboolean
-sips_session_remove_audio (SipsSession *self, GError **error)
-{
-  g_return_val_if_fail (SIPS_IS_SESSION (self), FALSE);
-
-  if (!check_established (self, "RemoveAudio", error) ||
-      !check_stream (self->flags[PROP_HAS_AUDIO], TRUE, "RemoveAudio", error))
-    return FALSE;
-  /* a session keeps at least one stream: end it with Terminate instead */
-  if (!self->flags[PROP_HAS_CHAT])
-    {
-      g_set_error (error, SIPS_ERROR, SIPS_ERROR_INVALID_STATE,
-                   _("RemoveAudio is not allowed: it is the session's only stream"));
-      return FALSE;
-    }
-  return not_supported (error, "RemoveAudio");
-}
-
-gboolean
-sips_session_add_chat (SipsSession *self, GError **error)
-{
-  g_return_val_if_fail (SIPS_IS_SESSION (self), FALSE);
-
-  if (!check_established (self, "AddChat", error) ||
-      !check_stream (self->flags[PROP_HAS_CHAT], FALSE, "AddChat", error))
-    return FALSE;
-  return not_supported (error, "AddChat");
-}
-
-gboolean
-sips_session_remove_chat (SipsSession *self, GError **error)
-{
-  g_return_val_if_fail (SIPS_IS_SESSION (self), FALSE);
-
-  if (!check_established (self, "RemoveChat", error) ||
-      !check_stream (self->flags[PROP_HAS_CHAT], TRUE, "RemoveChat", error))
-    return FALSE;
-  return not_supported (error, "RemoveChat");
-}
-
-gboolean
-sips_session_accept_proposal (SipsSession *self, GError **error)
-{
-  g_return_val_if_fail (SIPS_IS_SESSION (self), FALSE);
-
-  if (!check_state (self, STATE_BIT (SIPS_SESSION_STATE_PROPOSED), "AcceptProposal", error))
-    return FALSE;
-  return not_supported (error, "AcceptProposal");
-}
-
-gboolean
-sips_session_reject_proposal (SipsSession *self, GError **error)
-{
-  g_return_val_if_fail (SIPS_IS_SESSION (self), FALSE);
-
-  if (!check_state (self, STATE_BIT (SIPS_SESSION_STATE_PROPOSED), "RejectProposal", error))
-    return FALSE;
-  return not_supported (error, "RejectProposal");
+  return sips_session_not_supported (error, "SendComposingIndication");
 }
 
 gboolean
@@ -798,7 +714,7 @@ sips_session_terminate (SipsSession *self, GError **error)
 
   g_return_val_if_fail (SIPS_IS_SESSION (self), FALSE);
 
-  if (!check_state (self, active, "Terminate", error))
+  if (!sips_session_check_state (self, active, "Terminate", error))
     return FALSE;
   return do_terminate (self, error);
 }

@@ -6,19 +6,23 @@ to workdir/kamailio.log. Tests start it, use it and stop it (at teardown; a cont
 manager does both).
 
   Kamailio(workdir, users=None, realm=None, proxy_auth=False, max_expires=3600,
-           min_expires=1, port=None)
+           min_expires=1, port=None, register_reply=None)
       users:       {user: password} for digest auth of REGISTER (401 challenge,
                    realm = the To domain unless realm is given). A REGISTER from a user
                    not in users is refused with 403. users=None: no auth at all.
-      proxy_auth:  INVITEs whose From user has a password need proxy auth (407).
+      proxy_auth:  INVITEs whose From user has a password need proxy auth (407, realm =
+                   the From domain); other requests are routed by lookup("location")
+                   (404 when the user has no binding) and t_relay, record-routed.
       max_expires: the registrar grants at most this many seconds.
       register_reply: (code, reason, retry_after or None): every REGISTER with a Contact
                    is answered so (e.g. (503, 'Overloaded', 120)) instead of saved.
-      .start() .stop() .port .uri (sip:127.0.0.1:PORT) .log_path .log_text()
+      .start() .stop() .port .hostport (127.0.0.1:PORT) .uri (sip:127.0.0.1:PORT)
+      .log_path .log_text()
       .registers()  -> [{'from':, 'fromname':, 'to':, 'expires':, 'contact':, 'auth': bool, 'transport':}]
                        every REGISTER kamailio received, in order
       .requests(method=None) -> [{'method':, 'ruri':, 'from':, 'to':}] the other requests
-      .events(kind)  -> lines of kind 'SAVED', 'SAVEFAIL', 'AUTHFAIL', 'ROUTED', 'NOTFOUND'
+      .events(kind)  -> [{field: value}] of the lines of kind 'SAVED', 'SAVEFAIL',
+                       'AUTHFAIL', 'ROUTED' (ruri = the contact it went to), 'NOTFOUND'
       .bindings(user) -> [contact URI strings] the registrar has for user right now
                        (a Contact-less REGISTER query, answered without auth)
       .wait_for(predicate, timeout) main-loop wait on predicate(self)
