@@ -212,6 +212,9 @@ export_account (SipsDbusExporter *self, SipsAccount *account)
       sips_dbus_forward_signals (G_OBJECT (registration), registration_skeleton,
                                  SIPS_DBUS_TYPE_REGISTRATION1);
     }
+  else
+    sips_dbus_registration1_set_state (SIPS_DBUS_REGISTRATION1 (registration_skeleton),
+                                       sips_account_get_registration_state (account));
   sips_dbus_connect_void_methods (registration_skeleton, registration_methods,
                                   G_N_ELEMENTS (registration_methods));
 

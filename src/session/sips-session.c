@@ -4,7 +4,7 @@
  * the argument checks (InvalidArgument), then the work, which lives in the "Signalling"
  * section below and hands over to the session's SIP side (sips-session-sip.c). A session
  * made without a SIP environment (unit tests) answers NotSupported there, except for the
- * local part of terminate. */
+ * local part of terminate. The stream proposal methods are in sips-session-proposal.c. */
 #include "sips-session.h"
 #include "sips-session-private.h"
 #include "sips-session-sip.h"

@@ -1,0 +1,342 @@
+/* sips-session-reinvite.c: the established dialog's offers and answers
+ *
+ * Ours: Hold/Unhold re-offer our m-line with a=sendonly (a=inactive when the peer holds
+ * us too) and leave the state alone; stream changes (AddAudio...) go through PROPOSING:
+ *
+ *   local   AddAudio: GotStreamProposal("local"), ESTABLISHED -> PROPOSING, re-INVITE
+ *           2xx with the stream: AcceptedStreamProposal("local"), -> ESTABLISHED
+ *           2xx with it rejected (port 0), or an error response:
+ *             RejectedStreamProposal("local", reason), -> ESTABLISHED (old streams kept)
+ *           a remove (RemoveAudio) has no proposal signals: PROPOSING until answered
+ *   remote  a re-INVITE whose offer adds a stream (an m-line absent or at port 0 in the
+ *           session gets a port): -> PROPOSED, GotStreamProposal("remote"); it waits
+ *           AcceptProposal: 200 with the stream, AcceptedStreamProposal, -> ESTABLISHED
+ *           (a stream we cannot set up: 488, RejectedStreamProposal with why)
+ *           RejectProposal: 488, RejectedStreamProposal("remote"), -> ESTABLISHED
+ *           the peer's CANCEL: RejectedStreamProposal("remote"), -> ESTABLISHED
+ *
+ * nua answers no re-INVITE itself (NUTAG_AUTOANSWER(0) on the handle): the others (hold,
+ * session refresh, a removed stream, a new address or codec) are answered here at once,
+ * soa negotiating with our user SDP; the peer's hold shows in its offer's direction. A
+ * 491 (glare) is retried after the RFC 3261 14.1 delay; nua itself answers 491/500 to a
+ * re-INVITE crossing one in progress. */
+#include "sips-session-sip-private.h"
+
+#include <glib/gi18n.h>
+#include <sofia-sip/sip_status.h>
+
+#include "core/sips-error.h"
+#include "sips-sdp.h"
+
+/* ---- private helpers ---- */
+
+static SipsSessionState
+state_of (SipsSessionSip *self)
+{
+  return sips_session_get_state (self->session);
+}
+
+static gboolean
+call_is_gone (SipsSessionSip *self, GError **error)
+{
+  if (self->nh != NULL)
+    return FALSE;
+  g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("The call is gone"));
+  return TRUE;
+}
+
+static void
+send_reoffer (SipsSessionSip *self)
+{
+  g_autofree char *sdp = NULL;
+
+  if (self->nh == NULL)
+    return;
+  sdp = sips_session_sip_user_sdp (self);
+  nua_invite (self->nh, SOATAG_USER_SDP_STR (sdp), SIPS_OFFER_ANSWER_TAGS, TAG_END ());
+}
+
+static gboolean
+on_glare_retry (gpointer user_data)
+{
+  SipsSessionSip *self = user_data;
+  SipsSessionState state = state_of (self);
+
+  self->glare_retry_id = 0;
+  if (state == SIPS_SESSION_STATE_ESTABLISHED || state == SIPS_SESSION_STATE_PROPOSING)
+    send_reoffer (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Ends the proposal in progress: the seed's signal first, then back to ESTABLISHED. */
+static void
+conclude (SipsSessionSip *self, gboolean accepted, const char *reason)
+{
+  const char *proposer = self->proposal == SIPS_PROPOSAL_LOCAL ? "local" : "remote";
+  gboolean adds = self->proposal_audio || self->proposal_chat;
+
+  if (self->proposal == SIPS_PROPOSAL_LOCAL && !accepted)
+    self->audio_off = self->proposal_audio_off;  /* our next offers as before it */
+  self->proposal = SIPS_PROPOSAL_NONE;
+  self->proposal_audio = self->proposal_chat = FALSE;
+  self->proposal_answered = FALSE;
+  g_clear_pointer (&self->proposal_offer, g_free);
+
+  if (adds && accepted)
+    g_signal_emit_by_name (self->session, "accepted-stream-proposal", g_get_real_time (),
+                           proposer);
+  else if (adds)
+    g_signal_emit_by_name (self->session, "rejected-stream-proposal", g_get_real_time (),
+                           proposer, reason != NULL ? reason : "");
+  sips_session_set_state (self->session, SIPS_SESSION_STATE_ESTABLISHED);
+}
+
+/* The peer's proposal gets a 488 (RFC 3264 5.1 has no partial refusal of an offer that
+ * we could express for a stream we cannot run). */
+static void
+refuse_remote (SipsSessionSip *self, const char *reason)
+{
+  if (self->nh != NULL)
+    nua_respond (self->nh, SIP_488_NOT_ACCEPTABLE, TAG_END ());
+  conclude (self, FALSE, reason);
+}
+
+/* ---- nua events (see sips-session-sip-private.h) ---- */
+
+void
+sips_session_reinvite_on_request (SipsSessionSip *self, int status, const sip_t *sip)
+{
+  SipsSdpInfo offer = { 0 };
+  gboolean have_offer = FALSE;
+  gboolean adds_audio = FALSE, adds_chat = FALSE;
+  g_autofree char *sdp = NULL;
+
+  /* nua answered it already (glare 491, overlap 500, bad SDP 400) */
+  if (status >= 200 || self->nh == NULL)
+    return;
+
+  if (sip != NULL && sip->sip_payload != NULL && sip->sip_payload->pl_data != NULL &&
+      sip->sip_payload->pl_len > 0)
+    {
+      g_autofree char *body = g_strndup (sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+
+      have_offer = sips_sdp_parse (body, &offer);
+    }
+  if (have_offer)
+    {
+      adds_audio = offer.has_audio && !sips_session_get_boolean_prop (self->session, "has-audio");
+      adds_chat = offer.has_chat && !sips_session_get_boolean_prop (self->session, "has-chat");
+    }
+
+  if (adds_audio || adds_chat)
+    {
+      sips_sdp_info_clear (&offer);
+      if (state_of (self) != SIPS_SESSION_STATE_ESTABLISHED)
+        {
+          /* ending, or our own offer is out (nua lets no second one through) */
+          nua_respond (self->nh, SIP_491_REQUEST_PENDING, TAG_END ());
+          return;
+        }
+      self->proposal = SIPS_PROPOSAL_REMOTE;
+      self->proposal_audio = adds_audio;
+      self->proposal_chat = adds_chat;
+      sips_session_set_state (self->session, SIPS_SESSION_STATE_PROPOSED);
+      g_signal_emit_by_name (self->session, "got-stream-proposal", g_get_real_time (),
+                             "remote", adds_audio, adds_chat);
+      return;
+    }
+
+  /* not a proposal: a stream the peer removes (port 0) stays removed in our offers */
+  if (have_offer && !offer.has_audio && sips_session_get_boolean_prop (self->session, "has-audio"))
+    self->audio_off = TRUE;
+  sips_sdp_info_clear (&offer);
+
+  sdp = sips_session_sip_user_sdp (self);
+  nua_respond (self->nh, SIP_200_OK, SOATAG_USER_SDP_STR (sdp), SIPS_OFFER_ANSWER_TAGS,
+               TAG_IF (self->contact != NULL, SIPTAG_CONTACT_STR (self->contact)), TAG_END ());
+}
+
+void
+sips_session_reinvite_on_cancel (SipsSessionSip *self)
+{
+  /* nua answered the re-INVITE 487 */
+  if (self->proposal == SIPS_PROPOSAL_REMOTE && state_of (self) == SIPS_SESSION_STATE_PROPOSED)
+    conclude (self, FALSE, _("The remote party withdrew its proposal"));
+}
+
+void
+sips_session_reinvite_on_response (SipsSessionSip *self, int status, const char *phrase,
+                                   const sip_t *sip)
+{
+  SipsSessionState state = state_of (self);
+
+  if (status < 200 ||
+      (state != SIPS_SESSION_STATE_ESTABLISHED && state != SIPS_SESSION_STATE_PROPOSING))
+    return;
+
+  /* glare: RFC 3261 14.1: the owner of the Call-ID waits 2.1-4 s, the other side 0-2 s */
+  if (status == 491)
+    {
+      if (self->glare_retry_id == 0)
+        {
+          guint delay = self->outgoing ? (guint) g_random_int_range (2100, 4001)
+                                       : (guint) g_random_int_range (0, 2001);
+
+          self->glare_retry_id = g_timeout_add (delay, on_glare_retry, self);
+        }
+      return;
+    }
+
+  /* a hold whose re-INVITE failed keeps the old media */
+  if (self->proposal != SIPS_PROPOSAL_LOCAL)
+    return;
+  if (status < 300)
+    self->proposal_answered = TRUE;  /* concluded with its answer (nua_i_state) */
+  else
+    conclude (self, FALSE, phrase != NULL && *phrase != '\0' ? phrase
+                                                             : _("Rejected by the remote party"));
+}
+
+gboolean
+sips_session_reinvite_keep_offer (SipsSessionSip *self, const char *remote_sdp)
+{
+  if (self->proposal != SIPS_PROPOSAL_REMOTE || self->proposal_offer != NULL)
+    return FALSE;
+  self->proposal_offer = g_strdup (remote_sdp);
+  return TRUE;
+}
+
+void
+sips_session_reinvite_on_state (SipsSessionSip *self)
+{
+  gboolean accepted;
+
+  if (self->proposal != SIPS_PROPOSAL_LOCAL || !self->proposal_answered)
+    return;
+  /* the session's streams now follow the peer's answer */
+  accepted = (!self->proposal_audio || sips_session_get_boolean_prop (self->session, "has-audio")) &&
+             (!self->proposal_chat || sips_session_get_boolean_prop (self->session, "has-chat"));
+  conclude (self, accepted, accepted ? NULL : _("The remote party did not accept the stream"));
+}
+
+void
+sips_session_reinvite_clear (SipsSessionSip *self)
+{
+  g_clear_handle_id (&self->glare_retry_id, g_source_remove);
+  self->proposal = SIPS_PROPOSAL_NONE;
+  self->proposal_audio = self->proposal_chat = FALSE;
+  self->proposal_answered = FALSE;
+  self->offer_unapplied = FALSE;
+  g_clear_pointer (&self->proposal_offer, g_free);
+}
+
+/* ---- public API (sips-session-sip.h) ---- */
+
+gboolean
+sips_session_sip_hold (SipsSessionSip *self, gboolean hold, GError **error)
+{
+  if (call_is_gone (self, error))
+    return FALSE;
+  if (self->hold_local == hold)
+    return TRUE;  /* already so */
+
+  self->hold_local = hold;
+  sips_session_set_boolean_prop (self->session, "on-hold-by-local", hold);
+  g_signal_emit_by_name (self->session, hold ? "got-hold-request" : "got-unhold-request",
+                         g_get_real_time (), "local");
+  /* nua queues it behind a re-INVITE in progress */
+  send_reoffer (self);
+  return TRUE;
+}
+
+gboolean
+sips_session_sip_change_streams (SipsSessionSip *self, SipsStreamChange change, GError **error)
+{
+  gboolean adds_audio = FALSE;
+
+  if (call_is_gone (self, error))
+    return FALSE;
+
+  switch (change)
+    {
+    case SIPS_STREAM_ADD_CHAT:
+    case SIPS_STREAM_REMOVE_CHAT:
+      /* our user SDP has no m=message until MSRP exists */
+      g_set_error (error, SIPS_ERROR, SIPS_ERROR_NOT_SUPPORTED,
+                   _("Chat streams are not supported yet"));
+      return FALSE;
+    case SIPS_STREAM_ADD_AUDIO:
+      if (!sips_session_sip_reserve_rtp (self, error))
+        return FALSE;
+      adds_audio = TRUE;
+      break;
+    case SIPS_STREAM_REMOVE_AUDIO:
+      break;
+    default:
+      g_return_val_if_reached (FALSE);
+    }
+
+  self->proposal = SIPS_PROPOSAL_LOCAL;
+  self->proposal_audio = adds_audio;
+  self->proposal_chat = FALSE;
+  self->proposal_answered = FALSE;
+  self->proposal_audio_off = self->audio_off;
+  self->audio_off = !adds_audio;
+  if (!adds_audio)
+    sips_session_set_boolean_prop (self->session, "has-audio", FALSE);  /* stopped at once */
+  else
+    g_signal_emit_by_name (self->session, "got-stream-proposal", g_get_real_time (),
+                           "local", TRUE, FALSE);
+  sips_session_set_state (self->session, SIPS_SESSION_STATE_PROPOSING);
+  send_reoffer (self);
+  return TRUE;
+}
+
+gboolean
+sips_session_sip_accept_proposal (SipsSessionSip *self, GError **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *sdp = NULL;
+
+  if (call_is_gone (self, error))
+    return FALSE;
+
+  /* the seed: a stream that cannot be set up rejects the proposal, the call succeeds */
+  if (self->proposal_chat)
+    {
+      refuse_remote (self, _("Chat streams are not supported yet"));
+      return TRUE;
+    }
+  if (self->proposal_audio && !sips_session_sip_reserve_rtp (self, &local_error))
+    {
+      refuse_remote (self, local_error->message);
+      return TRUE;
+    }
+
+  if (self->proposal_audio)
+    {
+      self->audio_off = FALSE;
+      sips_session_set_boolean_prop (self->session, "has-audio", TRUE);
+    }
+  /* the offer is read into the session with our answer (nua_i_state) */
+  if (self->proposal_offer != NULL)
+    {
+      g_free (self->remote_sdp);
+      self->remote_sdp = g_steal_pointer (&self->proposal_offer);
+      self->offer_unapplied = TRUE;
+    }
+  sdp = sips_session_sip_user_sdp (self);
+  nua_respond (self->nh, SIP_200_OK, SOATAG_USER_SDP_STR (sdp), SIPS_OFFER_ANSWER_TAGS,
+               TAG_IF (self->contact != NULL, SIPTAG_CONTACT_STR (self->contact)), TAG_END ());
+  conclude (self, TRUE, NULL);
+  return TRUE;
+}
+
+gboolean
+sips_session_sip_reject_proposal (SipsSessionSip *self, GError **error)
+{
+  if (call_is_gone (self, error))
+    return FALSE;
+  refuse_remote (self, _("Rejected by the local party"));
+  return TRUE;
+}

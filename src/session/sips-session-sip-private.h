@@ -1,0 +1,100 @@
+/* sips-session-sip-private.h: what the two halves of a session's SIP side share:
+ * sips-session-sip.c (the call: INVITE, BYE, CANCEL, the handle's events) and
+ * sips-session-reinvite.c (the established dialog's offers: hold, stream proposals). */
+#pragma once
+
+#include "sips-session-sip.h"
+
+#define NUA_MAGIC_T  void
+#define NUA_HMAGIC_T void  /* a SipsNuaOwner, see sips-sip-agent.h */
+#include <sofia-sip/nua.h>
+#include <sofia-sip/nua_tag.h>
+#include <sofia-sip/soa_tag.h>
+#include <sofia-sip/sip.h>
+
+G_BEGIN_DECLS
+
+#define SIPS_SESSION_EXPIRES 1800  /* RFC 4028: a vanished peer ends the session */
+#define SIPS_MIN_SE          90
+
+/* Answers follow our codec preference (Settings1.AudioCodecs) and keep every common codec. */
+#define SIPS_OFFER_ANSWER_TAGS                                                   \
+  SOATAG_RTP_SORT (SOA_RTP_SORT_LOCAL), SOATAG_RTP_SELECT (SOA_RTP_SELECT_COMMON), \
+  NUTAG_SESSION_TIMER (SIPS_SESSION_EXPIRES), NUTAG_MIN_SE (SIPS_MIN_SE)
+
+/* Who made the stream proposal in progress (state PROPOSING or PROPOSED). */
+typedef enum {
+  SIPS_PROPOSAL_NONE,
+  SIPS_PROPOSAL_LOCAL,     /* our re-INVITE is out (PROPOSING) */
+  SIPS_PROPOSAL_REMOTE,    /* the peer's re-INVITE waits for AcceptProposal (PROPOSED) */
+} SipsProposalKind;
+
+struct _SipsSessionSip {
+  SipsNuaOwner       owner;      /* the handle's magic */
+  SipsSession       *session;    /* owns us */
+  SipsSipAgent      *agent;
+  SipsConfigSection *settings;
+  SipsConfigSection *rtp;
+  SipsAccount       *account;
+
+  nua_handle_t *nh;
+  gpointer      nua;             /* the nua nh belongs to */
+  gboolean      outgoing;
+
+  /* our audio stream: the RTP/RTCP sockets stay open for the media pipeline */
+  GSocket *rtp_socket;
+  GSocket *rtcp_socket;
+  char    *rtp_address;
+  guint    rtp_port;
+
+  gboolean offered_audio;        /* what the incoming INVITE proposed */
+  gboolean offered_chat;
+  gboolean auth_tried;
+  gboolean local_end;            /* the application ended it (Terminate/Reject) */
+  gboolean remote_bye;
+  gboolean remote_cancel;
+  gboolean got_2xx;              /* WillStart sent */
+  gboolean established;          /* the initial INVITE completed */
+  gboolean bye_when_ready;       /* ended while the 2xx was on its way */
+
+  char    *local_sdp;
+  char    *remote_sdp;
+  gboolean negotiated;           /* an answer was sent or received */
+  gboolean answer_is_local;
+
+  char    *contact;              /* our Contact (NULL = sofia's), see sips_sip_agent_contact_for() */
+
+  /* re-INVITEs (sips-session-reinvite.c) */
+  gboolean hold_local;
+  gboolean audio_off;            /* our audio m-line is disabled (port 0): removed */
+  guint    glare_retry_id;
+
+  SipsProposalKind proposal;
+  gboolean proposal_audio;       /* it adds an audio stream */
+  gboolean proposal_chat;        /* it adds a chat stream */
+  gboolean proposal_audio_off;   /* local: audio_off before it, restored on rejection */
+  gboolean proposal_answered;    /* local: the 2xx came; concluded with its answer */
+  char    *proposal_offer;       /* remote: the offer, applied only when accepted */
+  gboolean offer_unapplied;      /* remote_sdp is an accepted offer not yet read */
+};
+
+/* sips-session-sip.c */
+char    *sips_session_sip_user_sdp    (SipsSessionSip *self);
+gboolean sips_session_sip_reserve_rtp (SipsSessionSip *self, GError **error);
+
+/* sips-session-reinvite.c, called from the handle's events */
+/* nua_i_invite on the established dialog (status < 200: waiting for our answer) */
+void     sips_session_reinvite_on_request  (SipsSessionSip *self, int status, const sip_t *sip);
+void     sips_session_reinvite_on_cancel   (SipsSessionSip *self);
+/* nua_r_invite of a re-INVITE of ours */
+void     sips_session_reinvite_on_response (SipsSessionSip *self, int status, const char *phrase,
+                                            const sip_t *sip);
+/* nua_i_state carried the peer's offer: TRUE when it belongs to a pending proposal and
+ * must not be applied yet (it is kept for AcceptProposal). */
+gboolean sips_session_reinvite_keep_offer  (SipsSessionSip *self, const char *remote_sdp);
+/* nua_i_state, after the SDPs were read into the session */
+void     sips_session_reinvite_on_state    (SipsSessionSip *self);
+/* the session ends: no retry, no proposal */
+void     sips_session_reinvite_clear       (SipsSessionSip *self);
+
+G_END_DECLS
