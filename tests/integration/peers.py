@@ -8,16 +8,18 @@ Public API:
   Sipp(workdir, scenario='uas'|'uac'|<file in sipp/>|path, port=None, remote=None,
        calls=1, rate=None, hold_ms=None, service=None, keys=None, extra=())
       .start(wait=True) .wait(timeout) -> rc .running .stop() .stats() -> dict
-      .port .uri(user) .log_text() .describe()
+      .counts() .messages() .port .media_port .uri(user) .log_text() .describe()
   LOOPBACK_SETTINGS: Daemon settings that keep the daemon's RTP on 127.0.0.1
   Baresip(workdir, user='bob', codecs=('opus', 'g722', 'g711'), answermode='auto',
           tone=None | (rate, channels))  (no tone: baresip sends no audio)
       .start() .stop() .command(cmd, params='') -> dict (the ctrl_tcp response)
-      .events .wait_event(predicate, timeout) .port .uri .log_text()
+      .send_command(cmd, params) -> token .events (each with '_t', monotonic arrival)
+      .wait_event(predicate, timeout) .clear_events() .port .uri .log_text()
   AutoAnswer(daemon, action='accept'|'reject'|None, terminate_after_ms=None)
       answers every NewIncoming on the daemon over D-Bus (asynchronously);
-      .incoming (paths) .accepted .failed (errors) .close()
-  SessionWatch(recorder, path) helpers: signals(path), wait_signal(...)
+      .incoming .accepted .started .ended (paths) .failed (DidFail) .errors .close()
+  session_signals(recorder, path), wait_session_signal(recorder, path, member, timeout),
+  wait_any_session_signal(recorder, path, members, timeout), new_call(daemon, uri, ...)
 """
 
 import json

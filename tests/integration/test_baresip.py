@@ -88,7 +88,8 @@ def test_baresip_hangs_up(daemon, recorder, baresip_factory):
     assert end is not None and end[1] == 'remote', (end, peers.session_signals(recorder, path))
     m = members(recorder, path)
     assert 'DidFail' not in m, m
-    assert m.index('WillEnd') < m.index('DidEnd'), m
+    assert m.count('DidEnd') == 1, m
+    assert daemon.get(path, SI, 'State') == 'TERMINATED'
 
 
 def test_baresip_calls_daemon(daemon, recorder, baresip_factory):
