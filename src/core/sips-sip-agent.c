@@ -812,7 +812,7 @@ sips_sip_agent_contact_for (SipsSipAgent *self, const char *transport, const cha
 
   host = url_host (set);
   if (user != NULL && *user != '\0')
-    escaped = g_uri_escape_string (user, "-_.!~*'()&=+$,;?/", FALSE);
+    escaped = g_uri_escape_string (user, "-_.!~*'()&=+$,;?/%", FALSE);  /* may come escaped */
   return g_strdup_printf ("<%s:%s%s%s:%u;transport=%s>", scheme,
                           escaped != NULL ? escaped : "", escaped != NULL ? "@" : "",
                           host, port, transport);

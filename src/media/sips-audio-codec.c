@@ -1,0 +1,60 @@
+/* sips-audio-codec.c: the audio codecs we carry over RTP and the GStreamer elements for each */
+#include "sips-audio-codec.h"
+
+#include <glib/gi18n.h>
+#include "core/sips-error.h"
+
+static const SipsAudioCodec codecs[] = {
+  { "opus", "OPUS", 48000, 48000, -1, "opusenc", "rtpopuspay", "rtpopusdepay", "opusdec" },
+  { "G722", "G722", 8000, 16000, 9, "avenc_g722", "rtpg722pay", "rtpg722depay", "avdec_g722" },
+  { "PCMU", "PCMU", 8000, 8000, 0, "mulawenc", "rtppcmupay", "rtppcmudepay", "mulawdec" },
+  { "PCMA", "PCMA", 8000, 8000, 8, "alawenc", "rtppcmapay", "rtppcmadepay", "alawdec" },
+};
+
+const SipsAudioCodec *
+sips_audio_codec_find (const char *name)
+{
+  for (gsize i = 0; name != NULL && i < G_N_ELEMENTS (codecs); i++)
+    if (g_ascii_strcasecmp (codecs[i].name, name) == 0)
+      return &codecs[i];
+  return NULL;
+}
+
+GstElement *
+sips_audio_device_make (const char *description, gboolean is_source, GError **error)
+{
+  g_autoptr(GError) parse_error = NULL;
+  g_autoptr(GstElement) bin = NULL;
+  g_autoptr(GstPad) pad = NULL;
+
+  if (description == NULL || *description == '\0')
+    description = is_source ? "autoaudiosrc" : "autoaudiosink";
+
+  bin = gst_parse_bin_from_description (description, TRUE, &parse_error);
+  if (bin == NULL || parse_error != NULL)
+    {
+      g_set_error (error, SIPS_ERROR, SIPS_ERROR_INVALID_ARGUMENT,
+                   _("Invalid audio device description “%s”: %s"), description,
+                   parse_error != NULL ? parse_error->message : _("no element"));
+      return NULL;
+    }
+  gst_object_ref_sink (bin);
+  pad = gst_element_get_static_pad (bin, is_source ? "src" : "sink");
+  if (pad == NULL)
+    {
+      g_set_error (error, SIPS_ERROR, SIPS_ERROR_INVALID_ARGUMENT,
+                   is_source ? _("Audio device description “%s” has no free output")
+                             : _("Audio device description “%s” has no free input"),
+                   description);
+      return NULL;
+    }
+  return g_steal_pointer (&bin);
+}
+
+gboolean
+sips_audio_device_check (const char *description, gboolean is_source, GError **error)
+{
+  g_autoptr(GstElement) bin = sips_audio_device_make (description, is_source, error);
+
+  return bin != NULL;
+}

@@ -1,0 +1,553 @@
+/* sips-audio-pipeline.c: builds a SipsAudioStream's GStreamer pipeline:
+ *   input ! identity sync ! audioconvert ! audioresample ! caps ! valve ! tee ! queue
+ *     ! encoder ! payloader ! rtpdtmfmux (+ rtpdtmfsrc) ! rtpbin ! udpsink (RTP socket)
+ *   rtpbin RTCP ! udpsink (RTCP socket); udpsrc (RTP, RTCP sockets) ! rtpbin
+ *   rtpbin pad ! depayloader ! decoder ! audioconvert ! audioresample ! valve ! tee
+ *     ! queue ! output
+ * SRTP through rtpbin's encoder/decoder requests; the tees feed the recorder. */
+#include "media/sips-audio-stream-private.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <glib/gi18n.h>
+#include <gst/net/gstnetaddressmeta.h>
+#include "core/sips-error.h"
+
+#define JITTER_LATENCY_MS 100
+
+
+void
+sips_audio_config_free (SipsAudioConfig *c)
+{
+  if (c == NULL)
+    return;
+  g_free (c->codec);
+  g_free (c->remote_address);
+  g_free (c->input_device);
+  g_free (c->output_device);
+  sips_sdes_crypto_free (c->local_crypto);
+  sips_sdes_crypto_free (c->remote_crypto);
+  g_free (c);
+}
+
+static SipsSdesCrypto *
+crypto_new (const char *suite, const char *key)
+{
+  SipsSdesCrypto c = { 1, (char *) suite, (char *) key };
+
+  return sips_sdes_crypto_copy (&c);
+}
+
+SipsAudioConfig *
+sips_audio_config_validate (const SipsAudioStreamConfig *in, GError **error)
+{
+  g_autoptr(SipsAudioConfig) c = g_new0 (SipsAudioConfig, 1);
+  g_autoptr(GInetAddress) inet = NULL;
+  g_autoptr(GBytes) k1 = NULL;
+  g_autoptr(GBytes) k2 = NULL;
+  const SipsAudioCodec *codec = sips_audio_codec_find (in->codec);
+  gboolean any_srtp = in->srtp_local_key != NULL || in->srtp_remote_key != NULL;
+
+  if (codec == NULL)
+    {
+      g_set_error (error, SIPS_ERROR, SIPS_ERROR_INVALID_ARGUMENT, _("Unsupported audio codec “%s”"),
+                   in->codec != NULL ? in->codec : "");
+      return NULL;
+    }
+  if (in->payload_type > 127 || in->dtmf_payload_type > 127 ||
+      (in->dtmf_payload_type >= 0 && in->dtmf_payload_type < 96))
+    {
+      g_set_error_literal (error, SIPS_ERROR, SIPS_ERROR_INVALID_ARGUMENT, _("Invalid RTP payload type"));
+      return NULL;
+    }
+  if (in->remote_address == NULL || (inet = g_inet_address_new_from_string (in->remote_address)) == NULL ||
+      in->remote_port == 0 || in->remote_port > 65535 || in->remote_rtcp_port > 65535)
+    {
+      g_set_error (error, SIPS_ERROR, SIPS_ERROR_INVALID_ARGUMENT, _("Invalid remote RTP address %s:%u"),
+                   in->remote_address != NULL ? in->remote_address : "", in->remote_port);
+      return NULL;
+    }
+  c->codec = g_strdup (codec->name);
+  c->payload_type = in->payload_type;
+  c->dtmf_payload_type = in->dtmf_payload_type;
+  c->ptime = in->ptime > 0 ? in->ptime : 20;
+  c->remote_address = g_strdup (in->remote_address);
+  c->remote_port = in->remote_port;
+  c->remote_rtcp_port = in->remote_rtcp_port > 0 ? in->remote_rtcp_port : in->remote_port + 1;
+  c->input_device = g_strdup (in->input_device != NULL ? in->input_device : "");
+  c->output_device = g_strdup (in->output_device != NULL ? in->output_device : "");
+  c->rtp_timeout = in->rtp_timeout;
+  c->no_audio_timeout = in->no_audio_timeout > 0 ? in->no_audio_timeout : 5000;
+  if (any_srtp)
+    {
+      c->local_crypto = crypto_new (in->srtp_local_suite, in->srtp_local_key);
+      c->remote_crypto = crypto_new (in->srtp_remote_suite, in->srtp_remote_key);
+      if ((k1 = sips_sdes_crypto_get_key (c->local_crypto)) == NULL ||
+          (k2 = sips_sdes_crypto_get_key (c->remote_crypto)) == NULL)
+        {
+          g_set_error_literal (error, SIPS_ERROR, SIPS_ERROR_INVALID_ARGUMENT,
+                               _("Invalid SRTP suite or key"));
+          return NULL;
+        }
+    }
+  return g_steal_pointer (&c);
+}
+
+static gboolean
+same_string (const char *a, const char *b)
+{
+  return g_strcmp0 (a, b) == 0;
+}
+
+static gboolean
+same_crypto (const SipsSdesCrypto *a, const SipsSdesCrypto *b)
+{
+  if (a == NULL || b == NULL)
+    return a == b;
+  return same_string (a->suite, b->suite) && same_string (a->key, b->key);
+}
+
+gboolean
+sips_audio_config_needs_rebuild (const SipsAudioConfig *a, const SipsAudioConfig *b)
+{
+  return !same_string (a->codec, b->codec) || a->payload_type != b->payload_type ||
+         a->dtmf_payload_type != b->dtmf_payload_type || a->ptime != b->ptime ||
+         !same_string (a->input_device, b->input_device) ||
+         !same_string (a->output_device, b->output_device) ||
+         !same_crypto (a->local_crypto, b->local_crypto) ||
+         !same_crypto (a->remote_crypto, b->remote_crypto);
+}
+
+/* ---- notifications, to the main context ---- */
+
+/* Always later on the stream's context: g_main_context_invoke could run func right here in
+ * the streaming thread when the default context happens to be free. */
+static void
+defer (SipsAudioStream *self, GSourceFunc func, gpointer data, GDestroyNotify destroy)
+{
+  g_autoptr(GSource) source = g_idle_source_new ();
+
+  g_source_set_callback (source, func, data, destroy);
+  g_source_attach (source, self->context);
+}
+
+static gboolean
+on_audio_received (gpointer user_data)
+{
+  sips_audio_stream_audio_received (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+typedef struct {
+  SipsAudioStream *self;
+  char            *address;
+  guint            port;
+} AddressReceived;
+
+static gboolean
+on_address_received (gpointer user_data)
+{
+  AddressReceived *data = user_data;
+
+  sips_audio_stream_address_received (data->self, data->address, data->port);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+address_received_free (gpointer user_data)
+{
+  AddressReceived *data = user_data;
+
+  g_object_unref (data->self);
+  g_free (data->address);
+  g_free (data);
+}
+
+/* ---- streaming-thread probes and rtpbin callbacks ---- */
+
+static GstPadProbeReturn
+on_rtp_packet (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  SipsAudioStream *self = user_data;
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstNetAddressMeta *meta;
+
+  sips_audio_stream_set_last_rx (self, g_get_monotonic_time ());
+  if (g_atomic_int_get (&self->rx_seen) || buffer == NULL)
+    return GST_PAD_PROBE_OK;
+  meta = gst_buffer_get_net_address_meta (buffer);
+  if (meta != NULL && G_IS_INET_SOCKET_ADDRESS (meta->addr) &&
+      g_atomic_int_compare_and_exchange (&self->rx_seen, 0, 1))
+    {
+      GInetSocketAddress *address = G_INET_SOCKET_ADDRESS (meta->addr);
+      AddressReceived *data = g_new0 (AddressReceived, 1);
+
+      data->self = g_object_ref (self);
+      data->address = g_inet_address_to_string (g_inet_socket_address_get_address (address));
+      data->port = g_inet_socket_address_get_port (address);
+      defer (self, on_address_received, data, address_received_free);
+    }
+  return GST_PAD_PROBE_OK;
+}
+
+/* After SRTP authentication and depayloading: decodable audio arrived. */
+static GstPadProbeReturn
+on_audio_packet (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  SipsAudioStream *self = user_data;
+
+  if (g_atomic_int_compare_and_exchange (&self->audio_seen, 0, 1))
+    defer (self, on_audio_received, g_object_ref (self), g_object_unref);
+  return GST_PAD_PROBE_REMOVE;
+}
+
+static GstCaps *
+rtp_caps (const char *media_type, guint clock_rate, const char *encoding_name, guint pt)
+{
+  return gst_caps_new_simple (media_type, "media", G_TYPE_STRING, "audio",
+                              "clock-rate", G_TYPE_INT, (gint) clock_rate,
+                              "encoding-name", G_TYPE_STRING, encoding_name,
+                              "payload", G_TYPE_INT, (gint) pt, NULL);
+}
+
+static GstCaps *
+on_request_pt_map (GstElement *rtpbin, guint session, guint pt, gpointer user_data)
+{
+  SipsAudioStream *self = user_data;
+
+  if (pt == self->config->payload_type)
+    return rtp_caps ("application/x-rtp", self->codec->clock_rate, self->codec->encoding_name, pt);
+  if ((gint) pt == self->config->dtmf_payload_type)
+    return rtp_caps ("application/x-rtp", self->codec->clock_rate, "TELEPHONE-EVENT", pt);
+  return NULL;
+}
+
+static GstElement *
+make_fakesink (void)
+{
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+
+  g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
+  return sink;
+}
+
+/* Links new_pad -> first [-> second] -> (target or nothing), all added and playing. */
+static void
+link_branch (SipsAudioStream *self, GstPad *new_pad, GstElement *first, GstElement *second,
+             GstElement *target)
+{
+  g_autoptr(GstPad) sink = NULL;
+  GstElement *last = second != NULL ? second : first;
+
+  gst_bin_add (GST_BIN (self->pipeline), first);
+  if (second != NULL)
+    {
+      gst_bin_add (GST_BIN (self->pipeline), second);
+      gst_element_link (first, second);
+    }
+  if (target != NULL && !gst_element_link (last, target))
+    g_warning ("audio stream: cannot link the decoder");
+  gst_element_sync_state_with_parent (last);
+  if (second != NULL)
+    gst_element_sync_state_with_parent (first);
+  sink = gst_element_get_static_pad (first, "sink");
+  if (gst_pad_link (new_pad, sink) != GST_PAD_LINK_OK)
+    g_warning ("audio stream: cannot link %s", GST_PAD_NAME (new_pad));
+}
+
+static void
+on_rtpbin_pad_added (GstElement *rtpbin, GstPad *pad, gpointer user_data)
+{
+  SipsAudioStream *self = user_data;
+  guint session, ssrc, pt;
+
+  if (sscanf (GST_PAD_NAME (pad), "recv_rtp_src_%u_%u_%u", &session, &ssrc, &pt) != 3)
+    return;
+  if (pt == self->config->payload_type && g_atomic_int_compare_and_exchange (&self->decoder_linked, 0, 1))
+    {
+      GstElement *depay = gst_element_factory_make (self->codec->depayloader, NULL);
+      GstElement *decoder = gst_element_factory_make (self->codec->decoder, NULL);
+      g_autoptr(GstPad) depay_sink = gst_element_get_static_pad (depay, "sink");
+
+      gst_pad_add_probe (depay_sink, GST_PAD_PROBE_TYPE_BUFFER, on_audio_packet, self, NULL);
+      link_branch (self, pad, depay, decoder, self->recv_head);
+    }
+  else if ((gint) pt == self->config->dtmf_payload_type)
+    link_branch (self, pad, gst_element_factory_make ("rtpdtmfdepay", NULL), make_fakesink (), NULL);
+  else  /* a second sender or an unexpected payload: not played */
+    link_branch (self, pad, make_fakesink (), NULL, NULL);
+}
+
+static GstBuffer *
+key_buffer (const SipsSdesCrypto *crypto)
+{
+  g_autoptr(GBytes) key = sips_sdes_crypto_get_key (crypto);
+
+  return gst_buffer_new_wrapped_bytes (key);
+}
+
+/* rtpbin unrefs what it gets each time: hand out a reference per request. */
+static GstElement *
+on_request_encoder (GstElement *rtpbin, guint session, gpointer user_data)
+{
+  SipsAudioStream *self = user_data;
+  const char *cipher, *auth, *rtcp_auth;
+  g_autoptr(GstBuffer) key = NULL;
+
+  if (self->config->local_crypto == NULL || session != 0)
+    return NULL;
+  if (self->srtpenc != NULL)
+    return gst_object_ref (self->srtpenc);
+  sips_sdes_suite_params (self->config->local_crypto->suite, &cipher, &auth, &rtcp_auth, NULL);
+  key = key_buffer (self->config->local_crypto);
+  self->srtpenc = gst_element_factory_make ("srtpenc", NULL);
+  g_object_set (self->srtpenc, "random-key", FALSE, "key", key, NULL);
+  gst_util_set_object_arg (G_OBJECT (self->srtpenc), "rtp-cipher", cipher);
+  gst_util_set_object_arg (G_OBJECT (self->srtpenc), "rtcp-cipher", cipher);
+  gst_util_set_object_arg (G_OBJECT (self->srtpenc), "rtp-auth", auth);
+  gst_util_set_object_arg (G_OBJECT (self->srtpenc), "rtcp-auth", rtcp_auth);
+  /* rtpbin looks for rtp_src_0/rtcp_src_0 as existing pads: request their sinks now */
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(GstPad) pad = gst_element_request_pad_simple (self->srtpenc, i == 0 ? "rtp_sink_0" : "rtcp_sink_0");
+    }
+  return self->srtpenc;  /* floating: rtpbin sinks it */
+}
+
+static GstCaps *
+on_request_key (GstElement *srtpdec, guint ssrc, gpointer user_data)
+{
+  SipsAudioStream *self = user_data;
+  const char *cipher, *auth, *rtcp_auth;
+  g_autoptr(GstBuffer) key = key_buffer (self->config->remote_crypto);
+
+  sips_sdes_suite_params (self->config->remote_crypto->suite, &cipher, &auth, &rtcp_auth, NULL);
+  return gst_caps_new_simple ("application/x-srtp", "srtp-key", GST_TYPE_BUFFER, key,
+                              "srtp-cipher", G_TYPE_STRING, cipher,
+                              "srtp-auth", G_TYPE_STRING, auth,
+                              "srtcp-cipher", G_TYPE_STRING, cipher,
+                              "srtcp-auth", G_TYPE_STRING, rtcp_auth, NULL);
+}
+
+static GstElement *
+on_request_decoder (GstElement *rtpbin, guint session, gpointer user_data)
+{
+  SipsAudioStream *self = user_data;
+
+  if (self->config->remote_crypto == NULL || session != 0)
+    return NULL;
+  if (self->srtpdec != NULL)
+    return gst_object_ref (self->srtpdec);
+  self->srtpdec = gst_element_factory_make ("srtpdec", NULL);
+  g_signal_connect (self->srtpdec, "request-key", G_CALLBACK (on_request_key), self);
+  return self->srtpdec;
+}
+
+/* ---- building ---- */
+
+static gboolean
+check_factories (const char * const *names, GError **error)
+{
+  for (gsize i = 0; names[i] != NULL; i++)
+    {
+      g_autoptr(GstElementFactory) factory = gst_element_factory_find (names[i]);
+
+      if (factory == NULL)
+        {
+          g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED,
+                       _("The GStreamer element %s is not installed"), names[i]);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static GstElement *
+add (SipsAudioStream *self, const char *factory)
+{
+  GstElement *element = gst_element_factory_make (factory, NULL);
+
+  gst_bin_add (GST_BIN (self->pipeline), element);
+  return element;
+}
+
+static GstElement *
+add_udp (SipsAudioStream *self, const char *factory, GSocket *socket)
+{
+  GstElement *element = add (self, factory);
+  gboolean v6 = g_socket_get_family (socket) == G_SOCKET_FAMILY_IPV6;
+
+  /* the session owns the sockets: we only borrow them (symmetric RTP: send from them too) */
+  g_object_set (element, (v6 && strcmp (factory, "udpsink") == 0) ? "socket-v6" : "socket", socket,
+                "close-socket", FALSE, NULL);
+  return element;
+}
+
+static void
+configure_encoder (SipsAudioStream *self, GstElement *encoder, GstElement *payloader)
+{
+  guint ptime = self->config->ptime;
+
+  g_object_set (payloader, "pt", self->config->payload_type, NULL);
+  if (strcmp (self->codec->name, "opus") == 0)
+    {
+      /* opus frames are the packets: frame-size is the ptime */
+      g_autofree char *frame = g_strdup_printf ("%u", (ptime == 10 || ptime == 40 || ptime == 60) ? ptime : 20);
+
+      gst_util_set_object_arg (G_OBJECT (encoder), "frame-size", frame);
+    }
+  else
+    g_object_set (payloader, "min-ptime", (gint64) ptime * GST_MSECOND,
+                  "max-ptime", (gint64) ptime * GST_MSECOND, NULL);
+}
+
+static GstElement *
+make_playback (GstElement *output)
+{
+  GstElement *bin = gst_bin_new ("playback");
+  GstElement *queue = gst_element_factory_make ("queue", NULL);
+  g_autoptr(GstPad) target = gst_element_get_static_pad (queue, "sink");
+
+  gst_bin_add_many (GST_BIN (bin), queue, gst_object_ref (output), NULL);
+  gst_element_link (queue, output);
+  gst_element_add_pad (bin, gst_ghost_pad_new ("sink", target));
+  return bin;
+}
+
+gboolean
+sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
+{
+  SipsAudioConfig *c = self->config;
+  gboolean srtp = c->local_crypto != NULL;
+  g_autoptr(GstElement) input = NULL;
+  g_autoptr(GstElement) output = NULL;
+  g_autoptr(GstCaps) raw_caps = NULL;
+  g_autoptr(GstCaps) rtp_src_caps = NULL;
+  g_autoptr(GstCaps) rtcp_src_caps = NULL;
+  g_autoptr(GstPad) rtp_src_pad = NULL;
+  GstElement *sync, *convert, *resample, *filter, *queue, *encoder, *payloader, *mux;
+  GstElement *rtp_src, *rtcp_src, *recv_resample;
+  const char *needed[] = { "rtpbin", "identity", "audioconvert", "audioresample", "capsfilter",
+                           "valve", "tee", "queue", "rtpdtmfmux", "rtpdtmfsrc", "rtpdtmfdepay",
+                           "udpsrc", "udpsink", "fakesink", NULL, NULL, NULL, NULL, NULL, NULL, NULL };
+  gsize n = 14;
+
+  g_return_val_if_fail (self->pipeline == NULL && c != NULL, FALSE);
+
+  self->codec = sips_audio_codec_find (c->codec);
+  needed[n++] = self->codec->encoder;
+  needed[n++] = self->codec->payloader;
+  needed[n++] = self->codec->depayloader;
+  needed[n++] = self->codec->decoder;
+  if (srtp)
+    {
+      needed[n++] = "srtpenc";
+      needed[n++] = "srtpdec";
+    }
+  if (!check_factories (needed, error) ||
+      (input = sips_audio_device_make (c->input_device, TRUE, error)) == NULL ||
+      (output = sips_audio_device_make (c->output_device, FALSE, error)) == NULL)
+    return FALSE;
+
+  self->pipeline = gst_object_ref_sink (gst_pipeline_new ("sips-audio"));
+  /* the playback bin's own EOS tells when its file (if any) is final */
+  g_object_set (self->pipeline, "message-forward", TRUE, NULL);
+
+  self->rtpbin = add (self, "rtpbin");
+  g_object_set (self->rtpbin, "latency", JITTER_LATENCY_MS, NULL);
+  g_signal_connect (self->rtpbin, "request-pt-map", G_CALLBACK (on_request_pt_map), self);
+  g_signal_connect (self->rtpbin, "pad-added", G_CALLBACK (on_rtpbin_pad_added), self);
+  if (srtp)
+    {
+      g_signal_connect (self->rtpbin, "request-rtp-encoder", G_CALLBACK (on_request_encoder), self);
+      g_signal_connect (self->rtpbin, "request-rtcp-encoder", G_CALLBACK (on_request_encoder), self);
+      g_signal_connect (self->rtpbin, "request-rtp-decoder", G_CALLBACK (on_request_decoder), self);
+      g_signal_connect (self->rtpbin, "request-rtcp-decoder", G_CALLBACK (on_request_decoder), self);
+    }
+
+  /* send: a non-live input (a file) is paced by identity sync=true */
+  gst_bin_add (GST_BIN (self->pipeline), gst_object_ref (input));
+  sync = add (self, "identity");
+  g_object_set (sync, "sync", TRUE, NULL);
+  convert = add (self, "audioconvert");
+  resample = add (self, "audioresample");
+  filter = add (self, "capsfilter");
+  raw_caps = gst_caps_new_simple ("audio/x-raw", "rate", G_TYPE_INT, (gint) self->codec->sample_rate,
+                                  "channels", G_TYPE_INT, 1, NULL);
+  g_object_set (filter, "caps", raw_caps, NULL);
+  self->send_valve = add (self, "valve");
+  self->send_tee = add (self, "tee");
+  queue = add (self, "queue");
+  encoder = add (self, self->codec->encoder);
+  payloader = add (self, self->codec->payloader);
+  configure_encoder (self, encoder, payloader);
+  mux = add (self, "rtpdtmfmux");
+  if (!gst_element_link_many (input, sync, convert, resample, filter, self->send_valve,
+                              self->send_tee, queue, encoder, payloader, mux, NULL))
+    goto link_failed;
+  if (c->dtmf_payload_type >= 0)
+    {
+      self->dtmfsrc = add (self, "rtpdtmfsrc");
+      g_object_set (self->dtmfsrc, "pt", (guint) c->dtmf_payload_type,
+                    "clock-rate", self->codec->clock_rate, NULL);
+      if (!gst_element_link_pads (self->dtmfsrc, "src", mux, "priority_sink_%u"))
+        goto link_failed;
+    }
+  if (!gst_element_link_pads (mux, "src", self->rtpbin, "send_rtp_sink_0"))
+    goto link_failed;
+
+  self->rtp_sink = add_udp (self, "udpsink", self->rtp_socket);
+  self->rtcp_sink = add_udp (self, "udpsink", self->rtcp_socket);
+  g_object_set (self->rtp_sink, "host", c->remote_address, "port", (gint) c->remote_port,
+                "sync", FALSE, "async", FALSE, NULL);
+  g_object_set (self->rtcp_sink, "host", c->remote_address, "port", (gint) c->remote_rtcp_port,
+                "sync", FALSE, "async", FALSE, NULL);
+  if (!gst_element_link_pads (self->rtpbin, "send_rtp_src_0", self->rtp_sink, "sink") ||
+      !gst_element_link_pads (self->rtpbin, "send_rtcp_src_0", self->rtcp_sink, "sink"))
+    goto link_failed;
+
+  /* receive */
+  rtp_src = add_udp (self, "udpsrc", self->rtp_socket);
+  rtcp_src = add_udp (self, "udpsrc", self->rtcp_socket);
+  rtp_src_caps = rtp_caps (srtp ? "application/x-srtp" : "application/x-rtp", self->codec->clock_rate,
+                           self->codec->encoding_name, c->payload_type);
+  rtcp_src_caps = gst_caps_new_empty_simple (srtp ? "application/x-srtcp" : "application/x-rtcp");
+  g_object_set (rtp_src, "caps", rtp_src_caps, NULL);
+  g_object_set (rtcp_src, "caps", rtcp_src_caps, NULL);
+  rtp_src_pad = gst_element_get_static_pad (rtp_src, "src");
+  gst_pad_add_probe (rtp_src_pad, GST_PAD_PROBE_TYPE_BUFFER, on_rtp_packet, self, NULL);
+  if (!gst_element_link_pads (rtp_src, "src", self->rtpbin, "recv_rtp_sink_0") ||
+      !gst_element_link_pads (rtcp_src, "src", self->rtpbin, "recv_rtcp_sink_0"))
+    goto link_failed;
+
+  self->recv_head = add (self, "audioconvert");
+  recv_resample = add (self, "audioresample");
+  self->play_valve = add (self, "valve");
+  self->recv_tee = add (self, "tee");
+  self->playback = make_playback (output);
+  gst_bin_add (GST_BIN (self->pipeline), self->playback);
+  if (!gst_element_link_many (self->recv_head, recv_resample, self->play_valve, self->recv_tee,
+                              self->playback, NULL))
+    goto link_failed;
+  return TRUE;
+
+link_failed:
+  g_set_error_literal (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("Cannot build the audio pipeline"));
+  sips_audio_stream_drop_pipeline (self);
+  return FALSE;
+}
+
+void
+sips_audio_stream_drop_pipeline (SipsAudioStream *self)
+{
+  if (self->pipeline != NULL)
+    {
+      gst_element_set_state (self->pipeline, GST_STATE_NULL);
+      g_clear_pointer (&self->pipeline, gst_object_unref);
+    }
+  self->rtpbin = self->send_valve = self->play_valve = self->send_tee = self->recv_tee = NULL;
+  self->recv_head = self->playback = self->dtmfsrc = self->rtp_sink = self->rtcp_sink = NULL;
+  self->srtpenc = self->srtpdec = NULL;
+  g_atomic_int_set (&self->decoder_linked, 0);
+  g_atomic_int_set (&self->rx_seen, 0);
+}

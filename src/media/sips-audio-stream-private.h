@@ -1,0 +1,108 @@
+/* sips-audio-stream-private.h: shared by the stream object and its pipeline builder */
+#pragma once
+
+#include <gst/gst.h>
+#include "media/sips-audio-codec.h"
+#include "media/sips-audio-recorder.h"
+#include "media/sips-audio-stream.h"
+#include "media/sips-sdes.h"
+
+G_BEGIN_DECLS
+
+/* Our validated copy of SipsAudioStreamConfig. */
+typedef struct {
+  char           *codec;
+  guint           payload_type;
+  gint            dtmf_payload_type;
+  guint           ptime;
+  char           *remote_address;
+  guint           remote_port;
+  guint           remote_rtcp_port;
+  char           *input_device;
+  char           *output_device;
+  SipsSdesCrypto *local_crypto;
+  SipsSdesCrypto *remote_crypto;
+  guint           rtp_timeout;
+  guint           no_audio_timeout;
+} SipsAudioConfig;
+
+void             sips_audio_config_free          (SipsAudioConfig *config);
+SipsAudioConfig *sips_audio_config_validate      (const SipsAudioStreamConfig *in, GError **error);
+/* Does going from a to b need a new pipeline (not just a new destination)? */
+gboolean         sips_audio_config_needs_rebuild (const SipsAudioConfig *a, const SipsAudioConfig *b);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SipsAudioConfig, sips_audio_config_free)
+
+struct _SipsAudioStream
+{
+  GObject               parent_instance;
+
+  GSocket              *rtp_socket;
+  GSocket              *rtcp_socket;
+  GMainContext         *context;
+
+  SipsAudioConfig      *config;        /* the running pipeline's */
+  SipsAudioConfig      *pending;       /* rebuild with this once stopped */
+  const SipsAudioCodec *codec;
+
+  GstElement           *pipeline;
+  GstElement           *rtpbin;
+  GstElement           *send_valve;
+  GstElement           *play_valve;
+  GstElement           *send_tee;
+  GstElement           *recv_tee;
+  GstElement           *recv_head;     /* the decoder links here */
+  GstElement           *playback;      /* queue ! output device */
+  GstElement           *dtmfsrc;
+  GstElement           *rtp_sink;
+  GstElement           *rtcp_sink;
+  GstElement           *srtpenc;       /* borrowed: rtpbin owns them */
+  GstElement           *srtpdec;
+  gint                  decoder_linked;  /* atomic */
+  gint                  rx_seen;         /* atomic: first packet handled */
+  gint                  audio_seen;      /* atomic: first decodable packet handled */
+  gint64                last_rx;         /* __atomic, monotonic us of the last packet */
+
+  GSource              *bus_source;
+  gboolean              local_hold;
+  gboolean              remote_hold;
+  gboolean              stopping;
+  gboolean              playback_done;
+  gboolean              error_reported;
+  gboolean              timeout_reported;
+
+  char                 *remote_address_received;
+  guint                 remote_port_received;
+  gboolean              audio_was_received;
+
+  GSource              *no_audio_source;
+  GSource              *rtp_check_source;
+  GSource              *stop_source;
+  GSource              *dtmf_source;
+  GQueue                dtmf_queue;      /* of GINT_TO_POINTER (event number + 1) */
+  gboolean              dtmf_tone_on;
+
+  SipsAudioRecorder    *recorder;
+};
+
+/* Builds self->pipeline and its element pointers for self->config (not started). */
+gboolean sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error);
+/* Drops the pipeline (NULL state) and the element pointers. */
+void     sips_audio_stream_drop_pipeline  (SipsAudioStream *self);
+
+/* Main context, from the builder's probes. */
+void     sips_audio_stream_audio_received   (SipsAudioStream *self);
+void     sips_audio_stream_address_received (SipsAudioStream *self, const char *address, guint port);
+
+static inline gint64
+sips_audio_stream_last_rx (SipsAudioStream *self)
+{
+  return __atomic_load_n (&self->last_rx, __ATOMIC_RELAXED);
+}
+
+static inline void
+sips_audio_stream_set_last_rx (SipsAudioStream *self, gint64 when)
+{
+  __atomic_store_n (&self->last_rx, when, __ATOMIC_RELAXED);
+}
+
+G_END_DECLS

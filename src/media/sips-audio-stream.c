@@ -1,0 +1,680 @@
+/* sips-audio-stream.c: a session's audio media: lifecycle, hold, DTMF, recording, reports
+ * (the pipeline itself is built in sips-audio-pipeline.c) */
+#include "media/sips-audio-stream-private.h"
+
+#include <string.h>
+#include <glib/gi18n.h>
+#include "core/sips-error.h"
+
+#define DTMF_TONE_MS  100
+#define DTMF_GAP_MS   60
+#define STOP_GRACE_MS 2000
+
+enum {
+  PROP_0,
+  PROP_CODEC,
+  PROP_SAMPLE_RATE,
+  PROP_REMOTE_ADDRESS_RECEIVED,
+  PROP_REMOTE_PORT_RECEIVED,
+  PROP_AUDIO_WAS_RECEIVED,
+  PROP_SRTP_ACTIVE,
+  PROP_RUNNING,
+  N_PROPS
+};
+static GParamSpec *props[N_PROPS];
+
+enum {
+  SIGNAL_GOT_DTMF,
+  SIGNAL_GOT_NO_AUDIO,
+  SIGNAL_RTP_TIMEOUT,
+  SIGNAL_ERROR,
+  SIGNAL_RECORDING_STOPPED,
+  SIGNAL_STOPPED,
+  N_SIGNALS
+};
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (SipsAudioStream, sips_audio_stream, G_TYPE_OBJECT)
+
+static const char dtmf_digits[] = "0123456789*#ABCD";  /* RFC 4733 event numbers 0-15 */
+
+static gboolean start_pipeline (SipsAudioStream *self, GError **error);
+static void finish_teardown (SipsAudioStream *self);
+
+/* ---- private helpers ---- */
+
+static GSource *
+add_timeout (SipsAudioStream *self, guint ms, GSourceFunc func)
+{
+  GSource *source = g_timeout_source_new (ms);
+
+  g_source_set_callback (source, func, self, NULL);
+  g_source_attach (source, self->context);
+  return source;
+}
+
+static void
+clear_source (GSource **source)
+{
+  if (*source != NULL)
+    {
+      g_source_destroy (*source);
+      g_clear_pointer (source, g_source_unref);
+    }
+}
+
+static gboolean
+is_held (SipsAudioStream *self)
+{
+  return self->local_hold || self->remote_hold;
+}
+
+static void
+apply_hold (SipsAudioStream *self)
+{
+  if (self->pipeline == NULL)
+    return;
+  g_object_set (self->send_valve, "drop", is_held (self), NULL);
+  g_object_set (self->play_valve, "drop", self->local_hold, NULL);
+  if (self->recorder != NULL)
+    sips_audio_recorder_set_paused (self->recorder, is_held (self));
+}
+
+static void
+report_error (SipsAudioStream *self, GError *error)
+{
+  if (self->error_reported || self->stopping)
+    return;
+  self->error_reported = TRUE;
+  g_signal_emit (self, signals[SIGNAL_ERROR], 0, error);
+}
+
+static void
+on_recorder_finished (SipsAudioRecorder *recorder, gpointer user_data)
+{
+  SipsAudioStream *self = user_data;
+  g_autoptr(SipsAudioRecorder) done = g_steal_pointer (&self->recorder);
+  g_autofree char *path = g_strdup (sips_audio_recorder_get_path (done));
+
+  g_signal_handlers_disconnect_by_data (done, self);
+  g_signal_emit (self, signals[SIGNAL_RECORDING_STOPPED], 0, path);
+  if (self->stopping && self->playback_done)
+    finish_teardown (self);
+}
+
+/* ---- DTMF out: start event, DTMF_TONE_MS, stop event, DTMF_GAP_MS, next ---- */
+
+static void
+send_dtmf_event (SipsAudioStream *self, gint number, gboolean start)
+{
+  GstStructure *s = gst_structure_new ("dtmf-event", "type", G_TYPE_INT, 1,
+                                       "number", G_TYPE_INT, number, "volume", G_TYPE_INT, 10,
+                                       "start", G_TYPE_BOOLEAN, start, NULL);
+
+  g_autoptr(GstPad) pad = gst_element_get_static_pad (self->dtmfsrc, "src");
+
+  /* an upstream event arriving on its source pad, as if from the muxer */
+  gst_pad_send_event (pad, gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM, s));
+}
+
+static gboolean
+on_dtmf_step (gpointer user_data)
+{
+  SipsAudioStream *self = user_data;
+
+  g_clear_pointer (&self->dtmf_source, g_source_unref);
+  if (self->pipeline == NULL || self->stopping)
+    return G_SOURCE_REMOVE;
+  if (self->dtmf_tone_on)
+    {
+      self->dtmf_tone_on = FALSE;
+      send_dtmf_event (self, 0, FALSE);
+      self->dtmf_source = add_timeout (self, DTMF_GAP_MS, on_dtmf_step);
+    }
+  else if (!g_queue_is_empty (&self->dtmf_queue))
+    {
+      self->dtmf_tone_on = TRUE;
+      send_dtmf_event (self, GPOINTER_TO_INT (g_queue_pop_head (&self->dtmf_queue)) - 1, TRUE);
+      self->dtmf_source = add_timeout (self, DTMF_TONE_MS, on_dtmf_step);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+/* ---- timers ---- */
+
+static gboolean
+on_no_audio_timeout (gpointer user_data)
+{
+  SipsAudioStream *self = user_data;
+
+  g_clear_pointer (&self->no_audio_source, g_source_unref);
+  if (!self->audio_was_received)
+    g_signal_emit (self, signals[SIGNAL_GOT_NO_AUDIO], 0);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_rtp_check (gpointer user_data)
+{
+  SipsAudioStream *self = user_data;
+  gint64 silent = g_get_monotonic_time () - sips_audio_stream_last_rx (self);
+
+  if (is_held (self) || silent < (gint64) self->config->rtp_timeout * G_USEC_PER_SEC)
+    self->timeout_reported = FALSE;
+  else if (!self->timeout_reported)
+    {
+      self->timeout_reported = TRUE;
+      g_signal_emit (self, signals[SIGNAL_RTP_TIMEOUT], 0, self->config->rtp_timeout);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+/* ---- teardown ---- */
+
+static void
+finish_teardown (SipsAudioStream *self)
+{
+  g_autoptr(SipsAudioConfig) next = g_steal_pointer (&self->pending);
+
+  clear_source (&self->stop_source);
+  if (self->recorder != NULL)  /* it did not finish in time: drop it, the file is what it is */
+    {
+      g_autoptr(SipsAudioRecorder) recorder = g_steal_pointer (&self->recorder);
+      g_signal_handlers_disconnect_by_data (recorder, self);
+      g_signal_emit (self, signals[SIGNAL_RECORDING_STOPPED], 0, sips_audio_recorder_get_path (recorder));
+    }
+  if (self->bus_source != NULL)
+    clear_source (&self->bus_source);
+  sips_audio_stream_drop_pipeline (self);
+  self->stopping = FALSE;
+
+  if (next != NULL)
+    {
+      g_autoptr(GError) error = NULL;
+
+      sips_audio_config_free (self->config);
+      self->config = g_steal_pointer (&next);
+      if (!start_pipeline (self, &error))
+        {
+          g_object_notify_by_pspec (G_OBJECT (self), props[PROP_RUNNING]);
+          report_error (self, error);
+        }
+    }
+  else
+    {
+      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_RUNNING]);
+      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_SRTP_ACTIVE]);
+      g_signal_emit (self, signals[SIGNAL_STOPPED], 0);
+    }
+  g_object_unref (self);  /* the reference begin_teardown took */
+}
+
+static gboolean
+on_stop_grace_over (gpointer user_data)
+{
+  SipsAudioStream *self = user_data;
+
+  g_debug ("audio stream: EOS did not come through in time, stopping anyway");
+  finish_teardown (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+begin_teardown (SipsAudioStream *self)
+{
+  g_autoptr(GstPad) playback_sink = NULL;
+
+  g_object_ref (self);
+  self->stopping = TRUE;
+  self->playback_done = FALSE;
+  clear_source (&self->no_audio_source);
+  clear_source (&self->rtp_check_source);
+  clear_source (&self->dtmf_source);
+  g_queue_clear (&self->dtmf_queue);
+  self->dtmf_tone_on = FALSE;
+  self->stop_source = add_timeout (self, STOP_GRACE_MS, on_stop_grace_over);
+  if (self->recorder != NULL)
+    sips_audio_recorder_finish (self->recorder);
+  /* EOS straight into the playback branch: it may never have seen a packet, then it
+   * first gets the events a stream starts with (a file device ends as an empty WAV) */
+  playback_sink = gst_element_get_static_pad (self->playback, "sink");
+  if (!gst_pad_has_current_caps (playback_sink))
+    {
+      g_autoptr(GstCaps) caps = gst_caps_new_simple ("audio/x-raw", "format", G_TYPE_STRING, "S16LE",
+                                                     "layout", G_TYPE_STRING, "interleaved",
+                                                     "channels", G_TYPE_INT, 1,
+                                                     "rate", G_TYPE_INT, (gint) self->codec->sample_rate, NULL);
+      GstSegment segment;
+
+      gst_segment_init (&segment, GST_FORMAT_TIME);
+      gst_pad_send_event (playback_sink, gst_event_new_stream_start ("sips-audio-playback"));
+      gst_pad_send_event (playback_sink, gst_event_new_caps (caps));
+      gst_pad_send_event (playback_sink, gst_event_new_segment (&segment));
+    }
+  gst_pad_send_event (playback_sink, gst_event_new_eos ());
+}
+
+/* ---- the bus ---- */
+
+static void
+on_dtmf_message (SipsAudioStream *self, const GstStructure *s)
+{
+  gint number = -1;
+  char digit[2] = { 0, 0 };
+
+  if (!gst_structure_get_int (s, "number", &number) || number < 0 || number > 15)
+    return;
+  digit[0] = dtmf_digits[number];
+  g_signal_emit (self, signals[SIGNAL_GOT_DTMF], 0, digit);
+}
+
+static gboolean
+on_bus_message (GstBus *bus, GstMessage *message, gpointer user_data)
+{
+  SipsAudioStream *self = user_data;
+
+  switch (GST_MESSAGE_TYPE (message))
+    {
+    case GST_MESSAGE_ERROR:
+      {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *debug = NULL;
+
+        gst_message_parse_error (message, &error, &debug);
+        g_debug ("audio stream error from %s: %s (%s)", GST_OBJECT_NAME (GST_MESSAGE_SRC (message)),
+                 error->message, debug != NULL ? debug : "");
+        report_error (self, error);
+        break;
+      }
+    case GST_MESSAGE_WARNING:
+      {
+        g_autoptr(GError) warning = NULL;
+
+        gst_message_parse_warning (message, &warning, NULL);
+        g_debug ("audio stream warning: %s", warning->message);
+        break;
+      }
+    case GST_MESSAGE_ELEMENT:
+      {
+        const GstStructure *s = gst_message_get_structure (message);
+        GstMessage *inner = NULL;
+
+        if (gst_structure_has_name (s, "dtmf-event"))
+          on_dtmf_message (self, s);
+        else if (gst_structure_has_name (s, "GstBinForwarded") &&
+                 gst_structure_get (s, "message", GST_TYPE_MESSAGE, &inner, NULL))
+          {
+            if (GST_MESSAGE_TYPE (inner) == GST_MESSAGE_EOS &&
+                GST_MESSAGE_SRC (inner) == GST_OBJECT (self->playback) && self->stopping &&
+                !self->playback_done)
+              {
+                self->playback_done = TRUE;
+                if (self->recorder == NULL)
+                  finish_teardown (self);
+              }
+            gst_message_unref (inner);
+          }
+        break;
+      }
+    default:
+      break;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+start_pipeline (SipsAudioStream *self, GError **error)
+{
+  g_autoptr(GstBus) bus = NULL;
+
+  if (!sips_audio_stream_build_pipeline (self, error))
+    return FALSE;
+  bus = gst_element_get_bus (self->pipeline);
+  self->bus_source = gst_bus_create_watch (bus);
+  g_source_set_callback (self->bus_source, G_SOURCE_FUNC (on_bus_message), self, NULL);
+  g_source_attach (self->bus_source, self->context);
+  self->error_reported = FALSE;
+  self->timeout_reported = FALSE;
+  apply_hold (self);
+  if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+    {
+      clear_source (&self->bus_source);
+      sips_audio_stream_drop_pipeline (self);
+      g_set_error_literal (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("Cannot start the audio pipeline"));
+      return FALSE;
+    }
+  sips_audio_stream_set_last_rx (self, g_get_monotonic_time ());
+  if (!self->audio_was_received && self->no_audio_source == NULL)
+    self->no_audio_source = add_timeout (self, self->config->no_audio_timeout, on_no_audio_timeout);
+  if (self->config->rtp_timeout > 0)
+    self->rtp_check_source = add_timeout (self, 1000, on_rtp_check);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_CODEC]);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_SAMPLE_RATE]);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_SRTP_ACTIVE]);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_RUNNING]);
+  return TRUE;
+}
+
+/* ---- called by the pipeline's probes, on our context ---- */
+
+void
+sips_audio_stream_audio_received (SipsAudioStream *self)
+{
+  if (self->audio_was_received)
+    return;
+  self->audio_was_received = TRUE;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_AUDIO_WAS_RECEIVED]);
+}
+
+void
+sips_audio_stream_address_received (SipsAudioStream *self, const char *address, guint port)
+{
+  if (g_strcmp0 (address, self->remote_address_received) == 0 && port == self->remote_port_received)
+    return;
+  g_free (self->remote_address_received);
+  self->remote_address_received = g_strdup (address);
+  self->remote_port_received = port;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_REMOTE_ADDRESS_RECEIVED]);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_REMOTE_PORT_RECEIVED]);
+}
+
+/* ---- GObject ---- */
+
+static void
+sips_audio_stream_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  SipsAudioStream *self = SIPS_AUDIO_STREAM (object);
+
+  switch (prop_id)
+    {
+    case PROP_CODEC:
+      g_value_set_string (value, self->config != NULL ? self->config->codec : "");
+      break;
+    case PROP_SAMPLE_RATE:
+      g_value_set_uint (value, self->codec != NULL ? self->codec->sample_rate : 0);
+      break;
+    case PROP_REMOTE_ADDRESS_RECEIVED:
+      g_value_set_string (value, sips_audio_stream_get_remote_address_received (self));
+      break;
+    case PROP_REMOTE_PORT_RECEIVED:
+      g_value_set_uint (value, self->remote_port_received);
+      break;
+    case PROP_AUDIO_WAS_RECEIVED:
+      g_value_set_boolean (value, self->audio_was_received);
+      break;
+    case PROP_SRTP_ACTIVE:
+      g_value_set_boolean (value, sips_audio_stream_get_srtp_active (self));
+      break;
+    case PROP_RUNNING:
+      g_value_set_boolean (value, sips_audio_stream_get_running (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+sips_audio_stream_dispose (GObject *object)
+{
+  SipsAudioStream *self = SIPS_AUDIO_STREAM (object);
+
+  clear_source (&self->no_audio_source);
+  clear_source (&self->rtp_check_source);
+  clear_source (&self->stop_source);
+  clear_source (&self->dtmf_source);
+  clear_source (&self->bus_source);
+  if (self->recorder != NULL)
+    g_signal_handlers_disconnect_by_data (self->recorder, self);
+  sips_audio_stream_drop_pipeline (self);
+  g_clear_object (&self->recorder);
+  G_OBJECT_CLASS (sips_audio_stream_parent_class)->dispose (object);
+}
+
+static void
+sips_audio_stream_finalize (GObject *object)
+{
+  SipsAudioStream *self = SIPS_AUDIO_STREAM (object);
+
+  g_queue_clear (&self->dtmf_queue);
+  g_clear_pointer (&self->config, sips_audio_config_free);
+  g_clear_pointer (&self->pending, sips_audio_config_free);
+  g_clear_object (&self->rtp_socket);
+  g_clear_object (&self->rtcp_socket);
+  g_free (self->remote_address_received);
+  g_main_context_unref (self->context);
+  G_OBJECT_CLASS (sips_audio_stream_parent_class)->finalize (object);
+}
+
+static void
+sips_audio_stream_class_init (SipsAudioStreamClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GParamFlags flags = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY;
+
+  object_class->get_property = sips_audio_stream_get_property;
+  object_class->dispose = sips_audio_stream_dispose;
+  object_class->finalize = sips_audio_stream_finalize;
+
+  props[PROP_CODEC] = g_param_spec_string ("codec", NULL, NULL, "", flags);
+  props[PROP_SAMPLE_RATE] = g_param_spec_uint ("sample-rate", NULL, NULL, 0, G_MAXUINT, 0, flags);
+  props[PROP_REMOTE_ADDRESS_RECEIVED] = g_param_spec_string ("remote-address-received", NULL, NULL, "", flags);
+  props[PROP_REMOTE_PORT_RECEIVED] = g_param_spec_uint ("remote-port-received", NULL, NULL, 0, 65535, 0, flags);
+  props[PROP_AUDIO_WAS_RECEIVED] = g_param_spec_boolean ("audio-was-received", NULL, NULL, FALSE, flags);
+  props[PROP_SRTP_ACTIVE] = g_param_spec_boolean ("srtp-active", NULL, NULL, FALSE, flags);
+  props[PROP_RUNNING] = g_param_spec_boolean ("running", NULL, NULL, FALSE, flags);
+  g_object_class_install_properties (object_class, N_PROPS, props);
+
+  signals[SIGNAL_GOT_DTMF] = g_signal_new ("got-dtmf", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                           0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIGNAL_GOT_NO_AUDIO] = g_signal_new ("got-no-audio", G_TYPE_FROM_CLASS (klass),
+                                               G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_RTP_TIMEOUT] = g_signal_new ("rtp-timeout", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                              0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
+  signals[SIGNAL_ERROR] = g_signal_new ("error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                        0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
+  signals[SIGNAL_RECORDING_STOPPED] = g_signal_new ("recording-stopped", G_TYPE_FROM_CLASS (klass),
+                                                    G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                                    G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIGNAL_STOPPED] = g_signal_new ("stopped", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                          0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  if (!gst_is_initialized ())
+    gst_init (NULL, NULL);
+}
+
+static void
+sips_audio_stream_init (SipsAudioStream *self)
+{
+  self->context = g_main_context_ref_thread_default ();
+  g_queue_init (&self->dtmf_queue);
+}
+
+/* ---- public API ---- */
+
+SipsAudioStream *
+sips_audio_stream_new (GSocket *rtp_socket, GSocket *rtcp_socket)
+{
+  SipsAudioStream *self;
+
+  g_return_val_if_fail (G_IS_SOCKET (rtp_socket) && G_IS_SOCKET (rtcp_socket), NULL);
+  self = g_object_new (SIPS_TYPE_AUDIO_STREAM, NULL);
+  self->rtp_socket = g_object_ref (rtp_socket);
+  self->rtcp_socket = g_object_ref (rtcp_socket);
+  return self;
+}
+
+gboolean
+sips_audio_stream_start (SipsAudioStream *self, const SipsAudioStreamConfig *config, GError **error)
+{
+  g_autoptr(SipsAudioConfig) validated = NULL;
+
+  g_return_val_if_fail (SIPS_IS_AUDIO_STREAM (self) && config != NULL, FALSE);
+
+  if (self->pipeline != NULL)
+    {
+      g_set_error_literal (error, SIPS_ERROR, SIPS_ERROR_INVALID_STATE, _("The audio stream runs already"));
+      return FALSE;
+    }
+  if ((validated = sips_audio_config_validate (config, error)) == NULL)
+    return FALSE;
+  g_clear_pointer (&self->config, sips_audio_config_free);
+  self->config = g_steal_pointer (&validated);
+  return start_pipeline (self, error);
+}
+
+gboolean
+sips_audio_stream_update (SipsAudioStream *self, const SipsAudioStreamConfig *config, GError **error)
+{
+  g_autoptr(SipsAudioConfig) validated = NULL;
+
+  g_return_val_if_fail (SIPS_IS_AUDIO_STREAM (self) && config != NULL, FALSE);
+
+  if (self->pipeline == NULL)
+    return sips_audio_stream_start (self, config, error);
+  if ((validated = sips_audio_config_validate (config, error)) == NULL)
+    return FALSE;
+  if (self->stopping || sips_audio_config_needs_rebuild (self->config, validated))
+    {
+      g_clear_pointer (&self->pending, sips_audio_config_free);
+      self->pending = g_steal_pointer (&validated);
+      if (!self->stopping)
+        begin_teardown (self);
+      return TRUE;
+    }
+  g_object_set (self->rtp_sink, "host", validated->remote_address, "port", (gint) validated->remote_port, NULL);
+  g_object_set (self->rtcp_sink, "host", validated->remote_address, "port", (gint) validated->remote_rtcp_port, NULL);
+  validated->rtp_timeout = self->config->rtp_timeout;  /* the running timers keep theirs */
+  g_clear_pointer (&self->config, sips_audio_config_free);
+  self->config = g_steal_pointer (&validated);
+  return TRUE;
+}
+
+void
+sips_audio_stream_set_hold (SipsAudioStream *self, gboolean local_hold, gboolean remote_hold)
+{
+  g_return_if_fail (SIPS_IS_AUDIO_STREAM (self));
+
+  if (is_held (self) && !(local_hold || remote_hold))
+    sips_audio_stream_set_last_rx (self, g_get_monotonic_time ());  /* the timeout restarts */
+  self->local_hold = local_hold;
+  self->remote_hold = remote_hold;
+  apply_hold (self);
+}
+
+gboolean
+sips_audio_stream_send_dtmf (SipsAudioStream *self, const char *digit, GError **error)
+{
+  const char *found;
+
+  g_return_val_if_fail (SIPS_IS_AUDIO_STREAM (self), FALSE);
+
+  if (digit == NULL || strlen (digit) != 1 || (found = strchr (dtmf_digits, digit[0])) == NULL)
+    {
+      g_set_error (error, SIPS_ERROR, SIPS_ERROR_INVALID_ARGUMENT,
+                   _("“%s” is not a DTMF digit (0-9, *, #, A-D)"), digit != NULL ? digit : "");
+      return FALSE;
+    }
+  if (self->pipeline == NULL || self->stopping || self->dtmfsrc == NULL)
+    {
+      g_set_error_literal (error, SIPS_ERROR, SIPS_ERROR_INVALID_STATE,
+                           _("No audio stream with telephone-event to send DTMF on"));
+      return FALSE;
+    }
+  g_queue_push_tail (&self->dtmf_queue, GINT_TO_POINTER ((gint) (found - dtmf_digits) + 1));
+  if (self->dtmf_source == NULL)
+    on_dtmf_step (self);
+  return TRUE;
+}
+
+gboolean
+sips_audio_stream_start_recording (SipsAudioStream *self, const char *path, GError **error)
+{
+  g_autoptr(SipsAudioRecorder) recorder = NULL;
+
+  g_return_val_if_fail (SIPS_IS_AUDIO_STREAM (self) && path != NULL, FALSE);
+
+  if (self->pipeline == NULL || self->stopping || self->recorder != NULL)
+    {
+      g_set_error_literal (error, SIPS_ERROR, SIPS_ERROR_INVALID_STATE,
+                           self->recorder != NULL ? _("Already recording") : _("No running audio stream"));
+      return FALSE;
+    }
+  recorder = sips_audio_recorder_new (path, self->codec->sample_rate);
+  if (!sips_audio_recorder_attach (recorder, GST_BIN (self->pipeline), self->send_tee, self->recv_tee, error))
+    return FALSE;
+  sips_audio_recorder_set_paused (recorder, is_held (self));
+  g_signal_connect (recorder, "finished", G_CALLBACK (on_recorder_finished), self);
+  self->recorder = g_steal_pointer (&recorder);
+  return TRUE;
+}
+
+gboolean
+sips_audio_stream_stop_recording (SipsAudioStream *self, GError **error)
+{
+  g_return_val_if_fail (SIPS_IS_AUDIO_STREAM (self), FALSE);
+
+  if (self->recorder == NULL)
+    {
+      g_set_error_literal (error, SIPS_ERROR, SIPS_ERROR_INVALID_STATE, _("Not recording"));
+      return FALSE;
+    }
+  sips_audio_recorder_finish (self->recorder);
+  return TRUE;
+}
+
+const char *
+sips_audio_stream_get_recording_path (SipsAudioStream *self)
+{
+  g_return_val_if_fail (SIPS_IS_AUDIO_STREAM (self), NULL);
+  return self->recorder != NULL ? sips_audio_recorder_get_path (self->recorder) : NULL;
+}
+
+void
+sips_audio_stream_stop (SipsAudioStream *self)
+{
+  g_return_if_fail (SIPS_IS_AUDIO_STREAM (self));
+
+  g_clear_pointer (&self->pending, sips_audio_config_free);
+  if (self->stopping)
+    return;
+  if (self->pipeline == NULL)
+    {
+      g_signal_emit (self, signals[SIGNAL_STOPPED], 0);
+      return;
+    }
+  begin_teardown (self);
+}
+
+gboolean
+sips_audio_stream_get_running (SipsAudioStream *self)
+{
+  g_return_val_if_fail (SIPS_IS_AUDIO_STREAM (self), FALSE);
+  return self->pipeline != NULL && !self->stopping;
+}
+
+gboolean
+sips_audio_stream_get_audio_was_received (SipsAudioStream *self)
+{
+  g_return_val_if_fail (SIPS_IS_AUDIO_STREAM (self), FALSE);
+  return self->audio_was_received;
+}
+
+gboolean
+sips_audio_stream_get_srtp_active (SipsAudioStream *self)
+{
+  g_return_val_if_fail (SIPS_IS_AUDIO_STREAM (self), FALSE);
+  return self->pipeline != NULL && self->config != NULL && self->config->local_crypto != NULL;
+}
+
+const char *
+sips_audio_stream_get_remote_address_received (SipsAudioStream *self)
+{
+  g_return_val_if_fail (SIPS_IS_AUDIO_STREAM (self), NULL);
+  return self->remote_address_received != NULL ? self->remote_address_received : "";
+}
+
+guint
+sips_audio_stream_get_remote_port_received (SipsAudioStream *self)
+{
+  g_return_val_if_fail (SIPS_IS_AUDIO_STREAM (self), 0);
+  return self->remote_port_received;
+}
