@@ -46,35 +46,6 @@ sips_registration_sip_transport (const char *uri)
 }
 
 /* sofia's own pick would be the first transport it bound, whatever the registrar's. */
-char *
-sips_registration_sip_contact (const char * const *listening_uris,
-                               const char         *user,
-                               const char         *transport)
-{
-  g_autofree char *suffix = g_strconcat (";transport=", transport, NULL);
-  const char *chosen = NULL;
-  const char *hostport;
-  const char *chosen_transport;
-  int len;
-
-  for (guint i = 0; listening_uris != NULL && listening_uris[i] != NULL; i++)
-    if (chosen == NULL && g_str_has_suffix (listening_uris[i], suffix))
-      chosen = listening_uris[i];
-  if (chosen == NULL && listening_uris != NULL)
-    chosen = listening_uris[0];
-  if (chosen == NULL || strchr (chosen, ':') == NULL)
-    return NULL;
-
-  hostport = strchr (chosen, ':') + 1;
-  len = (int) strcspn (hostport, ";");
-  if (g_str_has_prefix (hostport, "0.0.0.0:") || g_str_has_prefix (hostport, "[::]:"))
-    return NULL;  /* no address to be reached at */
-  chosen_transport = strstr (chosen, ";transport=");
-  chosen_transport = chosen_transport ? chosen_transport + strlen (";transport=") : "udp";
-  if (g_ascii_strcasecmp (chosen_transport, "udp") == 0)
-    return g_strdup_printf ("<sip:%s@%.*s>", user, len, hostport);
-  return g_strdup_printf ("<sip:%s@%.*s;transport=%s>", user, len, hostport, chosen_transport);
-}
 
 char *
 sips_registration_sip_credentials (gconstpointer sip_message, const char *auth_user,

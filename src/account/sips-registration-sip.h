@@ -16,14 +16,6 @@ char       *sips_registration_sip_name_addr  (const char *display_name,
  * ;transport=tls). */
 const char *sips_registration_sip_transport  (const char *uri);
 
-/* Our Contact for a REGISTER over transport, from the agent's listening URIs
- * ("sip:H:P;transport=udp", ...): <sip:user@H:P> for UDP, <sip:user@H:P;transport=T>
- * otherwise; the first listening URI when none has that transport. NULL when there is
- * none or it is a wildcard address (0.0.0.0, [::]): then sofia has to pick. */
-char       *sips_registration_sip_contact    (const char * const *listening_uris,
-                                              const char         *user,
-                                              const char         *transport);
-
 /* The credentials for nua_authenticate (NUTAG_AUTH) answering the challenge in sip
  * (a 401 or 407): "scheme:\"realm\":user:password". NULL when sip holds no usable
  * challenge. sofia splits the string at colons: a colon in user or password cannot be

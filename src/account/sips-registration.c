@@ -427,6 +427,19 @@ on_nua_event (gpointer      owner,
 
 /* ---- private helpers: registering ---- */
 
+/* Our contact on the registrar's transport, else on any transport we have bound (sofia's
+ * own pick is wrong when several transports are bound: see sips_sip_agent_contact_for). */
+static char *
+registration_contact (SipsRegistration *self, const char *transport)
+{
+  static const char * const fallbacks[] = { "udp", "tcp", "tls" };
+  char *contact = sips_sip_agent_contact_for (self->agent, transport, self->user);
+
+  for (gsize i = 0; contact == NULL && i < G_N_ELEMENTS (fallbacks); i++)
+    contact = sips_sip_agent_contact_for (self->agent, fallbacks[i], self->user);
+  return contact;
+}
+
 static void
 begin_register (SipsRegistration *self)
 {
@@ -439,8 +452,7 @@ begin_register (SipsRegistration *self)
   g_autofree char *expires = g_strdup_printf ("%u", sips_config_section_get_uint (self->config,
                                                                                 "RegisterInterval"));
   g_autofree char *contact =
-    sips_registration_sip_contact (sips_sip_agent_get_listening_uris (self->agent), self->user,
-                                   sips_registration_sip_transport (*proxy != '\0' ? proxy : registrar));
+    registration_contact (self, sips_registration_sip_transport (*proxy != '\0' ? proxy : registrar));
 
   g_clear_handle_id (&self->retry_id, g_source_remove);
   if (nua == NULL)

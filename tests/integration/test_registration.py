@@ -245,7 +245,7 @@ def test_changes_reregister(kam_factory, daemons, recorder):
     recorder.clear()
     d.set(sipsd.SETTINGS, sipsd.SETTINGS_IFACE, 'SipUdpPort', v('u', new_port))
     args = wait_reg(recorder, path, 'DidSucceed')
-    assert args[1] == 'sip:alice@127.0.0.1:%d' % new_port, args
+    assert args[1] == 'sip:alice@127.0.0.1:%d;transport=udp' % new_port, args
     assert kam.wait_for(lambda k: k.bindings('alice') == [args[1]], 5), kam.bindings('alice')
 
 

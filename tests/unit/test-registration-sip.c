@@ -44,29 +44,6 @@ test_transport (void)
 }
 
 static void
-test_contact (void)
-{
-  const char *uris[] = { "sip:127.0.0.1:5060;transport=udp", "sip:127.0.0.1:5062;transport=tcp",
-                         "sips:127.0.0.1:5061;transport=tls", NULL };
-  const char *tcp_only[] = { "sip:10.0.0.1:7000;transport=tcp", NULL };
-  const char *wildcard[] = { "sip:0.0.0.0:5060;transport=udp", NULL };
-  const char *none[] = { NULL };
-  g_autofree char *udp = sips_registration_sip_contact (uris, "alice", "udp");
-  g_autofree char *tcp = sips_registration_sip_contact (uris, "alice", "tcp");
-  g_autofree char *tls = sips_registration_sip_contact (uris, "alice", "tls");
-  g_autofree char *fallback = sips_registration_sip_contact (tcp_only, "bob", "udp");
-  g_autofree char *any = sips_registration_sip_contact (wildcard, "bob", "udp");
-  g_autofree char *nothing = sips_registration_sip_contact (none, "bob", "udp");
-
-  g_assert_cmpstr (udp, ==, "<sip:alice@127.0.0.1:5060>");
-  g_assert_cmpstr (tcp, ==, "<sip:alice@127.0.0.1:5062;transport=tcp>");
-  g_assert_cmpstr (tls, ==, "<sip:alice@127.0.0.1:5061;transport=tls>");
-  g_assert_cmpstr (fallback, ==, "<sip:bob@10.0.0.1:7000;transport=tcp>");
-  g_assert_null (any);
-  g_assert_null (nothing);
-}
-
-static void
 test_credentials (void)
 {
   msg_t *www = parse ("SIP/2.0 401 Unauthorized\n"
@@ -175,7 +152,6 @@ main (int argc, char **argv)
 
   g_test_add_func ("/registration-sip/name-addr", test_name_addr);
   g_test_add_func ("/registration-sip/transport", test_transport);
-  g_test_add_func ("/registration-sip/contact", test_contact);
   g_test_add_func ("/registration-sip/credentials", test_credentials);
   g_test_add_func ("/registration-sip/read-success", test_read_success);
   g_test_add_func ("/registration-sip/retry-after", test_retry_after);

@@ -371,6 +371,21 @@ test_three_transports (Fixture *f, gconstpointer data)
   assert_200 (udp_request (udp, "OPTIONS", "", WAIT_MS));
   assert_200 (tcp_options (tcp));
   assert_200 (tls_options (tls));
+
+  /* a Contact for each transport names its own port (sofia's own pick does not) */
+  {
+    g_autofree char *c_udp = sips_sip_agent_contact_for (f->agent, "udp", "alice");
+    g_autofree char *c_tcp = sips_sip_agent_contact_for (f->agent, "TCP", "alice");
+    g_autofree char *c_tls = sips_sip_agent_contact_for (f->agent, "tls", NULL);
+    g_autofree char *e_udp = g_strdup_printf ("<sip:alice@127.0.0.1:%u;transport=udp>", udp);
+    g_autofree char *e_tcp = g_strdup_printf ("<sip:alice@127.0.0.1:%u;transport=tcp>", tcp);
+    g_autofree char *e_tls = g_strdup_printf ("<sips:127.0.0.1:%u;transport=tls>", tls);
+
+    g_assert_cmpstr (c_udp, ==, e_udp);
+    g_assert_cmpstr (c_tcp, ==, e_tcp);
+    g_assert_cmpstr (c_tls, ==, e_tls);
+    g_assert_null (sips_sip_agent_contact_for (f->agent, "sctp", "alice"));
+  }
   /* UDP only where configured */
   g_assert_null (udp_request (tcp, "OPTIONS", "", 300));
 }
