@@ -10,6 +10,7 @@
 #include <sofia-sip/url.h>
 
 #include "core/sips-error.h"
+#include "media/sips-audio-codec.h"
 
 /* Private helpers */
 
@@ -371,13 +372,15 @@ init_gstreamer (gpointer data)
   return GINT_TO_POINTER (TRUE);
 }
 
+/* An Audio*Device: "" (the platform default) or a bin description that makes a device of
+ * the right direction: AudioInputDevice a source, AudioOutputDevice/AudioAlertDevice sinks. */
 static gboolean
-validate_gst_bin (SipsConfigSection *section, const char *name, GVariant *value, GError **error)
+validate_audio_device (SipsConfigSection *section, const char *name, GVariant *value, GError **error)
 {
   static GOnce gst_once = G_ONCE_INIT;
   const char *s = g_variant_get_string (value, NULL);
-  g_autoptr(GError) parse_error = NULL;
-  GstElement *bin;
+  gboolean is_source = g_str_equal (name, "AudioInputDevice");
+  g_autoptr(GError) device_error = NULL;
 
   if (*s == '\0')
     return TRUE;
@@ -385,13 +388,9 @@ validate_gst_bin (SipsConfigSection *section, const char *name, GVariant *value,
   if (!GPOINTER_TO_INT (g_once (&gst_once, init_gstreamer, NULL)))
     return invalid (error, _("%s: GStreamer is not available to check “%s”"), name, s);
 
-  bin = gst_parse_bin_from_description (s, TRUE, &parse_error);
-  if (bin != NULL)
-    gst_object_unref (gst_object_ref_sink (bin));
-  /* A recoverable error (e.g. an unknown property) still returns a bin: refuse it too. */
-  if (bin == NULL || parse_error != NULL)
-    return invalid (error, _("%s: “%s” is not a valid GStreamer bin description: %s"),
-                    name, s, parse_error ? parse_error->message : _("unknown error"));
+  if (!sips_audio_device_check (s, is_source, &device_error))
+    return invalid (error, _("%s: “%s” is not a valid GStreamer %s: %s"), name, s,
+                    is_source ? _("audio source") : _("audio sink"), device_error->message);
   return TRUE;
 }
 
@@ -428,9 +427,9 @@ const SipsConfigKey sips_settings_keys[] = {
   { "TlsCaFile",               "s",  "''",      0, validate_file_or_empty },
   { "TlsCertificateFile",      "s",  "''",      0, validate_file_or_empty },
   { "TlsVerifyServer",         "b",  "true",    0, NULL },
-  { "AudioInputDevice",        "s",  "''",      0, validate_gst_bin },
-  { "AudioOutputDevice",       "s",  "''",      0, validate_gst_bin },
-  { "AudioAlertDevice",        "s",  "''",      0, validate_gst_bin },
+  { "AudioInputDevice",        "s",  "''",      0, validate_audio_device },
+  { "AudioOutputDevice",       "s",  "''",      0, validate_audio_device },
+  { "AudioAlertDevice",        "s",  "''",      0, validate_audio_device },
   { "AudioCodecs",             "as", "['opus', 'G722', 'PCMU', 'PCMA']", 0, validate_codecs },
   { "RtpPortMin",              "u",  "50000",   0, validate_rtp_port },
   { "RtpPortMax",              "u",  "50500",   0, validate_rtp_port },

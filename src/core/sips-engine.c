@@ -281,7 +281,8 @@ sips_engine_new (const char *config_path, const char *state_dir, GError **error)
                     G_CALLBACK (on_default_account_changed), self);
 
   self->sessions = sips_session_manager_new (on_linger_seconds, self);
-  sips_session_manager_set_sip_env (self->sessions, self->agent, self->settings, self->rtp);
+  sips_session_manager_set_sip_env (self->sessions, self->agent, self->settings, self->rtp,
+                                    self->ringtones);
   g_signal_connect (self->agent, "nua-event", G_CALLBACK (on_nua_event), self);
   g_signal_connect (self->agent, "nua-closing", G_CALLBACK (on_nua_closing), self);
 
@@ -301,16 +302,28 @@ sips_engine_start (SipsEngine *self, GError **error)
   return TRUE;
 }
 
+static gboolean
+on_media_stopped (gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+
+  g_task_return_boolean (task, TRUE);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 on_agent_shutdown (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr(GTask) task = user_data;
   g_autoptr(GError) error = NULL;
+  SipsEngine *self = g_task_get_source_object (task);
 
   if (!sips_sip_agent_shutdown_finish (SIPS_SIP_AGENT (source), result, &error))
     g_task_return_error (task, g_steal_pointer (&error));
   else
-    g_task_return_boolean (task, TRUE);
+    /* the sessions are over: their recordings get final headers before we exit */
+    sips_session_manager_when_media_stopped (self->sessions, on_media_stopped,
+                                             g_steal_pointer (&task));
 }
 
 void

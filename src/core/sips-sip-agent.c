@@ -109,6 +109,20 @@ static gboolean on_shutdown_idle (gpointer user_data);
 static GMutex log_mutex;
 static GString *log_line;
 
+/* The message trace (TPORT_LOG) shows SDP: SRTP keys (a=crypto ... inline:KEY) are
+ * secrets, masked in place (same length: the rest of the line stays as it was). */
+static void
+mask_crypto_keys (char *line)
+{
+  char *p = line;
+
+  if (strstr (line, "crypto:") == NULL)
+    return;
+  while ((p = strstr (p, "inline:")) != NULL)
+    for (p += strlen ("inline:"); *p != '\0' && *p != '|' && !g_ascii_isspace (*p); p++)
+      *p = '*';
+}
+
 /* sofia logs in fragments: forward whole lines only */
 static void
 on_sofia_log (void *stream, char const *fmt, va_list ap)
@@ -122,6 +136,7 @@ on_sofia_log (void *stream, char const *fmt, va_list ap)
   while ((nl = strchr (log_line->str, '\n')) != NULL)
     {
       *nl = '\0';
+      mask_crypto_keys (log_line->str);
       if (log_line->str[0] != '\0')
         g_debug ("sofia: %s", log_line->str);
       g_string_erase (log_line, 0, nl - log_line->str + 1);

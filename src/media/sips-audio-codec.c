@@ -20,6 +20,25 @@ sips_audio_codec_find (const char *name)
   return NULL;
 }
 
+static gint default_source_failed;  /* atomic */
+static gint default_sink_failed;
+
+void
+sips_audio_device_default_failed (gboolean is_source)
+{
+  g_atomic_int_set (is_source ? &default_source_failed : &default_sink_failed, TRUE);
+}
+
+static const char *
+default_device (gboolean is_source)
+{
+  if (is_source)
+    return g_atomic_int_get (&default_source_failed)
+           ? "audiotestsrc wave=silence is-live=true" : "autoaudiosrc";
+  return g_atomic_int_get (&default_sink_failed) ? "fakesink sync=false async=false"
+                                                 : "autoaudiosink";
+}
+
 GstElement *
 sips_audio_device_make (const char *description, gboolean is_source, GError **error)
 {
@@ -28,7 +47,7 @@ sips_audio_device_make (const char *description, gboolean is_source, GError **er
   g_autoptr(GstPad) pad = NULL;
 
   if (description == NULL || *description == '\0')
-    description = is_source ? "autoaudiosrc" : "autoaudiosink";
+    description = default_device (is_source);
 
   bin = gst_parse_bin_from_description (description, TRUE, &parse_error);
   if (bin == NULL || parse_error != NULL)

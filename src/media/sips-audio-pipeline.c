@@ -30,6 +30,20 @@ sips_audio_config_free (SipsAudioConfig *c)
   g_free (c);
 }
 
+SipsAudioConfig *
+sips_audio_config_copy (const SipsAudioConfig *c)
+{
+  SipsAudioConfig *copy = g_memdup2 (c, sizeof *c);
+
+  copy->codec = g_strdup (c->codec);
+  copy->remote_address = g_strdup (c->remote_address);
+  copy->input_device = g_strdup (c->input_device);
+  copy->output_device = g_strdup (c->output_device);
+  copy->local_crypto = sips_sdes_crypto_copy (c->local_crypto);
+  copy->remote_crypto = sips_sdes_crypto_copy (c->remote_crypto);
+  return copy;
+}
+
 static SipsSdesCrypto *
 crypto_new (const char *suite, const char *key)
 {
@@ -467,6 +481,8 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
 
   /* send: a non-live input (a file) is paced by identity sync=true */
   gst_bin_add (GST_BIN (self->pipeline), gst_object_ref (input));
+  self->input = input;
+  self->output = output;
   sync = add (self, "identity");
   g_object_set (sync, "sync", TRUE, NULL);
   convert = add (self, "audioconvert");
@@ -548,6 +564,7 @@ sips_audio_stream_drop_pipeline (SipsAudioStream *self)
   self->rtpbin = self->send_valve = self->play_valve = self->send_tee = self->recv_tee = NULL;
   self->recv_head = self->playback = self->dtmfsrc = self->rtp_sink = self->rtcp_sink = NULL;
   self->srtpenc = self->srtpdec = NULL;
+  self->input = self->output = NULL;
   g_atomic_int_set (&self->decoder_linked, 0);
   g_atomic_int_set (&self->rx_seen, 0);
 }

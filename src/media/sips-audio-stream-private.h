@@ -27,6 +27,7 @@ typedef struct {
 } SipsAudioConfig;
 
 void             sips_audio_config_free          (SipsAudioConfig *config);
+SipsAudioConfig *sips_audio_config_copy          (const SipsAudioConfig *config);
 SipsAudioConfig *sips_audio_config_validate      (const SipsAudioStreamConfig *in, GError **error);
 /* Does going from a to b need a new pipeline (not just a new destination)? */
 gboolean         sips_audio_config_needs_rebuild (const SipsAudioConfig *a, const SipsAudioConfig *b);
@@ -52,6 +53,8 @@ struct _SipsAudioStream
   GstElement           *recv_tee;
   GstElement           *recv_head;     /* the decoder links here */
   GstElement           *playback;      /* queue ! output device */
+  GstElement           *input;         /* the devices (borrowed) */
+  GstElement           *output;
   GstElement           *dtmfsrc;
   GstElement           *rtp_sink;
   GstElement           *rtcp_sink;

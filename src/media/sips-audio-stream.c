@@ -256,6 +256,33 @@ begin_teardown (SipsAudioStream *self)
 
 /* ---- the bus ---- */
 
+/* An error of the platform default device ("" in the settings, no sound card): the
+ * pipeline is rebuilt with a silent source / discarding sink instead of failing. */
+static gboolean
+default_device_failed (SipsAudioStream *self, GstObject *source)
+{
+  gboolean input;
+
+  if (self->stopping || self->pipeline == NULL)
+    return FALSE;
+  if (self->input != NULL && *self->config->input_device == '\0' &&
+      (source == GST_OBJECT (self->input) || gst_object_has_as_ancestor (source, GST_OBJECT (self->input))))
+    input = TRUE;
+  else if (self->output != NULL && *self->config->output_device == '\0' &&
+           (source == GST_OBJECT (self->output) ||
+            gst_object_has_as_ancestor (source, GST_OBJECT (self->output))))
+    input = FALSE;
+  else
+    return FALSE;
+  g_message ("The default audio %s does not work: using %s", input ? "input" : "output",
+             input ? "silence" : "none");
+  sips_audio_device_default_failed (input);
+  g_clear_pointer (&self->pending, sips_audio_config_free);
+  self->pending = sips_audio_config_copy (self->config);
+  begin_teardown (self);
+  return TRUE;
+}
+
 static void
 on_dtmf_message (SipsAudioStream *self, const GstStructure *s)
 {
@@ -283,7 +310,8 @@ on_bus_message (GstBus *bus, GstMessage *message, gpointer user_data)
         gst_message_parse_error (message, &error, &debug);
         g_debug ("audio stream error from %s: %s (%s)", GST_OBJECT_NAME (GST_MESSAGE_SRC (message)),
                  error->message, debug != NULL ? debug : "");
-        report_error (self, error);
+        if (!default_device_failed (self, GST_MESSAGE_SRC (message)))
+          report_error (self, error);
         break;
       }
     case GST_MESSAGE_WARNING:

@@ -81,7 +81,8 @@ seek_to_start (SipsRingtonePlayer *self, GstSeekFlags flags)
 }
 
 /* The loop starts with a non-flushing segment seek once wavparse read the header (a buffer
- * went by) and the device no longer waits for preroll (PLAYING): else the seek deadlocks. */
+ * went by) and the device no longer waits for preroll (PLAYING): else the seek deadlocks.
+ * It keeps the position (start NONE): a seek to 0 here would replay the first buffer. */
 static void
 maybe_arm_loop (SipsRingtonePlayer *self)
 {
@@ -89,7 +90,9 @@ maybe_arm_loop (SipsRingtonePlayer *self)
       self->playing)
     {
       self->loop_armed = TRUE;
-      seek_to_start (self, GST_SEEK_FLAG_NONE);
+      if (!gst_element_seek (self->pipeline, 1.0, GST_FORMAT_TIME, GST_SEEK_FLAG_SEGMENT,
+                             GST_SEEK_TYPE_NONE, 0, GST_SEEK_TYPE_NONE, GST_CLOCK_TIME_NONE))
+        g_debug ("ringtone: cannot seek to loop");
     }
 }
 

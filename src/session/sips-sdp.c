@@ -55,6 +55,13 @@ char *
 sips_sdp_build_audio (const char *address, guint port, const char * const *names,
                       const char *direction)
 {
+  return sips_sdp_build_audio_full (address, port, names, direction, FALSE, NULL);
+}
+
+char *
+sips_sdp_build_audio_full (const char *address, guint port, const char * const *names,
+                           const char *direction, gboolean secure, const char * const *cryptos)
+{
   GString *sdp = g_string_new (NULL);
   GString *pts = g_string_new (NULL);
   GString *maps = g_string_new (NULL);
@@ -87,11 +94,14 @@ sips_sdp_build_audio (const char *address, guint port, const char * const *names
                           "s=-\r\n"
                           "c=IN %s %s\r\n"
                           "t=0 0\r\n"
-                          "m=audio %u RTP/AVP%s\r\n"
+                          "m=audio %u %s%s\r\n"
                           "%s"
                           "a=ptime:20\r\n"
                           "a=rtcp:%u\r\n",
-                          ip, address, ip, address, port, pts->str, maps->str, port + 1);
+                          ip, address, ip, address, port, secure ? "RTP/SAVP" : "RTP/AVP",
+                          pts->str, maps->str, port + 1);
+  for (guint i = 0; cryptos != NULL && cryptos[i] != NULL; i++)
+    g_string_append_printf (sdp, "a=crypto:%s\r\n", cryptos[i]);
   if (direction != NULL && !g_str_equal (direction, "sendrecv"))
     g_string_append_printf (sdp, "a=%s\r\n", direction);
 
@@ -174,4 +184,88 @@ sips_sdp_parse (const char *sdp, SipsSdpInfo *info)
   sdp_parser_free (parser);
   su_home_deinit (home);
   return TRUE;
+}
+
+void
+sips_sdp_audio_clear (SipsSdpAudio *audio)
+{
+  g_clear_pointer (&audio->address, g_free);
+  g_clear_pointer (&audio->codec, g_free);
+  g_clear_pointer (&audio->cryptos, g_strfreev);
+  memset (audio, 0, sizeof *audio);
+  audio->dtmf_8000 = audio->dtmf_48000 = -1;
+}
+
+static void
+read_audio_media (const sdp_session_t *session, const sdp_media_t *m, SipsSdpAudio *audio)
+{
+  GPtrArray *cryptos = g_ptr_array_new ();
+
+  audio->present = m->m_port != 0 && !m->m_rejected;
+  audio->secure = m->m_proto == sdp_proto_srtp;
+  audio->port = (guint) m->m_port;
+  audio->address = g_strdup (connection_address (session, m));
+  for (sdp_rtpmap_t *rm = m->m_rtpmaps; rm != NULL; rm = rm->rm_next)
+    {
+      if (rm->rm_encoding == NULL)
+        continue;
+      if (g_ascii_strcasecmp (rm->rm_encoding, "telephone-event") == 0)
+        {
+          /* only dynamic payload types are valid for it */
+          if (rm->rm_pt >= 96 && rm->rm_rate == 8000 && audio->dtmf_8000 < 0)
+            audio->dtmf_8000 = (gint) rm->rm_pt;
+          else if (rm->rm_pt >= 96 && rm->rm_rate == 48000 && audio->dtmf_48000 < 0)
+            audio->dtmf_48000 = (gint) rm->rm_pt;
+          continue;
+        }
+      if (audio->codec != NULL || is_auxiliary (rm->rm_encoding))
+        continue;
+      audio->codec = g_strdup (sips_sdp_codec_name (rm->rm_encoding, (guint) rm->rm_rate, NULL));
+      audio->payload_type = (guint) rm->rm_pt;
+      audio->clock_rate = (guint) rm->rm_rate;
+    }
+  for (sdp_attribute_t *a = m->m_attributes; a != NULL; a = a->a_next)
+    {
+      if (a->a_name == NULL || a->a_value == NULL)
+        continue;
+      if (g_ascii_strcasecmp (a->a_name, "crypto") == 0)
+        g_ptr_array_add (cryptos, g_strdup (a->a_value));
+      else if (g_ascii_strcasecmp (a->a_name, "rtcp") == 0)
+        audio->rtcp_port = (guint) g_ascii_strtoull (a->a_value, NULL, 10) & 0xffff;
+      else if (g_ascii_strcasecmp (a->a_name, "ptime") == 0)
+        audio->ptime = (guint) MIN (g_ascii_strtoull (a->a_value, NULL, 10), 1000);
+    }
+  g_ptr_array_add (cryptos, NULL);
+  audio->cryptos = (GStrv) g_ptr_array_free (cryptos, FALSE);
+}
+
+gboolean
+sips_sdp_parse_audio (const char *sdp, SipsSdpAudio *audio)
+{
+  su_home_t home[1] = { SU_HOME_INIT (home) };
+  sdp_parser_t *parser;
+  sdp_session_t *session;
+  gboolean parsed;
+
+  g_return_val_if_fail (audio != NULL, FALSE);
+  sips_sdp_audio_clear (audio);
+  audio->cryptos = g_new0 (char *, 1);
+  if (sdp == NULL)
+    return FALSE;
+
+  parser = sdp_parse (home, sdp, (issize_t) strlen (sdp), sdp_f_mode_0000);
+  session = sdp_session (parser);
+  parsed = session != NULL;
+  if (parsed)
+    for (sdp_media_t *m = session->sdp_media; m != NULL; m = m->m_next)
+      if (m->m_type == sdp_media_audio)
+        {
+          g_strfreev (audio->cryptos);
+          read_audio_media (session, m, audio);
+          break;
+        }
+
+  sdp_parser_free (parser);
+  su_home_deinit (home);
+  return parsed;
 }

@@ -18,6 +18,22 @@ typedef struct {
   gboolean receives;      /*  c=0.0.0.0 counts as not receiving) */
 } SipsSdpInfo;
 
+/* What one SDP says about its first audio m-line, as the media needs it. */
+typedef struct {
+  gboolean present;       /* an audio m-line with a non-zero port */
+  gboolean secure;        /* its profile is RTP/SAVP */
+  char    *address;       /* c= of the m-line (or of the session) */
+  guint    port;
+  guint    rtcp_port;     /* a=rtcp, 0 = none */
+  guint    ptime;         /* a=ptime, 0 = none */
+  char    *codec;         /* first codec, contract naming; NULL if none */
+  guint    payload_type;  /* its payload type and RTP clock */
+  guint    clock_rate;
+  gint     dtmf_8000;     /* telephone-event payload types, -1 = not offered */
+  gint     dtmf_48000;
+  GStrv    cryptos;       /* the a=crypto values in order (empty, never NULL, once parsed) */
+} SipsSdpAudio;
+
 /* The m-line we own, for SOATAG_USER_SDP_STR: c=, m=audio with the codecs in order
  * (unknown names skipped) + telephone-event/8000 (and /48000 with opus), a=ptime:20,
  * a=rtcp. direction: "sendrecv" (NULL = the same), "sendonly", "recvonly", "inactive". */
@@ -25,6 +41,20 @@ char       *sips_sdp_build_audio (const char         *address,
                                   guint               port,
                                   const char * const *codecs,
                                   const char         *direction);
+/* The same with SDES-SRTP: secure = profile RTP/SAVP (else RTP/AVP), cryptos = the
+ * a=crypto values to add (NULL = none). */
+char       *sips_sdp_build_audio_full (const char         *address,
+                                       guint               port,
+                                       const char * const *codecs,
+                                       const char         *direction,
+                                       gboolean            secure,
+                                       const char * const *cryptos);
+
+/* Parses the first audio m-line of sdp into audio (cleared first). FALSE if sofia's
+ * parser refuses it; no audio m-line reads as !present. */
+gboolean    sips_sdp_parse_audio (const char   *sdp,
+                                  SipsSdpAudio *audio);
+void        sips_sdp_audio_clear (SipsSdpAudio *audio);
 
 /* Parses sdp into info (cleared first). FALSE if sofia's parser refuses it. */
 gboolean    sips_sdp_parse       (const char  *sdp,

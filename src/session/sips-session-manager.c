@@ -3,6 +3,7 @@
 #include "sips-session-manager.h"
 #include "sips-session-private.h"
 #include "sips-session-sip.h"
+#include "sips-session-media.h"
 
 /* ---- properties ---- */
 
@@ -45,6 +46,7 @@ struct _SipsSessionManager {
   SipsSipAgent      *agent;
   SipsConfigSection *settings;
   SipsConfigSection *rtp;
+  SipsRingtoneConfig *ringtones;
 };
 
 G_DEFINE_FINAL_TYPE (SipsSessionManager, sips_session_manager, G_TYPE_OBJECT)
@@ -166,6 +168,7 @@ sips_session_manager_dispose (GObject *object)
   g_clear_object (&self->agent);
   g_clear_object (&self->settings);
   g_clear_object (&self->rtp);
+  g_clear_object (&self->ringtones);
 
   G_OBJECT_CLASS (sips_session_manager_parent_class)->dispose (object);
 }
@@ -232,7 +235,8 @@ sips_session_manager_create_session (SipsSessionManager *self)
   entry->manager = self;
   entry->session = sips_session_new ();
   if (self->agent != NULL)
-    sips_session_set_sip_env (entry->session, self->agent, self->settings, self->rtp);
+    sips_session_set_sip_env (entry->session, self->agent, self->settings, self->rtp,
+                              self->ringtones);
   entry->state_handler = g_signal_connect (entry->session, "notify::state",
                                            G_CALLBACK (on_session_state), entry);
   g_ptr_array_add (self->entries, entry);
@@ -311,13 +315,23 @@ sips_session_manager_terminate_all (SipsSessionManager *self)
 
 void
 sips_session_manager_set_sip_env (SipsSessionManager *self, SipsSipAgent *agent,
-                                  SipsConfigSection *settings, SipsConfigSection *rtp)
+                                  SipsConfigSection *settings, SipsConfigSection *rtp,
+                                  SipsRingtoneConfig *ringtones)
 {
   g_return_if_fail (SIPS_IS_SESSION_MANAGER (self));
 
   g_set_object (&self->agent, agent);
   g_set_object (&self->settings, settings);
   g_set_object (&self->rtp, rtp);
+  g_set_object (&self->ringtones, ringtones);
+}
+
+void
+sips_session_manager_when_media_stopped (SipsSessionManager *self, GSourceFunc func,
+                                         gpointer data)
+{
+  g_return_if_fail (SIPS_IS_SESSION_MANAGER (self));
+  sips_session_media_when_stopped (func, data);
 }
 
 SipsSession *
@@ -329,6 +343,9 @@ sips_session_manager_take_incoming (SipsSessionManager *self, gpointer nh, gcons
   g_return_val_if_fail (SIPS_IS_SESSION_MANAGER (self), NULL);
   g_return_val_if_fail (self->agent != NULL, NULL);
 
+  /* the seed makes no session of a call whose streams it refuses */
+  if (sips_session_sip_refuse_incoming (nh, sip, self->rtp))
+    return NULL;
   /* announced ("session-added") before its first signal, so that clients see it */
   session = sips_session_manager_create_session (self);
   sips_session_sip_take_incoming (sips_session_get_sip (session), nh, sip, account);

@@ -5,6 +5,7 @@
 #include "sips-session.h"
 #include "account/sips-account.h"
 #include "config/sips-config-section.h"
+#include "config/sips-ringtone-config.h"
 #include "core/sips-sip-agent.h"
 
 G_BEGIN_DECLS
@@ -35,18 +36,26 @@ void         sips_session_manager_drop_if_null   (SipsSessionManager *self, Sips
 void         sips_session_manager_terminate_all  (SipsSessionManager *self);
 
 /* The SIP environment of the sessions made from now on (the engine sets it once).
- * Without it sessions have no signalling (their SIP methods answer NotSupported). */
+ * Without it sessions have no signalling (their SIP methods answer NotSupported).
+ * ringtones: where inbound/outbound ringtones come from (NULL = none). */
 void         sips_session_manager_set_sip_env    (SipsSessionManager *self,
                                                   SipsSipAgent       *agent,
                                                   SipsConfigSection  *settings,
-                                                  SipsConfigSection  *rtp);
+                                                  SipsConfigSection  *rtp,
+                                                  SipsRingtoneConfig *ringtones);
 /* An incoming INVITE on an unbound handle (nh: nua_handle_t *, sip: its sip_t *):
  * a new session takes the handle, announces itself (NewIncoming) and rings.
- * account: the account the Request-URI matched (account 0 otherwise). */
+ * account: the account the Request-URI matched (account 0 otherwise).
+ * An offer the SRTP policy refuses gets 488 and makes no session (NULL). */
 SipsSession *sips_session_manager_take_incoming  (SipsSessionManager *self,
                                                   gpointer            nh,
                                                   gconstpointer       sip,
                                                   SipsAccount        *account);
+/* Daemon exit, after the sessions ended: func (data) runs from an idle once every audio
+ * stream and ringtone has stopped (recordings and file devices are final). */
+void         sips_session_manager_when_media_stopped (SipsSessionManager *self,
+                                                      GSourceFunc         func,
+                                                      gpointer            data);
 /* nua is shutting down (transport rebind, daemon exit): the sessions on it end. */
 void         sips_session_manager_nua_closing    (SipsSessionManager *self,
                                                   gpointer            nua);

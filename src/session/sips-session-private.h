@@ -6,6 +6,7 @@
 #include "sips-session.h"
 #include "core/sips-sip-agent.h"
 #include "config/sips-config-section.h"
+#include "config/sips-ringtone-config.h"
 
 G_BEGIN_DECLS
 
@@ -31,10 +32,11 @@ void     sips_session_release_streams  (SipsSession *self);
 
 /* The SIP environment the manager gives every session it makes; without it the session
  * has no signalling (unit tests) and its SIP methods answer NotSupported. */
-void            sips_session_set_sip_env (SipsSession       *self,
-                                          SipsSipAgent      *agent,
-                                          SipsConfigSection *settings,
-                                          SipsConfigSection *rtp);
+void            sips_session_set_sip_env (SipsSession        *self,
+                                          SipsSipAgent       *agent,
+                                          SipsConfigSection  *settings,
+                                          SipsConfigSection  *rtp,
+                                          SipsRingtoneConfig *ringtones);  /* NULL = none */
 SipsSessionSip *sips_session_get_sip     (SipsSession *self);
 
 G_END_DECLS

@@ -27,6 +27,7 @@
 
 #include "core/sips-error.h"
 #include "sips-sdp.h"
+#include "sips-session-media.h"
 
 /* ---- private helpers ---- */
 
@@ -52,6 +53,7 @@ send_reoffer (SipsSessionSip *self)
 
   if (self->nh == NULL)
     return;
+  sips_session_media_prepare_offer (self->media);
   sdp = sips_session_sip_user_sdp (self);
   nua_invite (self->nh, SOATAG_USER_SDP_STR (sdp), SIPS_OFFER_ANSWER_TAGS, TAG_END ());
 }
@@ -110,6 +112,8 @@ sips_session_reinvite_on_request (SipsSessionSip *self, int status, const sip_t 
   gboolean have_offer = FALSE;
   gboolean adds_audio = FALSE, adds_chat = FALSE;
   g_autofree char *sdp = NULL;
+  g_autofree char *body = NULL;
+  g_autoptr(GError) error = NULL;
 
   /* nua answered it already (glare 491, overlap 500, bad SDP 400) */
   if (status >= 200 || self->nh == NULL)
@@ -118,8 +122,7 @@ sips_session_reinvite_on_request (SipsSessionSip *self, int status, const sip_t 
   if (sip != NULL && sip->sip_payload != NULL && sip->sip_payload->pl_data != NULL &&
       sip->sip_payload->pl_len > 0)
     {
-      g_autofree char *body = g_strndup (sip->sip_payload->pl_data, sip->sip_payload->pl_len);
-
+      body = g_strndup (sip->sip_payload->pl_data, sip->sip_payload->pl_len);
       have_offer = sips_sdp_parse (body, &offer);
     }
   if (have_offer)
@@ -151,6 +154,13 @@ sips_session_reinvite_on_request (SipsSessionSip *self, int status, const sip_t 
     self->audio_off = TRUE;
   sips_sdp_info_clear (&offer);
 
+  /* an offer our SRTP policy refuses leaves the session as it was */
+  if (!sips_session_media_prepare_answer (self->media, have_offer ? body : NULL, &error))
+    {
+      g_message ("Session %p: re-INVITE refused: %s", (void *) self->session, error->message);
+      nua_respond (self->nh, SIP_488_NOT_ACCEPTABLE, TAG_END ());
+      return;
+    }
   sdp = sips_session_sip_user_sdp (self);
   nua_respond (self->nh, SIP_200_OK, SOATAG_USER_SDP_STR (sdp), SIPS_OFFER_ANSWER_TAGS,
                TAG_IF (self->contact != NULL, SIPTAG_CONTACT_STR (self->contact)), TAG_END ());
@@ -244,7 +254,8 @@ sips_session_sip_hold (SipsSessionSip *self, gboolean hold, GError **error)
   sips_session_set_boolean_prop (self->session, "on-hold-by-local", hold);
   g_signal_emit_by_name (self->session, hold ? "got-hold-request" : "got-unhold-request",
                          g_get_real_time (), "local");
-  /* nua queues it behind a re-INVITE in progress */
+  /* the media holds at once; nua queues the re-INVITE behind one in progress */
+  sips_session_media_sync (self->media);
   send_reoffer (self);
   return TRUE;
 }
@@ -283,7 +294,10 @@ sips_session_sip_change_streams (SipsSessionSip *self, SipsStreamChange change, 
   self->proposal_audio_off = self->audio_off;
   self->audio_off = !adds_audio;
   if (!adds_audio)
-    sips_session_set_boolean_prop (self->session, "has-audio", FALSE);  /* stopped at once */
+    {
+      sips_session_set_boolean_prop (self->session, "has-audio", FALSE);  /* stopped at once */
+      sips_session_media_sync (self->media);
+    }
   else
     g_signal_emit_by_name (self->session, "got-stream-proposal", g_get_real_time (),
                            "local", TRUE, FALSE);
@@ -307,7 +321,8 @@ sips_session_sip_accept_proposal (SipsSessionSip *self, GError **error)
       refuse_remote (self, _("Chat streams are not supported yet"));
       return TRUE;
     }
-  if (self->proposal_audio && !sips_session_sip_reserve_rtp (self, &local_error))
+  if ((self->proposal_audio && !sips_session_sip_reserve_rtp (self, &local_error)) ||
+      !sips_session_media_prepare_answer (self->media, self->proposal_offer, &local_error))
     {
       refuse_remote (self, local_error->message);
       return TRUE;

@@ -22,6 +22,8 @@ G_BEGIN_DECLS
   SOATAG_RTP_SORT (SOA_RTP_SORT_LOCAL), SOATAG_RTP_SELECT (SOA_RTP_SELECT_COMMON), \
   NUTAG_SESSION_TIMER (SIPS_SESSION_EXPIRES), NUTAG_MIN_SE (SIPS_MIN_SE)
 
+typedef struct _SipsSessionMedia SipsSessionMedia;  /* sips-session-media.c */
+
 /* Who made the stream proposal in progress (state PROPOSING or PROPOSED). */
 typedef enum {
   SIPS_PROPOSAL_NONE,
@@ -42,6 +44,7 @@ struct _SipsSessionSip {
   gboolean      outgoing;
 
   /* our audio stream: the RTP/RTCP sockets stay open for the media pipeline */
+  SipsSessionMedia *media;
   GSocket *rtp_socket;
   GSocket *rtcp_socket;
   char    *rtp_address;
@@ -56,6 +59,9 @@ struct _SipsSessionSip {
   gboolean got_2xx;              /* WillStart sent */
   gboolean established;          /* the initial INVITE completed */
   gboolean bye_when_ready;       /* ended while the 2xx was on its way */
+  int      fail_code;            /* a local failure ends the session with this DidFail */
+  char    *fail_reason;          /*  (NULL = none) */
+  char    *initial_offer;        /* the incoming INVITE's SDP (NULL = none) */
 
   char    *local_sdp;
   char    *remote_sdp;
@@ -79,8 +85,11 @@ struct _SipsSessionSip {
 };
 
 /* sips-session-sip.c */
+/* Our m-line as prepared last by sips_session_media_prepare_offer/_answer(). */
 char    *sips_session_sip_user_sdp    (SipsSessionSip *self);
 gboolean sips_session_sip_reserve_rtp (SipsSessionSip *self, GError **error);
+/* A local failure (media): BYE, then DidFail("local", code, reason) and DidEnd. */
+void     sips_session_sip_fail        (SipsSessionSip *self, int code, const char *reason);
 
 /* sips-session-reinvite.c, called from the handle's events */
 /* nua_i_invite on the established dialog (status < 200: waiting for our answer) */

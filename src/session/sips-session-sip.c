@@ -36,6 +36,7 @@
 #include "sips-rtp-ports.h"
 #include "sips-sdp.h"
 #include "sips-session-headers.h"
+#include "sips-session-media.h"
 
 /* sip_flags bit of the responses nta makes itself (timeout 408, transport error 503);
  * from sofia's private nta_internal.h, unchanged since 1.12.0 */
@@ -88,13 +89,10 @@ destroy_handle (SipsSessionSip *self)
   self->nua = NULL;
 }
 
+/* The ports close with the last reference: a stream still stopping keeps them open. */
 static void
 release_rtp (SipsSessionSip *self)
 {
-  if (self->rtp_socket != NULL)
-    g_socket_close (self->rtp_socket, NULL);
-  if (self->rtcp_socket != NULL)
-    g_socket_close (self->rtcp_socket, NULL);
   g_clear_object (&self->rtp_socket);
   g_clear_object (&self->rtcp_socket);
 }
@@ -119,19 +117,21 @@ sips_session_sip_reserve_rtp (SipsSessionSip *self, GError **error)
   return TRUE;
 }
 
-/* Our m-line as soa's user SDP, with the direction our hold wish gives; port 0 once
- * the audio stream was removed. */
+/* Our m-line as soa's user SDP, with the direction our hold wish gives and the SRTP
+ * profile and keys the media prepared; port 0 once the audio stream was removed. */
 char *
 sips_session_sip_user_sdp (SipsSessionSip *self)
 {
   const char *direction = "sendrecv";
+  g_auto(GStrv) cryptos = sips_session_media_sdp_cryptos (self->media);
 
   if (self->hold_local)
     direction = sips_session_get_boolean_prop (self->session, "on-hold-by-remote")
                 ? "inactive" : "sendonly";
-  return sips_sdp_build_audio (self->rtp_address, self->audio_off ? 0 : self->rtp_port,
-                               sips_config_section_get_strv (self->settings, "AudioCodecs"),
-                               direction);
+  return sips_sdp_build_audio_full (self->rtp_address, self->audio_off ? 0 : self->rtp_port,
+                                    sips_config_section_get_strv (self->settings, "AudioCodecs"),
+                                    direction, sips_session_media_sdp_secure (self->media),
+                                    (const char * const *) cryptos);
 }
 
 static void
@@ -154,10 +154,19 @@ finish (SipsSessionSip *self, const char *fail_originator, int code, const char 
 
   if (state == SIPS_SESSION_STATE_NULL || state == SIPS_SESSION_STATE_TERMINATED)
     return;
+  if (self->fail_reason != NULL)
+    {
+      /* a local failure decided it, whatever ended the dialog */
+      fail_originator = "local";
+      code = self->fail_code;
+      reason = self->fail_reason;
+      end_originator = "local";
+    }
   g_debug ("session %p ends (%s %d %s)", (void *) self->session,
            fail_originator != NULL ? fail_originator : "-", code, reason != NULL ? reason : "");
   sips_session_reinvite_clear (self);
   destroy_handle (self);
+  sips_session_media_stop (self->media);
   release_rtp (self);
   sips_session_release_streams (self->session);
   sips_session_set_state (self->session, SIPS_SESSION_STATE_TERMINATED);
@@ -216,6 +225,36 @@ update_media (SipsSessionSip *self, gboolean offer_received)
 
 /* ---- nua events ---- */
 
+/* An answer to our offer against our SRTP policy. The initial INVITE's (in the 2xx, or
+ * earlier in a reliable 18x): a refused one fails the call (488, as the peer would have
+ * said); a re-INVITE's that does not fit keeps the keys we had. */
+static void
+accept_answer (SipsSessionSip *self, const char *answer)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (sips_session_media_answer_received (self->media, answer, &error))
+    return;
+  g_message ("Session %p: %s", (void *) self->session, error->message);
+  if (!self->established && self->fail_reason == NULL)
+    {
+      self->fail_code = 488;
+      self->fail_reason = g_strdup (error->message);
+    }
+}
+
+static void
+check_answer (SipsSessionSip *self, const sip_t *sip)
+{
+  g_autofree char *body = NULL;
+
+  if (sip == NULL || sip->sip_payload == NULL || sip->sip_payload->pl_data == NULL ||
+      sip->sip_payload->pl_len == 0)
+    return;
+  body = g_strndup (sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+  accept_answer (self, body);
+}
+
 static void
 on_invite_response (SipsSessionSip *self, int status, const char *phrase, const sip_t *sip)
 {
@@ -230,7 +269,10 @@ on_invite_response (SipsSessionSip *self, int status, const char *phrase, const 
   if (status < 200)
     {
       if ((status == 180 || status == 183) && state == SIPS_SESSION_STATE_CALLING)
-        emit_plain (self->session, "got-ring-indication");
+        {
+          emit_plain (self->session, "got-ring-indication");
+          sips_session_media_ring_outbound (self->media);
+        }
       return;
     }
 
@@ -239,7 +281,10 @@ on_invite_response (SipsSessionSip *self, int status, const char *phrase, const 
       if (state == SIPS_SESSION_STATE_CALLING && !self->got_2xx)
         {
           self->got_2xx = TRUE;
-          emit_plain (self->session, "will-start");
+          check_answer (self, sip);
+          /* a refused answer: no WillStart, BYE once the ACK is out */
+          if (self->fail_reason == NULL)
+            emit_plain (self->session, "will-start");
         }
       else if (state == SIPS_SESSION_STATE_TERMINATING)
         self->bye_when_ready = TRUE;  /* our CANCEL lost the race with the 2xx */
@@ -310,18 +355,27 @@ on_call_state (SipsSessionSip *self, int status, const char *phrase, const tagi_
       self->negotiated = TRUE;
       self->answer_is_local = answer_sent != 0;
     }
+  if (answer_recv && remote != NULL)
+    accept_answer (self, remote);
   if (local != NULL || remote != NULL)
     update_media (self, offer_received);
   if (self->established)
-    sips_session_reinvite_on_state (self);
+    {
+      sips_session_reinvite_on_state (self);
+      if (local != NULL || remote != NULL)
+        sips_session_media_sync (self->media);
+    }
 
   if (callstate == nua_callstate_ready && !self->established)
     {
       self->established = TRUE;
-      if (state == SIPS_SESSION_STATE_CALLING || state == SIPS_SESSION_STATE_ACCEPTING)
+      if (self->fail_reason != NULL && self->nh != NULL)
+        nua_bye (self->nh, TAG_END ());  /* the answer was refused: DidFail when it is over */
+      else if (state == SIPS_SESSION_STATE_CALLING || state == SIPS_SESSION_STATE_ACCEPTING)
         {
           sips_session_set_state (self->session, SIPS_SESSION_STATE_ESTABLISHED);
           emit_plain (self->session, "did-start");
+          sips_session_media_sync (self->media);
         }
       else if (self->bye_when_ready && self->nh != NULL)
         nua_bye (self->nh, TAG_END ());
@@ -391,7 +445,7 @@ on_nua_event (gpointer owner, int event, int status, const char *phrase, gpointe
 
 SipsSessionSip *
 sips_session_sip_new (SipsSession *session, SipsSipAgent *agent, SipsConfigSection *settings,
-                      SipsConfigSection *rtp)
+                      SipsConfigSection *rtp, SipsRingtoneConfig *ringtones)
 {
   SipsSessionSip *self = g_new0 (SipsSessionSip, 1);
 
@@ -401,6 +455,7 @@ sips_session_sip_new (SipsSession *session, SipsSipAgent *agent, SipsConfigSecti
   self->agent = g_object_ref (agent);
   self->settings = g_object_ref (settings);
   self->rtp = g_object_ref (rtp);
+  self->media = sips_session_media_new (self, rtp, ringtones);
   return self;
 }
 
@@ -411,6 +466,7 @@ sips_session_sip_free (SipsSessionSip *self)
     return;
   sips_session_reinvite_clear (self);
   destroy_handle (self);
+  g_clear_pointer (&self->media, sips_session_media_free);
   release_rtp (self);
   g_clear_object (&self->agent);
   g_clear_object (&self->settings);
@@ -420,6 +476,8 @@ sips_session_sip_free (SipsSessionSip *self)
   g_free (self->contact);
   g_free (self->local_sdp);
   g_free (self->remote_sdp);
+  g_free (self->fail_reason);
+  g_free (self->initial_offer);
   g_free (self);
 }
 
@@ -486,6 +544,7 @@ sips_session_sip_connect (SipsSessionSip *self, const char *callee_uri, SipsAcco
   emit_plain (self->session, "new-outgoing");
   sips_session_set_state (self->session, SIPS_SESSION_STATE_CALLING);
 
+  sips_session_media_prepare_offer (self->media);
   sdp = sips_session_sip_user_sdp (self);
   nua_invite (self->nh, SOATAG_USER_SDP_STR (sdp), SIPS_OFFER_ANSWER_TAGS,
               TAG_IF (self->contact != NULL, SIPTAG_CONTACT_STR (self->contact)), TAG_END ());
@@ -524,6 +583,7 @@ sips_session_sip_take_incoming (SipsSessionSip *self, gpointer nh, gconstpointer
           self->offered_chat = offer.has_chat;
         }
       sips_sdp_info_clear (&offer);
+      self->initial_offer = g_steal_pointer (&body);
     }
 
   sips_session_set_string_prop (self->session, "direction", "incoming");
@@ -539,6 +599,25 @@ sips_session_sip_take_incoming (SipsSessionSip *self, gpointer nh, gconstpointer
   if (self->nh != NULL)
     nua_respond (self->nh, SIP_180_RINGING,
                  TAG_IF (self->contact != NULL, SIPTAG_CONTACT_STR (self->contact)), TAG_END ());
+  if (sips_session_get_state (self->session) == SIPS_SESSION_STATE_INCOMING)
+    sips_session_media_ring_inbound (self->media, remote_uri);
+}
+
+gboolean
+sips_session_sip_refuse_incoming (gpointer nh, gconstpointer sip_, SipsConfigSection *rtp)
+{
+  const sip_t *sip = sip_;
+  g_autofree char *body = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (sip->sip_payload != NULL && sip->sip_payload->pl_data != NULL && sip->sip_payload->pl_len > 0)
+    body = g_strndup (sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+  if (sips_session_media_offer_acceptable (body, rtp, &error))
+    return FALSE;
+  g_message ("Incoming call refused: %s", error->message);
+  nua_respond (nh, SIP_488_NOT_ACCEPTABLE, TAG_END ());
+  nua_handle_destroy (nh);
+  return TRUE;
 }
 
 gboolean
@@ -564,6 +643,9 @@ sips_session_sip_accept (SipsSessionSip *self, gboolean audio, gboolean chat, GE
       return FALSE;
     }
   if (!sips_session_sip_reserve_rtp (self, error))
+    return FALSE;
+
+  if (!sips_session_media_prepare_answer (self->media, self->initial_offer, error))
     return FALSE;
 
   sips_session_set_boolean_prop (self->session, "has-audio", TRUE);
@@ -627,6 +709,21 @@ sips_session_sip_terminate (SipsSessionSip *self)
       break;
     }
   return TRUE;
+}
+
+void
+sips_session_sip_fail (SipsSessionSip *self, int code, const char *reason)
+{
+  SipsSessionState state = state_of (self);
+
+  if (self->fail_reason != NULL || state == SIPS_SESSION_STATE_NULL ||
+      state == SIPS_SESSION_STATE_TERMINATING || state == SIPS_SESSION_STATE_TERMINATED)
+    return;
+  self->fail_code = code;
+  self->fail_reason = g_strdup (reason != NULL ? reason : "");
+  /* no dialog left to end: over at once */
+  if (!sips_session_sip_terminate (self))
+    finish (self, "local", code, self->fail_reason, "local");
 }
 
 void

@@ -4,13 +4,15 @@
 
 #include "sips-session-private.h"
 #include "account/sips-account.h"
+#include "config/sips-ringtone-config.h"
 
 G_BEGIN_DECLS
 
-SipsSessionSip *sips_session_sip_new  (SipsSession       *session,   /* unowned back-pointer */
-                                       SipsSipAgent      *agent,
-                                       SipsConfigSection *settings,
-                                       SipsConfigSection *rtp);
+SipsSessionSip *sips_session_sip_new  (SipsSession        *session,   /* unowned back-pointer */
+                                       SipsSipAgent       *agent,
+                                       SipsConfigSection  *settings,
+                                       SipsConfigSection  *rtp,
+                                       SipsRingtoneConfig *ringtones); /* NULL = none */
 /* Destroys the handle (if the nua still exists) and closes the RTP sockets. */
 void            sips_session_sip_free (SipsSessionSip *self);
 
@@ -40,6 +42,17 @@ gboolean sips_session_sip_accept_proposal (SipsSessionSip *self, GError **error)
 gboolean sips_session_sip_reject_proposal (SipsSessionSip *self, GError **error);
 /* FALSE when there is no SIP dialog to end (the caller ends the session locally). */
 gboolean sips_session_sip_terminate (SipsSessionSip *self);
+
+/* The session's audio (sips-session-media.c): the running stream's DTMF and recording;
+ * none running -> SIPS_ERROR_INVALID_STATE. */
+gboolean sips_session_sip_send_dtmf       (SipsSessionSip *self, const char *digit, GError **error);
+gboolean sips_session_sip_start_recording (SipsSessionSip *self, const char *path,
+                                           const char *file_name, GError **error);
+gboolean sips_session_sip_stop_recording  (SipsSessionSip *self, GError **error);
+
+/* A new incoming INVITE (nh, sip as below) that the SRTP policy of rtp refuses: answered
+ * 488 and its handle destroyed, TRUE; FALSE = acceptable, nothing done. */
+gboolean sips_session_sip_refuse_incoming (gpointer nh, gconstpointer sip, SipsConfigSection *rtp);
 
 /* An incoming INVITE (nh: a nua_handle_t *, sip: its sip_t *) for this NULL session:
  * binds the handle, announces the session and rings. */

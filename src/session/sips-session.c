@@ -629,7 +629,9 @@ sips_session_start_recording_audio (SipsSession *self, const char *path,
       g_strcmp0 (file_name, ".") == 0 || g_strcmp0 (file_name, "..") == 0)
     return invalid_argument (error, _("The recording file name must be a plain file name"));
 
-  return sips_session_not_supported (error, "StartRecordingAudio");
+  if (self->sip == NULL)
+    return sips_session_not_supported (error, "StartRecordingAudio");
+  return sips_session_sip_start_recording (self->sip, path, file_name, error);
 }
 
 gboolean
@@ -639,7 +641,9 @@ sips_session_stop_recording_audio (SipsSession *self, GError **error)
 
   if (!check_established (self, "StopRecordingAudio", error))
     return FALSE;
-  return sips_session_not_supported (error, "StopRecordingAudio");
+  if (self->sip == NULL)
+    return sips_session_not_supported (error, "StopRecordingAudio");
+  return sips_session_sip_stop_recording (self->sip, error);
 }
 
 gboolean
@@ -653,7 +657,9 @@ sips_session_send_dtmf (SipsSession *self, const char *digit, GError **error)
       strchr ("0123456789*#ABCD", digit[0]) == NULL)
     return invalid_argument (error, _("A DTMF digit is one of 0-9, *, #, A-D"));
 
-  return sips_session_not_supported (error, "SendDTMF");
+  if (self->sip == NULL)
+    return sips_session_not_supported (error, "SendDTMF");
+  return sips_session_sip_send_dtmf (self->sip, digit, error);
 }
 
 char *
@@ -776,12 +782,12 @@ sips_session_set_account (SipsSession *self, SipsAccount *account)
 
 void
 sips_session_set_sip_env (SipsSession *self, SipsSipAgent *agent, SipsConfigSection *settings,
-                          SipsConfigSection *rtp)
+                          SipsConfigSection *rtp, SipsRingtoneConfig *ringtones)
 {
   g_return_if_fail (SIPS_IS_SESSION (self));
   g_return_if_fail (self->sip == NULL);
 
-  self->sip = sips_session_sip_new (self, agent, settings, rtp);
+  self->sip = sips_session_sip_new (self, agent, settings, rtp, ringtones);
 }
 
 SipsSessionSip *

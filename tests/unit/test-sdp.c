@@ -142,6 +142,67 @@ test_parse_hold_forms (void)
 }
 
 static void
+test_srtp_mline (void)
+{
+  const char *codecs[] = { "PCMU", NULL };
+  const char *cryptos[] = { "1 AES_CM_128_HMAC_SHA1_80 inline:QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk",
+                            "2 AES_CM_128_HMAC_SHA1_32 inline:YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXoxMjM0", NULL };
+  g_autofree char *savp = sips_sdp_build_audio_full ("127.0.0.1", 40000, codecs, NULL, TRUE, cryptos);
+  g_autofree char *avp = sips_sdp_build_audio_full ("127.0.0.1", 40000, codecs, NULL, FALSE, NULL);
+  SipsSdpAudio audio = { 0 };
+
+  g_assert_nonnull (strstr (savp, "m=audio 40000 RTP/SAVP 0 101\r\n"));
+  g_assert_nonnull (strstr (savp, "\r\na=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:"));
+  g_assert_nonnull (strstr (avp, "m=audio 40000 RTP/AVP 0 101\r\n"));
+  g_assert_null (strstr (avp, "crypto"));
+
+  g_assert_true (sips_sdp_parse_audio (savp, &audio));
+  g_assert_true (audio.present);
+  g_assert_true (audio.secure);
+  g_assert_cmpstrv (audio.cryptos, cryptos);
+  g_assert_cmpstr (audio.codec, ==, "PCMU");
+  g_assert_cmpuint (audio.payload_type, ==, 0);
+  g_assert_cmpuint (audio.clock_rate, ==, 8000);
+  g_assert_cmpint (audio.dtmf_8000, ==, 101);
+  g_assert_cmpint (audio.dtmf_48000, ==, -1);
+  g_assert_cmpuint (audio.rtcp_port, ==, 40001);
+  g_assert_cmpuint (audio.ptime, ==, 20);
+  g_assert_cmpstr (audio.address, ==, "127.0.0.1");
+
+  g_assert_true (sips_sdp_parse_audio (avp, &audio));
+  g_assert_false (audio.secure);
+  g_assert_null (audio.cryptos[0]);
+  sips_sdp_audio_clear (&audio);
+}
+
+static void
+test_parse_audio_peer (void)
+{
+  /* a peer's answer: its own payload numbers, telephone-event at 48000, no a=rtcp */
+  const char *answer =
+    "v=0\r\no=- 1 1 IN IP4 192.0.2.9\r\ns=-\r\nc=IN IP4 192.0.2.9\r\nt=0 0\r\n"
+    "m=audio 6000 RTP/AVP 111 100\r\na=rtpmap:111 opus/48000/2\r\n"
+    "a=rtpmap:100 telephone-event/48000\r\na=ptime:40\r\n";
+  const char *none = "v=0\r\no=- 1 1 IN IP4 192.0.2.9\r\ns=-\r\nt=0 0\r\n";
+  SipsSdpAudio audio = { 0 };
+
+  g_assert_true (sips_sdp_parse_audio (answer, &audio));
+  g_assert_cmpstr (audio.codec, ==, "opus");
+  g_assert_cmpuint (audio.payload_type, ==, 111);
+  g_assert_cmpuint (audio.clock_rate, ==, 48000);
+  g_assert_cmpint (audio.dtmf_48000, ==, 100);
+  g_assert_cmpint (audio.dtmf_8000, ==, -1);
+  g_assert_cmpuint (audio.ptime, ==, 40);
+  g_assert_cmpuint (audio.rtcp_port, ==, 0);
+  g_assert_cmpuint (audio.port, ==, 6000);
+  g_assert_true (sips_sdp_parse_audio (none, &audio));
+  g_assert_false (audio.present);
+  g_assert_nonnull (audio.cryptos);
+  g_assert_false (sips_sdp_parse_audio ("not SDP", &audio));
+  sips_sdp_audio_clear (&audio);
+}
+
+static void
 test_parse_garbage (void)
 {
   SipsSdpInfo info = { 0 };
@@ -178,6 +239,8 @@ main (int argc, char **argv)
   g_test_add_func ("/sdp/parse/opus-and-unknown", test_parse_opus_and_unknown);
   g_test_add_func ("/sdp/parse/hold-forms", test_parse_hold_forms);
   g_test_add_func ("/sdp/parse/garbage", test_parse_garbage);
+  g_test_add_func ("/sdp/srtp-mline", test_srtp_mline);
+  g_test_add_func ("/sdp/parse/audio-peer", test_parse_audio_peer);
   g_test_add_func ("/sdp/codec-names", test_codec_names);
 
   return g_test_run ();
