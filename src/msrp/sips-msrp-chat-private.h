@@ -45,6 +45,7 @@ struct _SipsMsrpChat {
   gboolean            registered;
   gboolean            active;
   SipsMsrpConnection *connection;           /* bound to it, once connected */
+  SipsMsrpRelay      *relay;                /* ours (RFC 4976), NULL = none */
   GCancellable       *cancellable;
 
   guint               response_timeout;     /* ms */
@@ -83,6 +84,8 @@ void     sips_msrp_chat_handle_report     (SipsMsrpChat          *self,
 /* The To-Path and From-Path of requests to the peer. */
 void     sips_msrp_chat_set_paths         (SipsMsrpChat    *self,
                                            SipsMsrpMessage *message);
+/* Our own URI: the last of our path (before it, our relay's Use-Path). */
+const char *sips_msrp_chat_get_own_uri    (SipsMsrpChat *self);
 
 /* sips-msrp-chat-receive.c */
 void     sips_msrp_chat_incoming_free     (gpointer data);

@@ -153,14 +153,14 @@ send_success_report (SipsMsrpChat *self, SipsMsrpConnection *connection,
   g_autoptr(SipsMsrpMessage) report = NULL;
   g_autoptr(GBytes) frame = NULL;
   SipsMsrpByteRange range = { 1, (gint64) size, (gint64) size };
+  const char *from[] = { sips_msrp_chat_get_own_uri (self), NULL };
 
   /* RFC 4975 §7.1.2: to the SEND's From-Path, from us */
   for (guint i = 0; headers->from_path != NULL && i < headers->from_path->len; i++)
     g_ptr_array_add (to, sips_msrp_uri_to_string (g_ptr_array_index (headers->from_path, i)));
   g_ptr_array_add (to, NULL);
   report = sips_msrp_message_new_report ((const char * const *) to->pdata,
-                                         (const char * const *) self->local_path,
-                                         headers->message_id, &range, SIPS_MSRP_STATUS_OK, NULL);
+                                         from, headers->message_id, &range, SIPS_MSRP_STATUS_OK, NULL);
   frame = sips_msrp_message_to_bytes (report, NULL, NULL, 0, SIPS_MSRP_FLAG_COMPLETE);
   sips_msrp_connection_send (connection, frame);
 }

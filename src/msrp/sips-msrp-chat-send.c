@@ -42,8 +42,27 @@ emit_not_delivered (SipsMsrpChat *self, const char *id, guint code, const char *
 void
 sips_msrp_chat_set_paths (SipsMsrpChat *self, SipsMsrpMessage *message)
 {
-  sips_msrp_message_set_to_path (message, (const char * const *) self->remote_path);
-  sips_msrp_message_set_from_path (message, (const char * const *) self->local_path);
+  g_autoptr(GStrvBuilder) to = g_strv_builder_new ();
+  g_auto(GStrv) to_path = NULL;
+  const char *from[] = { sips_msrp_chat_get_own_uri (self), NULL };
+
+  /* RFC 4976 §6: To-Path is our relays (our path but our URI) then the peer's path;
+   * From-Path is our URI alone: each relay puts itself before it */
+  for (guint i = 0; self->local_path[i] != NULL && self->local_path[i + 1] != NULL; i++)
+    g_strv_builder_add (to, self->local_path[i]);
+  g_strv_builder_addv (to, (const char **) self->remote_path);
+  to_path = g_strv_builder_end (to);
+  sips_msrp_message_set_to_path (message, (const char * const *) to_path);
+  sips_msrp_message_set_from_path (message, from);
+}
+
+/* Relays may not take our usual chunks. */
+static gsize
+chunk_size (SipsMsrpChat *self)
+{
+  if (self->relay != NULL || g_strv_length (self->remote_path) > 1)
+    return SIPS_MSRP_RELAY_CHUNK_SIZE;
+  return 0;
 }
 
 /* ---- responses and REPORTs ---- */
@@ -112,7 +131,7 @@ send_now (SipsMsrpChat *self, ChatOutgoing *out)
   else
     sips_msrp_message_set_reports (send, SIPS_MSRP_REPORT_NO, SIPS_MSRP_REPORT_NO);
 
-  chunker = sips_msrp_chunker_new (send, out->content_type, out->body, 0);
+  chunker = sips_msrp_chunker_new (send, out->content_type, out->body, chunk_size (self));
   while ((frame = sips_msrp_chunker_next (chunker, &tid, NULL)) != NULL)
     {
       if (out->reports)

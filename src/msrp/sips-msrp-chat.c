@@ -188,6 +188,9 @@ peer_is_trusted (SipsMsrpChat *self, SipsMsrpConnection *connection)
 {
   if (self->remote_fingerprint == NULL || !sips_msrp_connection_is_tls (connection))
     return TRUE;
+  /* RFC 4976: through a relay (ours or the peer's) the certificate is the relay's */
+  if (self->relay != NULL || (self->remote_path != NULL && g_strv_length (self->remote_path) > 1))
+    return TRUE;
   return sips_msrp_tls_fingerprint_matches (sips_msrp_connection_get_peer_certificate (connection),
                                             self->remote_fingerprint);
 }
@@ -211,7 +214,10 @@ on_attach (SipsMsrpConnection *connection, const char *session_id, gpointer user
   if (self->state != SIPS_MSRP_CHAT_STATE_INITIALIZED &&
       self->state != SIPS_MSRP_CHAT_STATE_CONNECTING)
     return SIPS_MSRP_STATUS_NO_SUCH_SESSION;
-  if (self->use_tls && !sips_msrp_connection_is_tls (connection))
+  /* with a relay, the peer's requests come over the connection to it, before start() */
+  if (self->relay != NULL && connection != sips_msrp_relay_get_connection (self->relay))
+    return SIPS_MSRP_STATUS_FORBIDDEN;
+  if (self->relay == NULL && self->use_tls && !sips_msrp_connection_is_tls (connection))
     {
       g_debug ("MSRP chat %s: refusing a connection without TLS", self->session_id);
       return SIPS_MSRP_STATUS_FORBIDDEN;
@@ -356,6 +362,7 @@ sips_msrp_chat_dispose (GObject *object)
     detach (self);
   g_queue_clear_full (&self->waiting, sips_msrp_chat_outgoing_free);
   g_clear_object (&self->transport);
+  g_clear_object (&self->relay);
   G_OBJECT_CLASS (sips_msrp_chat_parent_class)->dispose (object);
 }
 
@@ -497,9 +504,28 @@ sips_msrp_chat_initialize (SipsMsrpChat *self, GError **error)
       g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("MSRP over TLS needs a certificate"));
       return FALSE;
     }
+  if (self->relay != NULL && !sips_msrp_relay_is_authenticated (self->relay))
+    {
+      g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED,
+                   _("The MSRP relay %s has not authenticated us"),
+                   sips_msrp_relay_get_uri (self->relay));
+      return FALSE;
+    }
   uri = sips_msrp_transport_make_uri (self->transport, self->use_tls, self->session_id);
-  self->local_path = g_new0 (char *, 2);
-  self->local_path[0] = sips_msrp_uri_to_string (uri);
+  if (self->relay != NULL)
+    {
+      g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+      g_autofree char *own = sips_msrp_uri_to_string (uri);
+
+      g_strv_builder_addv (builder, (const char **) sips_msrp_relay_get_use_path (self->relay));
+      g_strv_builder_add (builder, own);
+      self->local_path = g_strv_builder_end (builder);
+    }
+  else
+    {
+      self->local_path = g_new0 (char *, 2);
+      self->local_path[0] = sips_msrp_uri_to_string (uri);
+    }
   sips_msrp_transport_register_session (self->transport, self->session_id,
                                         &sips_msrp_chat_session_handler, self);
   self->registered = TRUE;
@@ -570,6 +596,43 @@ sips_msrp_chat_set_remote (SipsMsrpChat *self, const char * const *remote_path,
   return TRUE;
 }
 
+/* ---- through our relay (RFC 4976) ---- */
+
+void
+sips_msrp_chat_set_relay (SipsMsrpChat *self, SipsMsrpRelay *relay)
+{
+  g_return_if_fail (SIPS_IS_MSRP_CHAT (self));
+  g_return_if_fail (self->state == SIPS_MSRP_CHAT_STATE_NEW);
+  g_set_object (&self->relay, relay);
+}
+
+const char *
+sips_msrp_chat_get_own_uri (SipsMsrpChat *self)
+{
+  guint n = self->local_path != NULL ? g_strv_length (self->local_path) : 0;
+
+  return n > 0 ? self->local_path[n - 1] : NULL;
+}
+
+/* Both roles use the connection to the relay: the relay reaches us only over it. */
+static void
+start_through_relay (SipsMsrpChat *self)
+{
+  SipsMsrpConnection *connection = sips_msrp_relay_get_connection (self->relay);
+
+  if (connection == NULL || sips_msrp_connection_is_closed (connection))
+    {
+      sips_msrp_chat_fail (self, _("The connection to the MSRP relay is gone"));
+      return;
+    }
+  if (self->connection == NULL)
+    bind_to (self, connection);
+  if (self->active)
+    send_empty (self);
+  else
+    become_started (self);
+}
+
 void
 sips_msrp_chat_start (SipsMsrpChat *self, gboolean active)
 {
@@ -587,6 +650,11 @@ sips_msrp_chat_start (SipsMsrpChat *self, gboolean active)
       return;
     }
   self->connect_timeout_id = g_timeout_add (self->connect_timeout, on_connect_timeout, self);
+  if (self->relay != NULL)
+    {
+      start_through_relay (self);
+      return;
+    }
   if (!active)
     {
       if (self->connection != NULL)  /* the peer was quicker than our start() */

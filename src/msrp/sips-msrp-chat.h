@@ -6,6 +6,7 @@
 
 #include <gio/gio.h>
 
+#include "sips-msrp-relay.h"
 #include "sips-msrp-transport.h"
 
 G_BEGIN_DECLS
@@ -60,6 +61,16 @@ SipsMsrpChat      *sips_msrp_chat_new        (SipsMsrpTransport *transport,
  * peer may connect as soon as it has our SDP; "did-initialize". */
 gboolean           sips_msrp_chat_initialize (SipsMsrpChat *self,
                                               GError      **error);
+
+/* Before initialize(): go through an authenticated relay (RFC 4976): our a=path becomes
+ * its Use-Path then our URI, and start() binds the session to the connection to the
+ * relay (the relay's URI is the first hop both ways; no fingerprint can be checked
+ * through it) whatever the a=setup roles; the active side still sends the empty SEND.
+ * Without a relay of ours a peer's path of more than one URI means its relay: we
+ * connect to that, without a fingerprint check. Chunks through relays are of
+ * SIPS_MSRP_RELAY_CHUNK_SIZE. */
+void               sips_msrp_chat_set_relay  (SipsMsrpChat  *self,
+                                              SipsMsrpRelay *relay);
 
 /* Who we are and who the peer is, for the CPIM From and To: display names may be NULL. */
 void               sips_msrp_chat_set_identities (SipsMsrpChat *self,
@@ -118,7 +129,7 @@ void               sips_msrp_chat_end        (SipsMsrpChat *self);
 SipsMsrpChatState  sips_msrp_chat_get_state      (SipsMsrpChat *self);
 const char        *sips_msrp_chat_state_to_string (SipsMsrpChatState state);
 const char        *sips_msrp_chat_get_session_id (SipsMsrpChat *self);
-/* Our a=path (one URI: no relay), NULL before initialize(). */
+/* Our a=path (our URI, after the relay's Use-Path if any), NULL before initialize(). */
 const char * const *sips_msrp_chat_get_local_path (SipsMsrpChat *self);
 const char * const *sips_msrp_chat_get_remote_path (SipsMsrpChat *self);
 gboolean           sips_msrp_chat_get_use_tls    (SipsMsrpChat *self);

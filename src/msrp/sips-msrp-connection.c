@@ -54,6 +54,7 @@ struct _SipsMsrpConnection {
   gboolean              started;
   gboolean              closed;
   Current               cur;
+  const SipsMsrpHeaders *response_headers;  /* while a response is handed over */
 };
 
 enum {
@@ -247,7 +248,9 @@ on_parser_end (SipsMsrpParser *parser, char flag, guint status, gpointer user_da
     return;
   if (!self->cur.is_request)
     {
+      self->response_headers = headers;
       complete_transaction (self, self->cur.tid, self->cur.status, self->cur.comment);
+      self->response_headers = NULL;
       current_clear (&self->cur);
       return;
     }
@@ -666,6 +669,13 @@ sips_msrp_connection_cancel_requests (SipsMsrpConnection *self, gpointer user_da
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &t))
     if (t->data == user_data)
       g_hash_table_iter_remove (&iter);
+}
+
+const SipsMsrpHeaders *
+sips_msrp_connection_get_response_headers (SipsMsrpConnection *self)
+{
+  g_return_val_if_fail (SIPS_IS_MSRP_CONNECTION (self), NULL);
+  return self->response_headers;
 }
 
 gsize

@@ -118,6 +118,9 @@ void                sips_msrp_connection_send_request (SipsMsrpConnection  *self
 /* Forgets the pending requests sent for user_data (their func is not called). */
 void                sips_msrp_connection_cancel_requests (SipsMsrpConnection *self,
                                                           gpointer            user_data);
+/* Inside a SipsMsrpResponseFunc: the response's headers (RFC 4976 AUTH: Use-Path,
+ * Expires, WWW-Authenticate); NULL for a timeout or a lost connection, and elsewhere. */
+const SipsMsrpHeaders *sips_msrp_connection_get_response_headers (SipsMsrpConnection *self);
 /* Bytes queued and not yet written. */
 gsize               sips_msrp_connection_get_queued_bytes (SipsMsrpConnection *self);
 
