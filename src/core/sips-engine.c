@@ -1,4 +1,5 @@
-/* sips-engine.c: the daemon's model: configuration, accounts, sessions and the SIP agent */
+/* sips-engine.c: the daemon's model: configuration, accounts, sessions, the SIP agent
+ * and the MSRP endpoint */
 #include "sips-engine.h"
 
 #include <glib/gi18n.h>
@@ -6,6 +7,8 @@
 #include <glib/gstdio.h>
 #include "config/sips-config-schema.h"
 #include "core/sips-error.h"
+#include "msrp/sips-msrp-tls.h"
+#include "msrp/sips-msrp-transport.h"
 
 #define NUA_MAGIC_T  void
 #define NUA_HMAGIC_T void  /* a SipsNuaOwner, see sips-sip-agent.h */
@@ -38,6 +41,8 @@ struct _SipsEngine {
   GPtrArray          *accounts;   /* SipsAccount*, account 0 first */
   SipsSessionManager *sessions;
   SipsSipAgent       *agent;
+  SipsMsrpTransport  *msrp_transport;  /* NULL until started, or when it cannot run */
+  char               *state_dir;
   gboolean            started;
 };
 
@@ -207,6 +212,10 @@ sips_engine_dispose (GObject *object)
   if (self->agent != NULL)
     g_signal_handlers_disconnect_by_data (self->agent, self);
   g_clear_object (&self->sessions);
+  if (self->msrp_transport != NULL)
+    sips_msrp_transport_stop (self->msrp_transport);
+  g_clear_object (&self->msrp_transport);
+  g_clear_pointer (&self->state_dir, g_free);
   g_clear_object (&self->agent);
   g_clear_pointer (&self->accounts, g_ptr_array_unref);
   g_clear_object (&self->ringtones);
@@ -274,6 +283,7 @@ sips_engine_new (const char *config_path, const char *state_dir, GError **error)
   self->rtp = sips_config_schema_section_new (self->store, SIPS_GROUP_RTP);
   self->msrp = sips_config_schema_section_new (self->store, SIPS_GROUP_MSRP);
   self->agent = sips_sip_agent_new (self->settings, state_dir);
+  self->state_dir = g_strdup (state_dir);
   load_accounts (self);
 
   sips_config_section_set_apply_func (self->settings, on_apply_setting, self);
@@ -289,6 +299,55 @@ sips_engine_new (const char *config_path, const char *state_dir, GError **error)
   return g_steal_pointer (&self);
 }
 
+/* MSRPConfiguration1.LocalIp "" = the address RTP uses when one is set, else the SIP
+ * listen address, else all addresses (the transport puts the default route's in paths). */
+static char *
+msrp_local_ip (SipsEngine *self)
+{
+  const char *ip = sips_config_section_get_string (self->msrp, "LocalIp");
+  GKeyFile *keyfile = sips_config_store_get_keyfile (self->store);
+
+  if (*ip != '\0')
+    return g_strdup (ip);
+  if (g_key_file_has_key (keyfile, SIPS_GROUP_RTP, "LocalRtpAddress", NULL))
+    return g_strdup (sips_config_section_get_string (self->rtp, "LocalRtpAddress"));
+  return g_strdup (sips_config_section_get_string (self->settings, "SipListenAddress"));
+}
+
+/* The one MSRP endpoint of chat streams (its settings are read at start). Without it
+ * the daemon still runs; chat streams then fail. */
+static void
+start_msrp (SipsEngine *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GTlsCertificate) certificate = NULL;
+  g_autofree char *dir = g_build_filename (self->state_dir != NULL ? self->state_dir : ".",
+                                           "msrp", NULL);
+  g_autofree char *local_ip = msrp_local_ip (self);
+  gboolean use_tls = sips_config_section_get_boolean (self->msrp, "LocalUseTls");
+  g_autoptr(SipsMsrpTransport) transport = NULL;
+
+  certificate = sips_msrp_tls_load_certificate (dir, &error);
+  if (certificate == NULL)
+    {
+      g_warning ("MSRP over TLS is off: %s", error->message);
+      g_clear_error (&error);
+      use_tls = FALSE;
+    }
+  transport = sips_msrp_transport_new (local_ip,
+                                       (guint16) sips_config_section_get_uint (self->msrp, "LocalPort"),
+                                       use_tls, certificate);
+  if (!sips_msrp_transport_start (transport, &error))
+    {
+      g_warning ("MSRP is off (chat streams fail): %s", error->message);
+      return;
+    }
+  g_debug ("MSRP on %s:%u%s", sips_msrp_transport_get_host (transport),
+           sips_msrp_transport_get_port (transport), use_tls ? " (TLS)" : "");
+  self->msrp_transport = g_steal_pointer (&transport);
+  sips_session_manager_set_msrp_transport (self->sessions, self->msrp_transport);
+}
+
 gboolean
 sips_engine_start (SipsEngine *self, GError **error)
 {
@@ -296,6 +355,8 @@ sips_engine_start (SipsEngine *self, GError **error)
 
   if (!sips_sip_agent_start (self->agent, error))
     return FALSE;
+  if (self->msrp_transport == NULL)
+    start_msrp (self);
   self->started = TRUE;
   for (guint i = 0; i < self->accounts->len; i++)
     sips_account_start (self->accounts->pdata[i]);
@@ -318,6 +379,9 @@ on_agent_shutdown (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
   SipsEngine *self = g_task_get_source_object (task);
 
+  /* the sessions are over: their chat streams too */
+  if (self->msrp_transport != NULL)
+    sips_msrp_transport_stop (self->msrp_transport);
   if (!sips_sip_agent_shutdown_finish (SIPS_SIP_AGENT (source), result, &error))
     g_task_return_error (task, g_steal_pointer (&error));
   else

@@ -1,4 +1,8 @@
-/* sips-dbus-sessions.c: SessionManager1 and the Session1 objects */
+/* sips-dbus-sessions.c: SessionManager1, the Session1 objects and their MSRPChat1
+ *
+ * A session's chat stream (its "chat-transport", a SipsMsrpChat) is exported at
+ * SESSION_PATH/Chat while the session has one; its SendMessage goes through the
+ * session's. */
 #include "sips-dbus-sessions.h"
 
 #include <glib/gi18n.h>
@@ -16,6 +20,12 @@ typedef struct {
   GDBusObjectSkeleton    *object;
   GDBusInterfaceSkeleton *skeleton;
   guint                   creator_watch;  /* the client that called CreateSession */
+
+  /* its chat stream's MSRPChat1 (NULL = none) */
+  GObject                *chat;
+  char                   *chat_path;
+  GDBusObjectSkeleton    *chat_object;
+  GDBusInterfaceSkeleton *chat_skeleton;
 } SessionExport;
 
 struct _SipsDbusSessionsExport {
@@ -24,6 +34,7 @@ struct _SipsDbusSessionsExport {
   SipsDbusExporter         *exporter;   /* owns this */
   SipsDbusSessionManager1  *manager_skeleton;
   GHashTable               *exports;       /* SipsSession* -> SessionExport* */
+  GHashTable               *chats;         /* chat-transport GObject* -> SessionExport* */
   guint                     next_session;
 };
 
@@ -55,10 +66,26 @@ on_path_of (GObject *model_object, gpointer user_data)
 }
 
 static void
+chat_unexport (SessionExport *export)
+{
+  if (export->chat == NULL)
+    return;
+  g_hash_table_remove (export->owner->chats, export->chat);
+  sips_dbus_unforward_signals (export->chat, export->chat_skeleton);
+  g_dbus_object_manager_server_unexport (export->owner->server, export->chat_path);
+  g_clear_object (&export->chat_skeleton);
+  g_clear_object (&export->chat_object);
+  g_clear_object (&export->chat);
+  g_clear_pointer (&export->chat_path, g_free);
+}
+
+static void
 session_export_free (gpointer data)
 {
   SessionExport *export = data;
 
+  chat_unexport (export);
+  g_signal_handlers_disconnect_by_data (export->session, export);
   if (export->creator_watch != 0)
     g_bus_unwatch_name (export->creator_watch);
   sips_dbus_unforward_signals (G_OBJECT (export->session), export->skeleton);
@@ -165,6 +192,23 @@ on_handle_send_composing (SipsDbusSession1 *skeleton, GDBusMethodInvocation *inv
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* MSRPChat1.SendMessage: the session's (its model is the session) */
+static gboolean
+on_handle_chat_send_message (SipsDbusMSRPChat1 *skeleton, GDBusMethodInvocation *invocation,
+                             const char *content, const char *content_type, const char *to_uri,
+                             gint64 timestamp, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *message_id =
+    sips_session_send_message (session_of (G_DBUS_INTERFACE_SKELETON (skeleton)),
+                               content, content_type, to_uri, timestamp, &error);
+
+  if (message_id == NULL)
+    return sips_dbus_return_error (invocation, error);
+  sips_dbus_msrpchat1_complete_send_message (skeleton, invocation, message_id);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 static const SipsDbusVoidMethod session_void_methods[] = {
   { "handle-reject",               (SipsDbusVoidFunc) sips_session_reject },
   { "handle-hold",                 (SipsDbusVoidFunc) sips_session_hold },
@@ -180,6 +224,43 @@ static const SipsDbusVoidMethod session_void_methods[] = {
 };
 
 /* ---- session objects ---- */
+
+static void
+chat_export (SessionExport *export, GObject *chat)
+{
+  SipsDbusSessionsExport *self = export->owner;
+
+  export->chat = g_object_ref (chat);
+  export->chat_path = g_strconcat (export->path, "/Chat", NULL);
+  export->chat_skeleton = G_DBUS_INTERFACE_SKELETON (sips_dbus_msrpchat1_skeleton_new ());
+  g_hash_table_insert (self->chats, chat, export);
+
+  sips_dbus_skeleton_set_model (export->chat_skeleton, export->session);
+  sips_dbus_bind_properties (chat, export->chat_skeleton, SIPS_DBUS_TYPE_MSRPCHAT1,
+                             on_path_of, self->exporter);
+  sips_dbus_forward_signals (chat, export->chat_skeleton, SIPS_DBUS_TYPE_MSRPCHAT1);
+  g_signal_connect (export->chat_skeleton, "handle-send-message",
+                    G_CALLBACK (on_handle_chat_send_message), self);
+
+  export->chat_object = g_dbus_object_skeleton_new (export->chat_path);
+  g_dbus_object_skeleton_add_interface (export->chat_object, export->chat_skeleton);
+  g_dbus_object_manager_server_export (self->server, export->chat_object);
+}
+
+/* Connected before Session1's ChatTransport binding, which then finds the new path. */
+static void
+on_session_chat (SipsSession *session, GParamSpec *pspec, gpointer user_data)
+{
+  SessionExport *export = user_data;
+  g_autoptr(GObject) chat = NULL;
+
+  g_object_get (session, "chat-transport", &chat, NULL);
+  if (chat == export->chat)
+    return;
+  chat_unexport (export);
+  if (chat != NULL)
+    chat_export (export, chat);
+}
 
 static void
 on_session_state (SipsSession *session, GParamSpec *pspec, gpointer user_data)
@@ -199,6 +280,8 @@ on_session_added (SipsSessionManager *manager, SipsSession *session, gpointer us
   export->skeleton = G_DBUS_INTERFACE_SKELETON (sips_dbus_session1_skeleton_new ());
   g_hash_table_insert (self->exports, session, export);
 
+  g_signal_connect (session, "notify::chat-transport", G_CALLBACK (on_session_chat), export);
+  on_session_chat (session, NULL, export);
   sips_dbus_skeleton_set_model (export->skeleton, session);
   sips_dbus_bind_properties (G_OBJECT (session), export->skeleton, SIPS_DBUS_TYPE_SESSION1,
                              on_path_of, self->exporter);
@@ -293,6 +376,7 @@ sips_dbus_sessions_export_new (GDBusObjectManagerServer *server, SipsEngine *eng
   self->engine = g_object_ref (engine);
   self->exporter = exporter;
   self->exports = g_hash_table_new_full (NULL, NULL, NULL, session_export_free);
+  self->chats = g_hash_table_new (NULL, NULL);
   self->manager_skeleton = sips_dbus_session_manager1_skeleton_new ();
 
   g_signal_connect (self->manager_skeleton, "handle-create-session", G_CALLBACK (on_handle_create_session), self);
@@ -313,6 +397,7 @@ sips_dbus_sessions_export_free (SipsDbusSessionsExport *self)
 {
   g_signal_handlers_disconnect_by_data (session_manager (self), self);
   g_hash_table_unref (self->exports);
+  g_hash_table_unref (self->chats);
   g_dbus_object_manager_server_unexport (self->server, SESSION_MANAGER_PATH);
   g_clear_object (&self->manager_skeleton);
   g_clear_object (&self->engine);
@@ -325,5 +410,8 @@ sips_dbus_sessions_export_path_of (SipsDbusSessionsExport *self, gpointer sessio
 {
   SessionExport *export = g_hash_table_lookup (self->exports, session);
 
-  return export != NULL ? export->path : NULL;
+  if (export != NULL)
+    return export->path;
+  export = g_hash_table_lookup (self->chats, session);
+  return export != NULL ? export->chat_path : NULL;
 }

@@ -1,7 +1,8 @@
-/* sips-sdp.c: our audio SDP for soa, and what a negotiated SDP says
+/* sips-sdp.c: our audio and chat SDP for soa, and what a negotiated SDP says
  *
  * soa (sofia's offer/answer engine) adds o=/s=/t= and negotiates; we only write the
- * m-line we own and read the results back with sofia's own SDP parser. */
+ * m-lines we own and read the results back with sofia's own SDP parser. soa matches
+ * m=message lines by type and protocol name and copies ours with its attributes. */
 #include "sips-sdp.h"
 
 #include <string.h>
@@ -262,6 +263,115 @@ sips_sdp_parse_audio (const char *sdp, SipsSdpAudio *audio)
         {
           g_strfreev (audio->cryptos);
           read_audio_media (session, m, audio);
+          break;
+        }
+
+  sdp_parser_free (parser);
+  su_home_deinit (home);
+  return parsed;
+}
+
+/* ---- chat (m=message) ---- */
+
+char *
+sips_sdp_build_session (const char *address)
+{
+  const char *ip = is_ipv6 (address) ? "IP6" : "IP4";
+
+  return g_strdup_printf ("v=0\r\n"
+                          "o=- 0 0 IN %s %s\r\n"
+                          "s=-\r\n"
+                          "c=IN %s %s\r\n"
+                          "t=0 0\r\n",
+                          ip, address, ip, address);
+}
+
+char *
+sips_sdp_build_chat (guint port, gboolean secure, const char * const *path,
+                     const char *accept_types, const char *accept_wrapped_types,
+                     const char *setup, const char *fingerprint)
+{
+  GString *sdp = g_string_new (NULL);
+
+  g_string_append_printf (sdp, "m=message %u %s *\r\n", port,
+                          secure ? "TCP/TLS/MSRP" : "TCP/MSRP");
+  if (path != NULL && path[0] != NULL)
+    {
+      g_autofree char *joined = g_strjoinv (" ", (char **) path);
+
+      g_string_append_printf (sdp, "a=path:%s\r\n", joined);
+    }
+  if (accept_types != NULL)
+    g_string_append_printf (sdp, "a=accept-types:%s\r\n", accept_types);
+  if (accept_wrapped_types != NULL)
+    g_string_append_printf (sdp, "a=accept-wrapped-types:%s\r\n", accept_wrapped_types);
+  if (setup != NULL)
+    g_string_append_printf (sdp, "a=setup:%s\r\n", setup);
+  if (fingerprint != NULL)
+    g_string_append_printf (sdp, "a=fingerprint:%s\r\n", fingerprint);
+  return g_string_free (sdp, FALSE);
+}
+
+void
+sips_sdp_chat_clear (SipsSdpChat *chat)
+{
+  g_clear_pointer (&chat->path, g_strfreev);
+  g_clear_pointer (&chat->accept_types, g_free);
+  g_clear_pointer (&chat->setup, g_free);
+  g_clear_pointer (&chat->fingerprint, g_free);
+  memset (chat, 0, sizeof *chat);
+}
+
+static void
+read_chat_media (const sdp_media_t *m, SipsSdpChat *chat)
+{
+  chat->present = m->m_port != 0 && !m->m_rejected;
+  chat->secure = m->m_proto_name != NULL && g_ascii_strcasecmp (m->m_proto_name, "TCP/TLS/MSRP") == 0;
+  for (sdp_attribute_t *a = m->m_attributes; a != NULL; a = a->a_next)
+    {
+      if (a->a_name == NULL || a->a_value == NULL)
+        continue;
+      if (g_ascii_strcasecmp (a->a_name, "path") == 0 && chat->path == NULL)
+        {
+          g_auto(GStrv) parts = g_strsplit_set (a->a_value, " \t", -1);
+          GPtrArray *uris = g_ptr_array_new ();
+
+          for (guint i = 0; parts[i] != NULL; i++)
+            if (*parts[i] != '\0')
+              g_ptr_array_add (uris, g_strdup (parts[i]));
+          g_ptr_array_add (uris, NULL);
+          chat->path = (GStrv) g_ptr_array_free (uris, FALSE);
+        }
+      else if (g_ascii_strcasecmp (a->a_name, "accept-types") == 0 && chat->accept_types == NULL)
+        chat->accept_types = g_strstrip (g_strdup (a->a_value));
+      else if (g_ascii_strcasecmp (a->a_name, "setup") == 0 && chat->setup == NULL)
+        chat->setup = g_strstrip (g_strdup (a->a_value));
+      else if (g_ascii_strcasecmp (a->a_name, "fingerprint") == 0 && chat->fingerprint == NULL)
+        chat->fingerprint = g_strstrip (g_strdup (a->a_value));
+    }
+}
+
+gboolean
+sips_sdp_parse_chat (const char *sdp, SipsSdpChat *chat)
+{
+  su_home_t home[1] = { SU_HOME_INIT (home) };
+  sdp_parser_t *parser;
+  sdp_session_t *session;
+  gboolean parsed;
+
+  g_return_val_if_fail (chat != NULL, FALSE);
+  sips_sdp_chat_clear (chat);
+  if (sdp == NULL)
+    return FALSE;
+
+  parser = sdp_parse (home, sdp, (issize_t) strlen (sdp), 0);
+  session = sdp_session (parser);
+  parsed = session != NULL;
+  if (parsed)
+    for (sdp_media_t *m = session->sdp_media; m != NULL; m = m->m_next)
+      if (m->m_type == sdp_media_message)
+        {
+          read_chat_media (m, chat);
           break;
         }
 

@@ -1,4 +1,4 @@
-/* sips-sdp.h: our audio SDP for soa, and what a negotiated SDP says */
+/* sips-sdp.h: our audio and chat SDP for soa, and what a negotiated SDP says */
 #pragma once
 
 #include <glib.h>
@@ -49,6 +49,35 @@ char       *sips_sdp_build_audio_full (const char         *address,
                                        const char         *direction,
                                        gboolean            secure,
                                        const char * const *cryptos);
+
+/* What one SDP says about its first message (MSRP, RFC 4975) m-line. */
+typedef struct {
+  gboolean present;       /* a message m-line with a non-zero port */
+  gboolean secure;        /* its protocol is TCP/TLS/MSRP */
+  GStrv    path;          /* a=path URIs in order (NULL = none) */
+  char    *accept_types;  /* a=accept-types (NULL = none) */
+  char    *setup;         /* a=setup value (NULL = none) */
+  char    *fingerprint;   /* a=fingerprint value (NULL = none) */
+} SipsSdpChat;
+
+/* An SDP with only the session lines (v= o= s= c= t=) and no m-line: a chat-only user
+ * SDP starts with it. */
+char       *sips_sdp_build_session (const char *address);
+/* Our m=message block, to append to a user SDP: m=message port TCP/MSRP * (TCP/TLS/MSRP
+ * when secure), a=path (URIs space-separated), a=accept-types, a=accept-wrapped-types,
+ * a=setup, a=fingerprint (when not NULL). */
+char       *sips_sdp_build_chat    (guint               port,
+                                    gboolean            secure,
+                                    const char * const *path,
+                                    const char         *accept_types,
+                                    const char         *accept_wrapped_types,
+                                    const char         *setup,
+                                    const char         *fingerprint);
+/* Parses the first message m-line of sdp into chat (cleared first). FALSE if sofia's
+ * parser refuses it; no such m-line reads as !present. */
+gboolean    sips_sdp_parse_chat  (const char  *sdp,
+                                  SipsSdpChat *chat);
+void        sips_sdp_chat_clear  (SipsSdpChat *chat);
 
 /* Parses the first audio m-line of sdp into audio (cleared first). FALSE if sofia's
  * parser refuses it; no audio m-line reads as !present. */

@@ -47,6 +47,7 @@ struct _SipsSessionManager {
   SipsConfigSection *settings;
   SipsConfigSection *rtp;
   SipsRingtoneConfig *ringtones;
+  SipsMsrpTransport  *msrp;
 };
 
 G_DEFINE_FINAL_TYPE (SipsSessionManager, sips_session_manager, G_TYPE_OBJECT)
@@ -169,6 +170,7 @@ sips_session_manager_dispose (GObject *object)
   g_clear_object (&self->settings);
   g_clear_object (&self->rtp);
   g_clear_object (&self->ringtones);
+  g_clear_object (&self->msrp);
 
   G_OBJECT_CLASS (sips_session_manager_parent_class)->dispose (object);
 }
@@ -236,7 +238,7 @@ sips_session_manager_create_session (SipsSessionManager *self)
   entry->session = sips_session_new ();
   if (self->agent != NULL)
     sips_session_set_sip_env (entry->session, self->agent, self->settings, self->rtp,
-                              self->ringtones);
+                              self->ringtones, self->msrp);
   entry->state_handler = g_signal_connect (entry->session, "notify::state",
                                            G_CALLBACK (on_session_state), entry);
   g_ptr_array_add (self->entries, entry);
@@ -324,6 +326,14 @@ sips_session_manager_set_sip_env (SipsSessionManager *self, SipsSipAgent *agent,
   g_set_object (&self->settings, settings);
   g_set_object (&self->rtp, rtp);
   g_set_object (&self->ringtones, ringtones);
+}
+
+void
+sips_session_manager_set_msrp_transport (SipsSessionManager *self, SipsMsrpTransport *msrp)
+{
+  g_return_if_fail (SIPS_IS_SESSION_MANAGER (self));
+
+  g_set_object (&self->msrp, msrp);
 }
 
 void

@@ -7,6 +7,7 @@
 #include "config/sips-config-section.h"
 #include "config/sips-ringtone-config.h"
 #include "core/sips-sip-agent.h"
+#include "msrp/sips-msrp-transport.h"
 
 G_BEGIN_DECLS
 
@@ -43,6 +44,10 @@ void         sips_session_manager_set_sip_env    (SipsSessionManager *self,
                                                   SipsConfigSection  *settings,
                                                   SipsConfigSection  *rtp,
                                                   SipsRingtoneConfig *ringtones);
+/* The MSRP endpoint of the chat streams of sessions made from now on (NULL = none:
+ * chat streams fail). */
+void         sips_session_manager_set_msrp_transport (SipsSessionManager *self,
+                                                      SipsMsrpTransport  *msrp);
 /* An incoming INVITE on an unbound handle (nh: nua_handle_t *, sip: its sip_t *):
  * a new session takes the handle, announces itself (NewIncoming) and rings.
  * account: the account the Request-URI matched (account 0 otherwise).

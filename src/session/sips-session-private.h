@@ -7,6 +7,7 @@
 #include "core/sips-sip-agent.h"
 #include "config/sips-config-section.h"
 #include "config/sips-ringtone-config.h"
+#include "msrp/sips-msrp-transport.h"
 
 G_BEGIN_DECLS
 
@@ -27,6 +28,8 @@ void     sips_session_set_boolean_prop (SipsSession *self, const char *name, gbo
 void     sips_session_set_uint_prop    (SipsSession *self, const char *name, guint value);
 gboolean sips_session_get_boolean_prop (SipsSession *self, const char *name);
 void     sips_session_set_account      (SipsSession *self, SipsAccount *account);
+/* The chat stream's object ("chat-transport", a SipsMsrpChat; NULL = none). */
+void     sips_session_set_chat_transport (SipsSession *self, GObject *chat);
 /* A terminated session has no streams (HasAudio/HasChat false, recording name ""). */
 void     sips_session_release_streams  (SipsSession *self);
 
@@ -36,7 +39,8 @@ void            sips_session_set_sip_env (SipsSession        *self,
                                           SipsSipAgent       *agent,
                                           SipsConfigSection  *settings,
                                           SipsConfigSection  *rtp,
-                                          SipsRingtoneConfig *ringtones);  /* NULL = none */
+                                          SipsRingtoneConfig *ringtones,   /* NULL = none */
+                                          SipsMsrpTransport  *msrp);       /* NULL = no chat */
 SipsSessionSip *sips_session_get_sip     (SipsSession *self);
 
 G_END_DECLS

@@ -7,13 +7,17 @@
  *           2xx with the stream: AcceptedStreamProposal("local"), -> ESTABLISHED
  *           2xx with it rejected (port 0), or an error response:
  *             RejectedStreamProposal("local", reason), -> ESTABLISHED (old streams kept)
- *           a remove (RemoveAudio) has no proposal signals: PROPOSING until answered
+ *           a remove (RemoveAudio, RemoveChat) has no proposal signals: the stream stops
+ *           at once, PROPOSING until answered
  *   remote  a re-INVITE whose offer adds a stream (an m-line absent or at port 0 in the
  *           session gets a port): -> PROPOSED, GotStreamProposal("remote"); it waits
  *           AcceptProposal: 200 with the stream, AcceptedStreamProposal, -> ESTABLISHED
  *           (a stream we cannot set up: 488, RejectedStreamProposal with why)
  *           RejectProposal: 488, RejectedStreamProposal("remote"), -> ESTABLISHED
  *           the peer's CANCEL: RejectedStreamProposal("remote"), -> ESTABLISHED
+ *
+ * A chat stream that fails goes the same way as RemoveChat when the session has audio
+ * (once a proposal in progress is over); a chat-only session fails instead.
  *
  * nua answers no re-INVITE itself (NUTAG_AUTOANSWER(0) on the handle): the others (hold,
  * session refresh, a removed stream, a new address or codec) are answered here at once,
@@ -27,6 +31,7 @@
 
 #include "core/sips-error.h"
 #include "sips-sdp.h"
+#include "sips-session-chat.h"
 #include "sips-session-media.h"
 
 /* ---- private helpers ---- */
@@ -70,6 +75,8 @@ on_glare_retry (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+static void remove_lost_chat (SipsSessionSip *self);
+
 /* Ends the proposal in progress: the seed's signal first, then back to ESTABLISHED. */
 static void
 conclude (SipsSessionSip *self, gboolean accepted, const char *reason)
@@ -78,7 +85,11 @@ conclude (SipsSessionSip *self, gboolean accepted, const char *reason)
   gboolean adds = self->proposal_audio || self->proposal_chat;
 
   if (self->proposal == SIPS_PROPOSAL_LOCAL && !accepted)
-    self->audio_off = self->proposal_audio_off;  /* our next offers as before it */
+    {
+      self->audio_off = self->proposal_audio_off;  /* our next offers as before it */
+      if (self->proposal_chat)
+        sips_session_chat_stop (self->chat);       /* the offered stream goes */
+    }
   self->proposal = SIPS_PROPOSAL_NONE;
   self->proposal_audio = self->proposal_chat = FALSE;
   self->proposal_answered = FALSE;
@@ -91,6 +102,7 @@ conclude (SipsSessionSip *self, gboolean accepted, const char *reason)
     g_signal_emit_by_name (self->session, "rejected-stream-proposal", g_get_real_time (),
                            proposer, reason != NULL ? reason : "");
   sips_session_set_state (self->session, SIPS_SESSION_STATE_ESTABLISHED);
+  remove_lost_chat (self);
 }
 
 /* The peer's proposal gets a 488 (RFC 3264 5.1 has no partial refusal of an offer that
@@ -152,6 +164,11 @@ sips_session_reinvite_on_request (SipsSessionSip *self, int status, const sip_t 
   /* not a proposal: a stream the peer removes (port 0) stays removed in our offers */
   if (have_offer && !offer.has_audio && sips_session_get_boolean_prop (self->session, "has-audio"))
     self->audio_off = TRUE;
+  if (have_offer && !offer.has_chat && sips_session_chat_has_stream (self->chat))
+    {
+      sips_session_set_boolean_prop (self->session, "has-chat", FALSE);
+      sips_session_chat_stop (self->chat);
+    }
   sips_sdp_info_clear (&offer);
 
   /* an offer our SRTP policy refuses leaves the session as it was */
@@ -237,6 +254,7 @@ sips_session_reinvite_clear (SipsSessionSip *self)
   self->proposal_audio = self->proposal_chat = FALSE;
   self->proposal_answered = FALSE;
   self->offer_unapplied = FALSE;
+  self->chat_lost = FALSE;
   g_clear_pointer (&self->proposal_offer, g_free);
 }
 
@@ -263,47 +281,78 @@ sips_session_sip_hold (SipsSessionSip *self, gboolean hold, GError **error)
 gboolean
 sips_session_sip_change_streams (SipsSessionSip *self, SipsStreamChange change, GError **error)
 {
-  gboolean adds_audio = FALSE;
+  gboolean adds_audio = change == SIPS_STREAM_ADD_AUDIO;
+  gboolean adds_chat = change == SIPS_STREAM_ADD_CHAT;
 
   if (call_is_gone (self, error))
     return FALSE;
-
-  switch (change)
-    {
-    case SIPS_STREAM_ADD_CHAT:
-    case SIPS_STREAM_REMOVE_CHAT:
-      /* our user SDP has no m=message until MSRP exists */
-      g_set_error (error, SIPS_ERROR, SIPS_ERROR_NOT_SUPPORTED,
-                   _("Chat streams are not supported yet"));
-      return FALSE;
-    case SIPS_STREAM_ADD_AUDIO:
-      if (!sips_session_sip_reserve_rtp (self, error))
-        return FALSE;
-      adds_audio = TRUE;
-      break;
-    case SIPS_STREAM_REMOVE_AUDIO:
-      break;
-    default:
-      g_return_val_if_reached (FALSE);
-    }
+  /* the new stream's m-line: RTP ports, or the chat's path */
+  if ((adds_audio && !sips_session_sip_reserve_rtp (self, error)) ||
+      (adds_chat && !sips_session_chat_prepare_offer (self->chat, error)))
+    return FALSE;
 
   self->proposal = SIPS_PROPOSAL_LOCAL;
   self->proposal_audio = adds_audio;
-  self->proposal_chat = FALSE;
+  self->proposal_chat = adds_chat;
   self->proposal_answered = FALSE;
   self->proposal_audio_off = self->audio_off;
-  self->audio_off = !adds_audio;
-  if (!adds_audio)
+  switch (change)
     {
+    case SIPS_STREAM_ADD_AUDIO:
+      self->audio_off = FALSE;
+      break;
+    case SIPS_STREAM_REMOVE_AUDIO:
+      self->audio_off = TRUE;
       sips_session_set_boolean_prop (self->session, "has-audio", FALSE);  /* stopped at once */
       sips_session_media_sync (self->media);
+      break;
+    case SIPS_STREAM_REMOVE_CHAT:
+      sips_session_set_boolean_prop (self->session, "has-chat", FALSE);
+      sips_session_chat_stop (self->chat);
+      break;
+    case SIPS_STREAM_ADD_CHAT:
+    default:
+      break;
     }
-  else
+  if (adds_audio || adds_chat)
     g_signal_emit_by_name (self->session, "got-stream-proposal", g_get_real_time (),
-                           "local", TRUE, FALSE);
+                           "local", adds_audio, adds_chat);
   sips_session_set_state (self->session, SIPS_SESSION_STATE_PROPOSING);
   send_reoffer (self);
   return TRUE;
+}
+
+/* A chat stream that failed while the session had a proposal in progress leaves now. */
+static void
+remove_lost_chat (SipsSessionSip *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!self->chat_lost || state_of (self) != SIPS_SESSION_STATE_ESTABLISHED)
+    return;
+  self->chat_lost = FALSE;
+  if (!sips_session_sip_change_streams (self, SIPS_STREAM_REMOVE_CHAT, &error))
+    g_message ("Session %p: cannot remove the chat stream: %s", (void *) self->session,
+               error->message);
+}
+
+void
+sips_session_reinvite_chat_failed (SipsSessionSip *self, const char *reason)
+{
+  SipsSessionState state = state_of (self);
+
+  if (state == SIPS_SESSION_STATE_TERMINATING || state == SIPS_SESSION_STATE_TERMINATED)
+    return;
+  if (!sips_session_get_boolean_prop (self->session, "has-audio"))
+    {
+      /* the session's only stream */
+      sips_session_sip_fail (self, 0, reason);
+      return;
+    }
+  sips_session_set_boolean_prop (self->session, "has-chat", FALSE);
+  sips_session_chat_stop (self->chat);
+  self->chat_lost = TRUE;
+  remove_lost_chat (self);  /* else when the proposal in progress is over */
 }
 
 gboolean
@@ -316,13 +365,10 @@ sips_session_sip_accept_proposal (SipsSessionSip *self, GError **error)
     return FALSE;
 
   /* the seed: a stream that cannot be set up rejects the proposal, the call succeeds */
-  if (self->proposal_chat)
-    {
-      refuse_remote (self, _("Chat streams are not supported yet"));
-      return TRUE;
-    }
   if ((self->proposal_audio && !sips_session_sip_reserve_rtp (self, &local_error)) ||
-      !sips_session_media_prepare_answer (self->media, self->proposal_offer, &local_error))
+      !sips_session_media_prepare_answer (self->media, self->proposal_offer, &local_error) ||
+      (self->proposal_chat &&
+       !sips_session_chat_prepare_answer (self->chat, self->proposal_offer, &local_error)))
     {
       refuse_remote (self, local_error->message);
       return TRUE;
@@ -333,6 +379,8 @@ sips_session_sip_accept_proposal (SipsSessionSip *self, GError **error)
       self->audio_off = FALSE;
       sips_session_set_boolean_prop (self->session, "has-audio", TRUE);
     }
+  if (self->proposal_chat)
+    sips_session_set_boolean_prop (self->session, "has-chat", TRUE);
   /* the offer is read into the session with our answer (nua_i_state) */
   if (self->proposal_offer != NULL)
     {

@@ -23,6 +23,7 @@ G_BEGIN_DECLS
   NUTAG_SESSION_TIMER (SIPS_SESSION_EXPIRES), NUTAG_MIN_SE (SIPS_MIN_SE)
 
 typedef struct _SipsSessionMedia SipsSessionMedia;  /* sips-session-media.c */
+typedef struct _SipsSessionChat  SipsSessionChat;   /* sips-session-chat.c */
 
 /* Who made the stream proposal in progress (state PROPOSING or PROPOSED). */
 typedef enum {
@@ -49,6 +50,11 @@ struct _SipsSessionSip {
   GSocket *rtcp_socket;
   char    *rtp_address;
   guint    rtp_port;
+
+  /* our chat stream (MSRP): its m=message line is in our SDP while it has a stream */
+  SipsSessionChat *chat;
+  gboolean chat_lost;            /* it failed while a proposal was in progress: re-offer
+                                  * without it once the proposal is over */
 
   gboolean offered_audio;        /* what the incoming INVITE proposed */
   gboolean offered_chat;
@@ -105,5 +111,8 @@ gboolean sips_session_reinvite_keep_offer  (SipsSessionSip *self, const char *re
 void     sips_session_reinvite_on_state    (SipsSessionSip *self);
 /* the session ends: no retry, no proposal */
 void     sips_session_reinvite_clear       (SipsSessionSip *self);
+/* The chat stream failed (sips-session-chat.c): a chat-only session fails, otherwise
+ * the chat is removed with a re-INVITE and the session goes on. */
+void     sips_session_reinvite_chat_failed (SipsSessionSip *self, const char *reason);
 
 G_END_DECLS

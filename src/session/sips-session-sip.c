@@ -35,6 +35,7 @@
 #include "core/sips-error.h"
 #include "sips-rtp-ports.h"
 #include "sips-sdp.h"
+#include "sips-session-chat.h"
 #include "sips-session-headers.h"
 #include "sips-session-media.h"
 
@@ -117,21 +118,42 @@ sips_session_sip_reserve_rtp (SipsSessionSip *self, GError **error)
   return TRUE;
 }
 
-/* Our m-line as soa's user SDP, with the direction our hold wish gives and the SRTP
- * profile and keys the media prepared; port 0 once the audio stream was removed. */
+/* Our m-lines as soa's user SDP. Audio once RTP ports are reserved for it, with the
+ * direction our hold wish gives and the SRTP profile and keys the media prepared; port
+ * 0 once the audio stream was removed. Chat while the session has a chat stream: a
+ * line soa does not find in it is rejected (port 0) in our offers and answers. */
 char *
 sips_session_sip_user_sdp (SipsSessionSip *self)
 {
   const char *direction = "sendrecv";
   g_auto(GStrv) cryptos = sips_session_media_sdp_cryptos (self->media);
+  g_autofree char *chat = sips_session_chat_sdp (self->chat);
+  char *sdp;
 
-  if (self->hold_local)
-    direction = sips_session_get_boolean_prop (self->session, "on-hold-by-remote")
-                ? "inactive" : "sendonly";
-  return sips_sdp_build_audio_full (self->rtp_address, self->audio_off ? 0 : self->rtp_port,
-                                    sips_config_section_get_strv (self->settings, "AudioCodecs"),
-                                    direction, sips_session_media_sdp_secure (self->media),
-                                    (const char * const *) cryptos);
+  if (self->rtp_socket == NULL)
+    {
+      const char *address = sips_session_chat_address (self->chat);
+
+      sdp = sips_sdp_build_session (address != NULL ? address : "127.0.0.1");
+    }
+  else
+    {
+      if (self->hold_local)
+        direction = sips_session_get_boolean_prop (self->session, "on-hold-by-remote")
+                    ? "inactive" : "sendonly";
+      sdp = sips_sdp_build_audio_full (self->rtp_address, self->audio_off ? 0 : self->rtp_port,
+                                       sips_config_section_get_strv (self->settings, "AudioCodecs"),
+                                       direction, sips_session_media_sdp_secure (self->media),
+                                       (const char * const *) cryptos);
+    }
+  if (chat != NULL)
+    {
+      char *both = g_strconcat (sdp, chat, NULL);
+
+      g_free (sdp);
+      sdp = both;
+    }
+  return sdp;
 }
 
 static void
@@ -167,6 +189,7 @@ finish (SipsSessionSip *self, const char *fail_originator, int code, const char 
   sips_session_reinvite_clear (self);
   destroy_handle (self);
   sips_session_media_stop (self->media);
+  sips_session_chat_stop (self->chat);
   release_rtp (self);
   sips_session_release_streams (self->session);
   sips_session_set_state (self->session, SIPS_SESSION_STATE_TERMINATED);
@@ -198,6 +221,7 @@ update_media (SipsSessionSip *self, gboolean offer_received)
       SipsSdpInfo *answer = self->answer_is_local ? &local : &remote;
 
       sips_session_set_boolean_prop (self->session, "has-audio", local.has_audio && remote.has_audio);
+      sips_session_set_boolean_prop (self->session, "has-chat", local.has_chat && remote.has_chat);
       if (answer->codec != NULL)
         {
           sips_session_set_string_prop (self->session, "audio-codec", answer->codec);
@@ -233,6 +257,7 @@ accept_answer (SipsSessionSip *self, const char *answer)
 {
   g_autoptr(GError) error = NULL;
 
+  sips_session_chat_answer_received (self->chat, answer);
   if (sips_session_media_answer_received (self->media, answer, &error))
     return;
   g_message ("Session %p: %s", (void *) self->session, error->message);
@@ -363,7 +388,10 @@ on_call_state (SipsSessionSip *self, int status, const char *phrase, const tagi_
     {
       sips_session_reinvite_on_state (self);
       if (local != NULL || remote != NULL)
-        sips_session_media_sync (self->media);
+        {
+          sips_session_media_sync (self->media);
+          sips_session_chat_sync (self->chat);
+        }
     }
 
   if (callstate == nua_callstate_ready && !self->established)
@@ -376,6 +404,7 @@ on_call_state (SipsSessionSip *self, int status, const char *phrase, const tagi_
           sips_session_set_state (self->session, SIPS_SESSION_STATE_ESTABLISHED);
           emit_plain (self->session, "did-start");
           sips_session_media_sync (self->media);
+          sips_session_chat_sync (self->chat);
         }
       else if (self->bye_when_ready && self->nh != NULL)
         nua_bye (self->nh, TAG_END ());
@@ -445,7 +474,8 @@ on_nua_event (gpointer owner, int event, int status, const char *phrase, gpointe
 
 SipsSessionSip *
 sips_session_sip_new (SipsSession *session, SipsSipAgent *agent, SipsConfigSection *settings,
-                      SipsConfigSection *rtp, SipsRingtoneConfig *ringtones)
+                      SipsConfigSection *rtp, SipsRingtoneConfig *ringtones,
+                      SipsMsrpTransport *msrp)
 {
   SipsSessionSip *self = g_new0 (SipsSessionSip, 1);
 
@@ -456,6 +486,7 @@ sips_session_sip_new (SipsSession *session, SipsSipAgent *agent, SipsConfigSecti
   self->settings = g_object_ref (settings);
   self->rtp = g_object_ref (rtp);
   self->media = sips_session_media_new (self, rtp, ringtones);
+  self->chat = sips_session_chat_new (self, msrp);
   return self;
 }
 
@@ -467,6 +498,7 @@ sips_session_sip_free (SipsSessionSip *self)
   sips_session_reinvite_clear (self);
   destroy_handle (self);
   g_clear_pointer (&self->media, sips_session_media_free);
+  g_clear_pointer (&self->chat, sips_session_chat_free);
   release_rtp (self);
   g_clear_object (&self->agent);
   g_clear_object (&self->settings);
@@ -492,18 +524,14 @@ sips_session_sip_connect (SipsSessionSip *self, const char *callee_uri, SipsAcco
   g_autofree char *sdp = NULL;
   g_autofree char *user = NULL;
 
-  if (chat)
-    {
-      g_set_error (error, SIPS_ERROR, SIPS_ERROR_NOT_SUPPORTED,
-                   _("Chat streams are not supported yet"));
-      return FALSE;
-    }
   if (nua == NULL)
     {
       g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("The SIP stack is not running"));
       return FALSE;
     }
-  if (!sips_session_sip_reserve_rtp (self, error))
+  if (chat && !sips_session_chat_available (self->chat, error))
+    return FALSE;
+  if (audio && !sips_session_sip_reserve_rtp (self, error))
     return FALSE;
 
   /* route "" = the account's outbound proxy, else sofia's RFC 3263 lookup of the callee */
@@ -540,6 +568,17 @@ sips_session_sip_connect (SipsSessionSip *self, const char *callee_uri, SipsAcco
   sips_session_set_string_prop (self->session, "caller-uri", local_uri);
   sips_session_set_string_prop (self->session, "callee-uri", callee_uri);
   sips_session_set_boolean_prop (self->session, "has-audio", audio);
+  sips_session_set_boolean_prop (self->session, "has-chat", chat);
+
+  /* the chat stream's path goes in the offer */
+  if (chat && !sips_session_chat_prepare_offer (self->chat, error))
+    {
+      destroy_handle (self);
+      release_rtp (self);
+      sips_session_set_boolean_prop (self->session, "has-audio", FALSE);
+      sips_session_set_boolean_prop (self->session, "has-chat", FALSE);
+      return FALSE;
+    }
 
   emit_plain (self->session, "new-outgoing");
   sips_session_set_state (self->session, SIPS_SESSION_STATE_CALLING);
@@ -625,16 +664,16 @@ sips_session_sip_accept (SipsSessionSip *self, gboolean audio, gboolean chat, GE
 {
   g_autofree char *sdp = NULL;
 
-  if (chat)
-    {
-      g_set_error (error, SIPS_ERROR, SIPS_ERROR_NOT_SUPPORTED,
-                   _("Chat streams are not supported yet"));
-      return FALSE;
-    }
   if (audio && !self->offered_audio)
     {
       g_set_error (error, SIPS_ERROR, SIPS_ERROR_INVALID_ARGUMENT,
                    _("The caller did not propose an audio stream"));
+      return FALSE;
+    }
+  if (chat && !self->offered_chat)
+    {
+      g_set_error (error, SIPS_ERROR, SIPS_ERROR_INVALID_ARGUMENT,
+                   _("The caller did not propose a chat stream"));
       return FALSE;
     }
   if (self->nh == NULL)
@@ -642,13 +681,17 @@ sips_session_sip_accept (SipsSessionSip *self, gboolean audio, gboolean chat, GE
       g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("The call is gone"));
       return FALSE;
     }
-  if (!sips_session_sip_reserve_rtp (self, error))
+  if (chat && !sips_session_chat_available (self->chat, error))
+    return FALSE;
+  /* a stream not accepted has no m-line in our SDP: soa answers it with port 0 */
+  if (audio && (!sips_session_sip_reserve_rtp (self, error) ||
+                !sips_session_media_prepare_answer (self->media, self->initial_offer, error)))
+    return FALSE;
+  if (chat && !sips_session_chat_prepare_answer (self->chat, self->initial_offer, error))
     return FALSE;
 
-  if (!sips_session_media_prepare_answer (self->media, self->initial_offer, error))
-    return FALSE;
-
-  sips_session_set_boolean_prop (self->session, "has-audio", TRUE);
+  sips_session_set_boolean_prop (self->session, "has-audio", audio);
+  sips_session_set_boolean_prop (self->session, "has-chat", chat);
   sips_session_set_state (self->session, SIPS_SESSION_STATE_ACCEPTING);
   sdp = sips_session_sip_user_sdp (self);
   nua_respond (self->nh, SIP_200_OK, SOATAG_USER_SDP_STR (sdp), SIPS_OFFER_ANSWER_TAGS,

@@ -5,6 +5,7 @@
 #include "sips-session-private.h"
 #include "account/sips-account.h"
 #include "config/sips-ringtone-config.h"
+#include "msrp/sips-msrp-transport.h"
 
 G_BEGIN_DECLS
 
@@ -12,7 +13,8 @@ SipsSessionSip *sips_session_sip_new  (SipsSession        *session,   /* unowned
                                        SipsSipAgent       *agent,
                                        SipsConfigSection  *settings,
                                        SipsConfigSection  *rtp,
-                                       SipsRingtoneConfig *ringtones); /* NULL = none */
+                                       SipsRingtoneConfig *ringtones,  /* NULL = none */
+                                       SipsMsrpTransport  *msrp);      /* NULL = no chat */
 /* Destroys the handle (if the nua still exists) and closes the RTP sockets. */
 void            sips_session_sip_free (SipsSessionSip *self);
 
@@ -23,6 +25,12 @@ gboolean sips_session_sip_connect   (SipsSessionSip *self, const char *callee_ur
 gboolean sips_session_sip_accept    (SipsSessionSip *self, gboolean audio, gboolean chat,
                                      GError **error);
 gboolean sips_session_sip_reject    (SipsSessionSip *self, GError **error);
+/* SendMessage / SendComposingIndication on the chat stream (sips-session-chat.c). */
+char    *sips_session_sip_send_message   (SipsSessionSip *self, const char *content,
+                                          const char *content_type, const char *to_uri,
+                                          gint64 timestamp, GError **error);
+gboolean sips_session_sip_send_composing (SipsSessionSip *self, const char *state,
+                                          GError **error);
 
 /* The established dialog's offers (sips-session-reinvite.c). */
 typedef enum {

@@ -691,8 +691,13 @@ sips_session_send_message (SipsSession *self, const char *content, const char *c
       return NULL;
     }
 
-  sips_session_not_supported (error, "SendMessage");
-  return NULL;
+  if (self->sip == NULL)
+    {
+      sips_session_not_supported (error, "SendMessage");
+      return NULL;
+    }
+  return sips_session_sip_send_message (self->sip, content, content_type, to_uri, timestamp,
+                                        error);
 }
 
 gboolean
@@ -705,7 +710,9 @@ sips_session_send_composing_indication (SipsSession *self, const char *state, GE
   if (g_strcmp0 (state, "active") != 0 && g_strcmp0 (state, "idle") != 0)
     return invalid_argument (error, _("The composing state must be \"active\" or \"idle\""));
 
-  return sips_session_not_supported (error, "SendComposingIndication");
+  if (self->sip == NULL)
+    return sips_session_not_supported (error, "SendComposingIndication");
+  return sips_session_sip_send_composing (self->sip, state, error);
 }
 
 gboolean
@@ -781,13 +788,21 @@ sips_session_set_account (SipsSession *self, SipsAccount *account)
 }
 
 void
+sips_session_set_chat_transport (SipsSession *self, GObject *chat)
+{
+  if (g_set_object (&self->chat_transport, chat))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CHAT_TRANSPORT]);
+}
+
+void
 sips_session_set_sip_env (SipsSession *self, SipsSipAgent *agent, SipsConfigSection *settings,
-                          SipsConfigSection *rtp, SipsRingtoneConfig *ringtones)
+                          SipsConfigSection *rtp, SipsRingtoneConfig *ringtones,
+                          SipsMsrpTransport *msrp)
 {
   g_return_if_fail (SIPS_IS_SESSION (self));
   g_return_if_fail (self->sip == NULL);
 
-  self->sip = sips_session_sip_new (self, agent, settings, rtp, ringtones);
+  self->sip = sips_session_sip_new (self, agent, settings, rtp, ringtones, msrp);
 }
 
 SipsSessionSip *

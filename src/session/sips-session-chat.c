@@ -1,0 +1,424 @@
+/* sips-session-chat.c: a session's chat stream on its SIP side
+ *
+ * One SipsMsrpChat per chat stream: made when our offer or answer first carries the
+ * m=message line (so that its path is known, RFC 4975 section 8.1), given the peer's
+ * a=path, a=accept-types and a=fingerprint from its SDP, and started (connecting or
+ * waiting to be connected, by the a=setup roles of RFC 6135) once the session is
+ * established with the stream negotiated. It is the session's "chat-transport" (the
+ * MSRPChat1 object) from its making until it ends; RemoveChat, a rejected or removed
+ * stream and the end of the session end it, and a re-added stream is a new one.
+ *
+ * Its messages, reports and is-composing indications are re-emitted as the session's
+ * signals. A failure of the stream (connection lost, peer silent, fingerprint
+ * mismatch) is sips_session_reinvite_chat_failed()'s: a chat-only session fails with
+ * DidFail("local", 0, reason), a session with audio loses the chat and goes on. */
+#include "sips-session-chat.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "core/sips-error.h"
+#include "msrp/sips-msrp-chat.h"
+#include "sips-sdp.h"
+
+struct _SipsSessionChat {
+  SipsSessionSip    *sip;
+  SipsMsrpTransport *transport;
+  SipsMsrpChat      *chat;        /* the stream, NULL = none */
+  gboolean           offerer;     /* we made the offer that set it up */
+  SipsMsrpSetup      offer_setup; /* the a=setup of that offer and of its answer */
+  SipsMsrpSetup      answer_setup;
+  gboolean           remote_known;
+  char              *fail_reason;
+};
+
+/* ---- private helpers ---- */
+
+static SipsSession *
+session_of (SipsSessionChat *self)
+{
+  return self->sip->session;
+}
+
+static void
+on_got_message (SipsMsrpChat *chat, gint64 timestamp, const char *content,
+                const char *content_type, GVariant *cpim_headers, const char *message_id,
+                gpointer user_data)
+{
+  SipsSessionChat *self = user_data;
+
+  g_signal_emit_by_name (session_of (self), "got-message", timestamp, content, content_type,
+                         cpim_headers, message_id);
+}
+
+static void
+on_did_deliver (SipsMsrpChat *chat, gint64 timestamp, const char *message_id, int code,
+                const char *reason, gpointer user_data)
+{
+  SipsSessionChat *self = user_data;
+
+  g_signal_emit_by_name (session_of (self), "did-deliver-message", timestamp, message_id,
+                         code, reason);
+}
+
+static void
+on_did_not_deliver (SipsMsrpChat *chat, gint64 timestamp, const char *message_id, int code,
+                    const char *reason, gpointer user_data)
+{
+  SipsSessionChat *self = user_data;
+
+  g_signal_emit_by_name (session_of (self), "did-not-deliver-message", timestamp, message_id,
+                         code, reason);
+}
+
+static void
+on_got_composing (SipsMsrpChat *chat, gint64 timestamp, const char *state, guint refresh,
+                  gpointer user_data)
+{
+  SipsSessionChat *self = user_data;
+
+  g_signal_emit_by_name (session_of (self), "got-composing-indication", timestamp, state,
+                         refresh);
+}
+
+static void
+on_did_fail (SipsMsrpChat *chat, gint64 timestamp, const char *reason, gpointer user_data)
+{
+  SipsSessionChat *self = user_data;
+
+  g_free (self->fail_reason);
+  self->fail_reason = g_strdup (reason);
+}
+
+/* Connected after the D-Bus forwarding so that MSRPChat1 shows DidEnd before the
+ * object goes. */
+static void
+on_did_end (SipsMsrpChat *chat, gint64 timestamp, gpointer user_data)
+{
+  SipsSessionChat *self = user_data;
+  g_autofree char *reason = NULL;
+
+  if (chat != self->chat || sips_msrp_chat_get_state (chat) != SIPS_MSRP_CHAT_STATE_FAILED)
+    return;
+  reason = g_steal_pointer (&self->fail_reason);
+  g_message ("Session %p: the chat stream failed: %s", (void *) session_of (self),
+             reason != NULL ? reason : "");
+  sips_session_reinvite_chat_failed (self->sip, reason != NULL ? reason : _("The chat stream failed"));
+}
+
+static void
+drop_chat (SipsSessionChat *self)
+{
+  g_autoptr(SipsMsrpChat) chat = g_steal_pointer (&self->chat);
+
+  if (chat == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (chat, self);
+  self->remote_known = FALSE;
+  g_clear_pointer (&self->fail_reason, g_free);
+}
+
+static const char *
+account_display_name (SipsSession *session)
+{
+  g_autoptr(SipsAccount) account = NULL;
+  SipsConfigSection *config;
+  const char *name;
+
+  g_object_get (session, "account", &account, NULL);
+  config = account != NULL ? sips_account_get_config (account) : NULL;
+  name = config != NULL ? sips_config_section_get_string (config, "DisplayName") : NULL;
+  /* the section keeps the string */
+  return name != NULL && *name != '\0' ? name : NULL;
+}
+
+/* A new stream, announced as the session's chat-transport before it initializes (so
+ * that MSRPChat1 shows DidInitialize). */
+static gboolean
+make_chat (SipsSessionChat *self, gboolean use_tls, GError **error)
+{
+  SipsSession *session = session_of (self);
+  g_autofree char *local_uri = NULL;
+  g_autofree char *remote_uri = NULL;
+
+  if (!sips_session_chat_available (self, error))
+    return FALSE;
+  if (use_tls && sips_msrp_transport_get_certificate (self->transport) == NULL)
+    {
+      g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED,
+                   _("MSRP over TLS is not available: there is no certificate"));
+      return FALSE;
+    }
+
+  drop_chat (self);
+  self->chat = sips_msrp_chat_new (self->transport, use_tls);
+  g_object_get (session, "local-uri", &local_uri, "remote-uri", &remote_uri, NULL);
+  sips_msrp_chat_set_identities (self->chat, account_display_name (session), local_uri,
+                                 NULL, remote_uri);
+  g_signal_connect (self->chat, "got-message", G_CALLBACK (on_got_message), self);
+  g_signal_connect (self->chat, "did-deliver-message", G_CALLBACK (on_did_deliver), self);
+  g_signal_connect (self->chat, "did-not-deliver-message", G_CALLBACK (on_did_not_deliver), self);
+  g_signal_connect (self->chat, "got-composing-indication", G_CALLBACK (on_got_composing), self);
+  g_signal_connect (self->chat, "did-fail", G_CALLBACK (on_did_fail), self);
+  g_signal_connect_after (self->chat, "did-end", G_CALLBACK (on_did_end), self);
+
+  sips_session_set_chat_transport (session, G_OBJECT (self->chat));
+  if (!sips_msrp_chat_initialize (self->chat, error))
+    {
+      sips_session_chat_stop (self);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+stream_is_usable (SipsSessionChat *self)
+{
+  SipsMsrpChatState state;
+
+  if (self->chat == NULL)
+    return FALSE;
+  state = sips_msrp_chat_get_state (self->chat);
+  return state != SIPS_MSRP_CHAT_STATE_ENDING && state != SIPS_MSRP_CHAT_STATE_ENDED &&
+         state != SIPS_MSRP_CHAT_STATE_FAILED;
+}
+
+/* The peer's m=message into the stream (before it starts; later ones change nothing). */
+static gboolean
+apply_remote (SipsSessionChat *self, const SipsSdpChat *remote, GError **error)
+{
+  if (sips_msrp_chat_get_state (self->chat) != SIPS_MSRP_CHAT_STATE_INITIALIZED)
+    return TRUE;
+  if (remote->path == NULL || remote->path[0] == NULL)
+    {
+      g_set_error (error, SIPS_ERROR, SIPS_ERROR_INVALID_ARGUMENT,
+                   _("The chat stream has no a=path"));
+      return FALSE;
+    }
+  if (!sips_msrp_chat_set_remote (self->chat, (const char * const *) remote->path,
+                                  remote->accept_types, remote->fingerprint, error))
+    return FALSE;
+  self->remote_known = TRUE;
+  return TRUE;
+}
+
+/* ---- public API (sips-session-chat.h) ---- */
+
+SipsSessionChat *
+sips_session_chat_new (SipsSessionSip *sip, SipsMsrpTransport *transport)
+{
+  SipsSessionChat *self = g_new0 (SipsSessionChat, 1);
+
+  self->sip = sip;
+  self->transport = transport != NULL ? g_object_ref (transport) : NULL;
+  return self;
+}
+
+void
+sips_session_chat_free (SipsSessionChat *self)
+{
+  if (self == NULL)
+    return;
+  if (self->chat != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->chat, self);
+      sips_msrp_chat_end (self->chat);
+    }
+  drop_chat (self);
+  g_clear_object (&self->transport);
+  g_free (self);
+}
+
+gboolean
+sips_session_chat_available (SipsSessionChat *self, GError **error)
+{
+  if (self->transport != NULL)
+    return TRUE;
+  g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED,
+               _("Chat streams are not available: the MSRP endpoint did not start"));
+  return FALSE;
+}
+
+gboolean
+sips_session_chat_has_stream (SipsSessionChat *self)
+{
+  return stream_is_usable (self);
+}
+
+const char *
+sips_session_chat_address (SipsSessionChat *self)
+{
+  return self->transport != NULL ? sips_msrp_transport_get_host (self->transport) : NULL;
+}
+
+char *
+sips_session_chat_sdp (SipsSessionChat *self)
+{
+  gboolean secure;
+  SipsMsrpSetup setup;
+
+  if (!stream_is_usable (self))
+    return NULL;
+  secure = sips_msrp_chat_get_use_tls (self->chat);
+  /* an existing stream keeps the a=setup of the exchange that made it */
+  setup = self->offerer ? self->offer_setup : self->answer_setup;
+  return sips_sdp_build_chat (sips_msrp_transport_get_port (self->transport), secure,
+                              sips_msrp_chat_get_local_path (self->chat),
+                              SIPS_MSRP_CHAT_ACCEPT_TYPES, SIPS_MSRP_CHAT_ACCEPT_WRAPPED_TYPES,
+                              sips_msrp_setup_to_string (setup),
+                              secure ? sips_msrp_transport_get_fingerprint (self->transport)
+                                     : NULL);
+}
+
+gboolean
+sips_session_chat_prepare_offer (SipsSessionChat *self, GError **error)
+{
+  if (stream_is_usable (self))
+    return TRUE;
+  self->offerer = TRUE;
+  self->offer_setup = SIPS_MSRP_SETUP_OFFER;
+  self->answer_setup = SIPS_MSRP_SETUP_NONE;
+  return make_chat (self, self->transport != NULL &&
+                          sips_msrp_transport_get_use_tls (self->transport), error);
+}
+
+gboolean
+sips_session_chat_prepare_answer (SipsSessionChat *self, const char *offer, GError **error)
+{
+  SipsSdpChat remote = { 0 };
+  gboolean ok = TRUE;
+
+  if (!sips_sdp_parse_chat (offer, &remote) || !remote.present)
+    {
+      sips_sdp_chat_clear (&remote);
+      g_set_error (error, SIPS_ERROR, SIPS_ERROR_INVALID_ARGUMENT,
+                   _("The offer has no chat stream"));
+      return FALSE;
+    }
+  if (!stream_is_usable (self))
+    {
+      /* the answer takes the offer's protocol: soa matches m-lines by it */
+      self->offerer = FALSE;
+      ok = make_chat (self, remote.secure, error);
+    }
+  if (ok)
+    {
+      /* our answer's a=setup (a re-offer of the peer keeps the stream's roles) */
+      if (!self->offerer && sips_msrp_chat_get_state (self->chat) == SIPS_MSRP_CHAT_STATE_INITIALIZED)
+        {
+          self->offer_setup = sips_msrp_setup_parse (remote.setup);
+          self->answer_setup = sips_msrp_setup_answer (self->offer_setup);
+        }
+      ok = self->offerer || apply_remote (self, &remote, error);
+      if (!ok)
+        sips_session_chat_stop (self);
+    }
+  sips_sdp_chat_clear (&remote);
+  return ok;
+}
+
+void
+sips_session_chat_answer_received (SipsSessionChat *self, const char *answer)
+{
+  SipsSdpChat remote = { 0 };
+  g_autoptr(GError) error = NULL;
+
+  if (!stream_is_usable (self) || !self->offerer ||
+      sips_msrp_chat_get_state (self->chat) != SIPS_MSRP_CHAT_STATE_INITIALIZED)
+    return;
+  if (!sips_sdp_parse_chat (answer, &remote) || !remote.present)
+    {
+      /* the peer did not take the stream */
+      sips_sdp_chat_clear (&remote);
+      sips_session_chat_stop (self);
+      return;
+    }
+  self->answer_setup = sips_msrp_setup_parse (remote.setup);
+  if (!apply_remote (self, &remote, &error))
+    {
+      g_message ("Session %p: unusable chat answer: %s", (void *) session_of (self),
+                 error->message);
+      sips_session_chat_stop (self);
+    }
+  sips_sdp_chat_clear (&remote);
+}
+
+void
+sips_session_chat_sync (SipsSessionChat *self)
+{
+  SipsSession *session = session_of (self);
+  SipsSessionState state = sips_session_get_state (session);
+  gboolean active;
+
+  if (!stream_is_usable (self) || !self->remote_known ||
+      sips_msrp_chat_get_state (self->chat) != SIPS_MSRP_CHAT_STATE_INITIALIZED ||
+      (state != SIPS_SESSION_STATE_ESTABLISHED && state != SIPS_SESSION_STATE_PROPOSING &&
+       state != SIPS_SESSION_STATE_PROPOSED) ||
+      !sips_session_get_boolean_prop (session, "has-chat"))
+    return;
+  active = sips_msrp_setup_is_active (self->offerer, self->offer_setup, self->answer_setup);
+  g_debug ("session %p: chat starts (%s)", (void *) session, active ? "active" : "passive");
+  sips_msrp_chat_start (self->chat, active);
+}
+
+void
+sips_session_chat_stop (SipsSessionChat *self)
+{
+  g_autoptr(SipsMsrpChat) chat = NULL;
+
+  if (self->chat == NULL)
+    return;
+  chat = g_object_ref (self->chat);
+  g_signal_handlers_disconnect_by_func (chat, on_did_end, self);
+  sips_msrp_chat_end (chat);
+  drop_chat (self);
+  sips_session_set_chat_transport (session_of (self), NULL);
+}
+
+char *
+sips_session_chat_send_message (SipsSessionChat *self, const char *content,
+                                const char *content_type, const char *to_uri,
+                                gint64 timestamp, GError **error)
+{
+  SipsMsrpChatState state = self->chat != NULL ? sips_msrp_chat_get_state (self->chat)
+                                               : SIPS_MSRP_CHAT_STATE_NEW;
+
+  if (state != SIPS_MSRP_CHAT_STATE_CONNECTING && state != SIPS_MSRP_CHAT_STATE_STARTED)
+    {
+      g_set_error (error, SIPS_ERROR, SIPS_ERROR_INVALID_STATE,
+                   _("SendMessage is not allowed: the session has no started chat stream"));
+      return NULL;
+    }
+  return sips_msrp_chat_send_message (self->chat, (const guint8 *) content, strlen (content),
+                                      content_type, to_uri, timestamp, NULL, error);
+}
+
+gboolean
+sips_session_chat_send_composing (SipsSessionChat *self, const char *state, GError **error)
+{
+  if (self->chat == NULL || sips_msrp_chat_get_state (self->chat) != SIPS_MSRP_CHAT_STATE_STARTED)
+    {
+      g_set_error (error, SIPS_ERROR, SIPS_ERROR_INVALID_STATE,
+                   _("SendComposingIndication is not allowed: the chat stream is not connected"));
+      return FALSE;
+    }
+  /* no refresh given: the peer takes the RFC 3994 default */
+  return sips_msrp_chat_send_composing_indication (self->chat, state, 0, error);
+}
+
+/* ---- the session's methods (sips-session-sip.h) ---- */
+
+char *
+sips_session_sip_send_message (SipsSessionSip *self, const char *content,
+                               const char *content_type, const char *to_uri,
+                               gint64 timestamp, GError **error)
+{
+  return sips_session_chat_send_message (self->chat, content, content_type, to_uri, timestamp,
+                                         error);
+}
+
+gboolean
+sips_session_sip_send_composing (SipsSessionSip *self, const char *state, GError **error)
+{
+  return sips_session_chat_send_composing (self->chat, state, error);
+}
