@@ -1,6 +1,6 @@
 /* sipsimplectl-calls.c: calls (SessionManager1, Session1) and registration
- * (Registration1): call, answer, reject, hangup, hold, unhold, sessions,
- * register, unregister.
+ * (Registration1): call, answer, reject, hangup, hold, unhold, dtmf, record,
+ * sessions, register, unregister.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -52,11 +52,12 @@ is_digits (const char *s)
 typedef enum {
   PICK_INCOMING,     /* answer, reject */
   PICK_ACTIVE,       /* hangup: every state Terminate() accepts */
-  PICK_ESTABLISHED,  /* hold, unhold */
+  PICK_ESTABLISHED,  /* hold, unhold, dtmf, record start */
+  PICK_RECORDING,    /* record stop: AudioRecordingFileName is set */
 } Pick;
 
 static gboolean
-state_matches (const char *state, Pick pick)
+session_matches (GVariant *props, Pick pick)
 {
   static const char * const incoming[] = { "INCOMING", NULL };
   static const char * const active[] = { "CALLING", "INCOMING", "ACCEPTING", "ESTABLISHED",
@@ -64,8 +65,27 @@ state_matches (const char *state, Pick pick)
   static const char * const established[] = { "ESTABLISHED", "PROPOSING", "PROPOSED", NULL };
   const char * const *states = pick == PICK_INCOMING ? incoming
                                : pick == PICK_ACTIVE ? active : established;
+  g_autofree char *state = lookup_string (props, "State");
 
+  if (pick == PICK_RECORDING)
+    {
+      g_autofree char *file = lookup_string (props, "AudioRecordingFileName");
+
+      return *file != '\0';
+    }
   return g_strv_contains (states, state);
+}
+
+static const char *
+no_match_message (Pick pick)
+{
+  switch (pick)
+    {
+    case PICK_INCOMING: return _("there is no incoming session");
+    case PICK_ACTIVE: return _("there is no active session");
+    case PICK_ESTABLISHED: return _("there is no established session");
+    case PICK_RECORDING: default: return _("there is no session recording audio");
+    }
 }
 
 /* The session named by `spec` (session/N, N or a path), or with spec NULL the
@@ -102,9 +122,8 @@ pick_session (const char *spec, Pick pick, GError **error)
   for (guint i = 0; i < paths->len; i++)
     {
       g_autoptr(GVariant) props = lookup_object_props (objects, paths->pdata[i], SESSION_IFACE);
-      g_autofree char *state = lookup_string (props, "State");
 
-      if (state_matches (state, pick))
+      if (session_matches (props, pick))
         g_ptr_array_add (matches, paths->pdata[i]);
     }
   if (matches->len == 1)
@@ -112,10 +131,7 @@ pick_session (const char *spec, Pick pick, GError **error)
 
   if (matches->len == 0)
     {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                           pick == PICK_INCOMING ? _("there is no incoming session")
-                           : pick == PICK_ACTIVE ? _("there is no active session")
-                           : _("there is no established session"));
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, no_match_message (pick));
       return NULL;
     }
   g_ptr_array_add (matches, NULL);
@@ -123,7 +139,8 @@ pick_session (const char *spec, Pick pick, GError **error)
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
                pick == PICK_INCOMING ? _("%u incoming sessions (%s): name one")
                : pick == PICK_ACTIVE ? _("%u active sessions (%s): name one")
-               : _("%u established sessions (%s): name one"),
+               : pick == PICK_ESTABLISHED ? _("%u established sessions (%s): name one")
+               : _("%u sessions are recording audio (%s): name one"),
                matches->len - 1, list);
   return NULL;
 }
@@ -397,6 +414,202 @@ cmd_unhold (int argc, char **argv)
   return session_command (argc, argv, "unhold [SESSION]", PICK_ESTABLISHED, "Unhold", NULL);
 }
 
+/* ------------------------------------------------------------ dtmf */
+
+#define DTMF_DIGITS           "0123456789*#ABCD"
+#define DTMF_INTERVAL_MS      200     /* the daemon plays 100 ms + 60 ms of silence */
+#define RECORDING_WAIT_MS     10000   /* for the recording signals, without --timeout */
+
+typedef struct {
+  GMainLoop *loop;
+  const char *path;
+  const char *digits;
+  gsize next;
+  int status;
+} Dtmf;
+
+/* One SendDTMF per digit; the main loop spaces them (a timeout, not a sleep). */
+static gboolean
+on_dtmf_next (gpointer user_data)
+{
+  Dtmf *dtmf = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  char digit[2] = { dtmf->digits[dtmf->next++], '\0' };
+
+  reply = call_daemon (dtmf->path, SESSION_IFACE, "SendDTMF", g_variant_new ("(s)", digit),
+                       NULL, &error);
+  if (reply == NULL)
+    dtmf->status = fail_error (error);
+  else if (dtmf->digits[dtmf->next] != '\0')
+    return G_SOURCE_CONTINUE;
+  else
+    dtmf->status = EXIT_OK;
+  g_main_loop_quit (dtmf->loop);
+  return G_SOURCE_REMOVE;
+}
+
+int
+cmd_dtmf (int argc, char **argv)
+{
+  int opt_interval = DTMF_INTERVAL_MS;
+  const GOptionEntry entries[] = {
+    { "interval", 0, 0, G_OPTION_ARG_INT, &opt_interval, N_("Wait MS milliseconds between digits (200)"), N_("MS") },
+    { NULL }
+  };
+  const char *synopsis = "dtmf [SESSION] DIGITS [--interval=MS]";
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *digits = NULL;
+  Dtmf dtmf = { 0 };
+
+  if (!parse_options ("dtmf [SESSION] DIGITS", entries, &argc, &argv) || argc < 2 || argc > 3)
+    return usage (synopsis);
+  if (opt_interval < 0 || opt_interval > 60000)
+    return fail (_("the interval must be 0 to 60000 ms"));
+  digits = g_ascii_strup (argv[argc - 1], -1);
+  if (*digits == '\0')
+    return usage (synopsis);
+  if (strspn (digits, DTMF_DIGITS) != strlen (digits))
+    return fail (_("“%s”: DTMF digits are 0-9, *, #, A-D"), argv[argc - 1]);
+
+  path = pick_session (argc == 3 ? argv[1] : NULL, PICK_ESTABLISHED, &error);
+  if (path == NULL)
+    return fail_error (error);
+  dtmf.path = path;
+  dtmf.digits = digits;
+  if (on_dtmf_next (&dtmf) == G_SOURCE_REMOVE)
+    return dtmf.status;
+  dtmf.loop = g_main_loop_new (NULL, FALSE);
+  g_timeout_add (opt_interval, on_dtmf_next, &dtmf);
+  g_main_loop_run (dtmf.loop);
+  g_main_loop_unref (dtmf.loop);
+  return dtmf.status;
+}
+
+/* ------------------------------------------------------------ record */
+
+typedef struct {
+  GMainLoop *loop;
+  char *file_name;     /* from the awaited signal */
+  guint timeout_id;
+} RecordingWait;
+
+static void
+on_recording_signal (GDBusConnection *connection,
+                     const char      *sender,
+                     const char      *path,
+                     const char      *iface,
+                     const char      *member,
+                     GVariant        *params,
+                     gpointer         user_data)
+{
+  RecordingWait *wait = user_data;
+
+  if (wait->file_name != NULL || !g_variant_is_of_type (params, G_VARIANT_TYPE ("(xs)")))
+    return;
+  g_variant_get (params, "(xs)", NULL, &wait->file_name);
+  g_main_loop_quit (wait->loop);
+}
+
+static gboolean
+on_recording_timeout (gpointer user_data)
+{
+  RecordingWait *wait = user_data;
+
+  wait->timeout_id = 0;
+  g_main_loop_quit (wait->loop);
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs `method` on the session and prints the file name of the Session1 signal
+ * `member` (DidStartRecordingAudio, DidStopRecordingAudio) that confirms it. */
+static int
+recording_command (const char *path, const char *method, GVariant *params, const char *member)
+{
+  g_autoptr(GVariant) owned_params = params != NULL ? g_variant_ref_sink (params) : NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autofree char *owner = NULL;
+  GDBusConnection *bus;
+  RecordingWait wait = { 0 };
+  int wait_ms = timeout_ms () > 0 ? timeout_ms () : RECORDING_WAIT_MS;
+  int status = EXIT_OK;
+  guint signal_id;
+
+  if ((bus = get_bus (&error)) == NULL)
+    return fail_error (error);
+  owner = get_daemon_owner (&error);
+  if (owner == NULL)
+    return error != NULL ? fail_error (error) : fail_not_running ();
+
+  /* Subscribed before the call: the bus applies the match before passing the call on,
+   * and DidStartRecordingAudio is emitted before the reply. */
+  wait.loop = g_main_loop_new (NULL, FALSE);
+  signal_id = g_dbus_connection_signal_subscribe (bus, owner, SESSION_IFACE, member, path, NULL,
+                                                  G_DBUS_SIGNAL_FLAGS_NONE, on_recording_signal,
+                                                  &wait, NULL);
+  reply = call_daemon (path, SESSION_IFACE, method, owned_params, NULL, &error);
+  if (reply == NULL)
+    status = fail_error (error);
+  else
+    {
+      wait.timeout_id = g_timeout_add (wait_ms, on_recording_timeout, &wait);
+      g_main_loop_run (wait.loop);
+      if (wait.timeout_id != 0)
+        g_source_remove (wait.timeout_id);
+      if (wait.file_name != NULL)
+        g_print ("%s\n", wait.file_name);
+      else
+        status = fail (_("the daemon accepted %s but sent no %s within %d s"), method, member,
+                       wait_ms / 1000);
+    }
+  g_dbus_connection_signal_unsubscribe (bus, signal_id);
+  g_main_loop_unref (wait.loop);
+  g_free (wait.file_name);
+  return status;
+}
+
+int
+cmd_record (int argc, char **argv)
+{
+  g_autofree char *opt_path = NULL;
+  g_autofree char *opt_file = NULL;
+  const GOptionEntry entries[] = {
+    { "path", 0, 0, G_OPTION_ARG_FILENAME, &opt_path, N_("Record into directory DIR (default: Settings1.RecordingsDirectory)"), N_("DIR") },
+    { "file", 0, 0, G_OPTION_ARG_FILENAME, &opt_file, N_("Name the file NAME (default: generated from the parties and the time)"), N_("NAME") },
+    { NULL }
+  };
+  const char *synopsis = "record start [SESSION] [--path=DIR] [--file=NAME] | record stop [SESSION]";
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *dir = NULL;
+  gboolean start;
+
+  if (!parse_options ("record start|stop [SESSION]", entries, &argc, &argv) || argc < 2 || argc > 3)
+    return usage (synopsis);
+  start = strcmp (argv[1], "start") == 0;
+  if ((!start && strcmp (argv[1], "stop") != 0) ||
+      (!start && (opt_path != NULL || opt_file != NULL)))
+    return usage (synopsis);
+
+  path = pick_session (argc == 3 ? argv[2] : NULL, start ? PICK_ESTABLISHED : PICK_RECORDING,
+                       &error);
+  if (path == NULL)
+    return fail_error (error);
+  if (!start)
+    return recording_command (path, "StopRecordingAudio", NULL, "DidStopRecordingAudio");
+  /* the daemon wants an absolute directory; ours is relative to where we run */
+  if (opt_path != NULL && *opt_path != '\0')
+    dir = g_canonicalize_filename (opt_path, NULL);
+  if ((dir != NULL && !g_utf8_validate (dir, -1, NULL)) ||
+      (opt_file != NULL && !g_utf8_validate (opt_file, -1, NULL)))
+    return fail (_("file and directory names must be UTF-8"));
+  return recording_command (path, "StartRecordingAudio",
+                            g_variant_new ("(ss)", dir ? dir : "", opt_file ? opt_file : ""),
+                            "DidStartRecordingAudio");
+}
+
 /* ------------------------------------------------------------ sessions */
 
 static gint64
@@ -430,49 +643,120 @@ print_session_row (const char *path, const char *state, const char *direction,
            duration, hold);
 }
 
+static void
+print_audio_row (const char *path, const char *state, const char *codec, const char *srtp,
+                 const char *local, const char *remote_sdp, const char *remote_seen,
+                 const char *received)
+{
+  g_print ("%-26s %-11s %-11s %-4s %-21s %-21s %-21s %s\n", path, state, codec, srtp, local,
+           remote_sdp, remote_seen, received);
+}
+
+static guint32
+lookup_uint32 (GVariant *props, const char *name)
+{
+  g_autoptr(GVariant) value = g_variant_lookup_value (props, name, G_VARIANT_TYPE_UINT32);
+
+  return value != NULL ? g_variant_get_uint32 (value) : 0;
+}
+
+/* "address:port" ("[address]:port" for IPv6), or NULL when either is unset. */
+static char *
+format_endpoint (GVariant *props, const char *address_prop, const char *port_prop)
+{
+  g_autofree char *address = lookup_string (props, address_prop);
+  guint32 port = lookup_uint32 (props, port_prop);
+
+  if (*address == '\0' || port == 0)
+    return NULL;
+  return g_strdup_printf (strchr (address, ':') ? "[%s]:%u" : "%s:%u", address, port);
+}
+
+/* sessions --audio: the media of each session, as far as its properties tell. */
+static void
+print_session_audio (const char *path, GVariant *props)
+{
+  g_autofree char *state = lookup_string (props, "State");
+  g_autofree char *codec = lookup_string (props, "AudioCodec");
+  g_autofree char *local = format_endpoint (props, "AudioLocalRtpAddress", "AudioLocalRtpPort");
+  g_autofree char *sdp = format_endpoint (props, "AudioRemoteRtpAddressSdp",
+                                          "AudioRemoteRtpPortSdp");
+  g_autofree char *seen = format_endpoint (props, "AudioRemoteRtpAddressReceived",
+                                           "AudioRemoteRtpPortReceived");
+  g_autofree char *codec_rate = NULL;
+  gboolean has_codec = *codec != '\0';
+
+  if (has_codec)
+    codec_rate = g_strdup_printf ("%s/%u", codec, lookup_uint32 (props, "AudioSampleRate"));
+  print_audio_row (path, state, or_dash (codec_rate),
+                   has_codec ? (lookup_boolean (props, "AudioSrtpActive") ? _("yes") : _("no")) : "-",
+                   or_dash (local), or_dash (sdp), or_dash (seen),
+                   has_codec ? (lookup_boolean (props, "AudioWasReceived") ? _("yes") : _("no")) : "-");
+}
+
+/* sessions: state, direction, remote party, codec, duration, hold. */
+static void
+print_session_summary (const char *path, GVariant *props)
+{
+  g_autofree char *state = lookup_string (props, "State");
+  g_autofree char *direction = lookup_string (props, "Direction");
+  g_autofree char *remote = lookup_string (props, "RemoteUri");
+  g_autofree char *codec = lookup_string (props, "AudioCodec");
+  g_autofree char *duration = NULL;
+  gint64 start = lookup_int64 (props, "StartTime");
+  gint64 stop = lookup_int64 (props, "StopTime");
+  gboolean by_local = lookup_boolean (props, "OnHoldByLocal");
+  gboolean by_remote = lookup_boolean (props, "OnHoldByRemote");
+  const char *hold;
+
+  if (start != 0)
+    {
+      gint64 seconds = MAX (0, ((stop != 0 ? stop : g_get_real_time ()) - start) / G_USEC_PER_SEC);
+
+      duration = g_strdup_printf ("%" G_GINT64_FORMAT ":%02d:%02d", seconds / 3600,
+                                  (int) (seconds / 60 % 60), (int) (seconds % 60));
+    }
+  if (by_local && by_remote)
+    hold = _("both");
+  else if (by_local || by_remote)
+    hold = by_local ? _("local") : _("remote");
+  else
+    hold = lookup_boolean (props, "OnHold") ? _("yes") : _("no");
+  print_session_row (path, state, or_dash (direction), or_dash (remote), or_dash (codec),
+                     or_dash (duration), hold);
+}
+
 int
 cmd_sessions (int argc, char **argv)
 {
+  gboolean opt_audio = FALSE;
+  const GOptionEntry entries[] = {
+    { "audio", 'a', 0, G_OPTION_ARG_NONE, &opt_audio, N_("Show the audio stream of each session"), NULL },
+    { NULL }
+  };
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) objects = NULL;
   g_autoptr(GPtrArray) paths = NULL;
 
-  if (!parse_options (NULL, NULL, &argc, &argv) || argc != 1)
-    return usage ("sessions");
+  if (!parse_options ("sessions", entries, &argc, &argv) || argc != 1)
+    return usage ("sessions [--audio]");
   if ((objects = get_managed_objects (&error)) == NULL)
     return fail_error (error);
   paths = objects_with_iface (objects, SESSION_IFACE);
-  print_session_row (_("PATH"), _("STATE"), _("DIRECTION"), _("REMOTE"), _("CODEC"),
-                     _("DURATION"), _("HOLD"));
+  if (opt_audio)
+    print_audio_row (_("PATH"), _("STATE"), _("CODEC"), _("SRTP"), _("LOCAL-RTP"),
+                     _("REMOTE-RTP"), _("RTP-FROM"), _("RECEIVED"));
+  else
+    print_session_row (_("PATH"), _("STATE"), _("DIRECTION"), _("REMOTE"), _("CODEC"),
+                       _("DURATION"), _("HOLD"));
   for (guint i = 0; i < paths->len; i++)
     {
       g_autoptr(GVariant) props = lookup_object_props (objects, paths->pdata[i], SESSION_IFACE);
-      g_autofree char *state = lookup_string (props, "State");
-      g_autofree char *direction = lookup_string (props, "Direction");
-      g_autofree char *remote = lookup_string (props, "RemoteUri");
-      g_autofree char *codec = lookup_string (props, "AudioCodec");
-      g_autofree char *duration = NULL;
-      gint64 start = lookup_int64 (props, "StartTime");
-      gint64 stop = lookup_int64 (props, "StopTime");
-      gboolean by_local = lookup_boolean (props, "OnHoldByLocal");
-      gboolean by_remote = lookup_boolean (props, "OnHoldByRemote");
-      const char *hold;
 
-      if (start != 0)
-        {
-          gint64 seconds = MAX (0, ((stop != 0 ? stop : g_get_real_time ()) - start) / G_USEC_PER_SEC);
-
-          duration = g_strdup_printf ("%" G_GINT64_FORMAT ":%02d:%02d", seconds / 3600,
-                                      (int) (seconds / 60 % 60), (int) (seconds % 60));
-        }
-      if (by_local && by_remote)
-        hold = _("both");
-      else if (by_local || by_remote)
-        hold = by_local ? _("local") : _("remote");
+      if (opt_audio)
+        print_session_audio (paths->pdata[i], props);
       else
-        hold = lookup_boolean (props, "OnHold") ? _("yes") : _("no");
-      print_session_row (paths->pdata[i], state, or_dash (direction), or_dash (remote),
-                         or_dash (codec), or_dash (duration), hold);
+        print_session_summary (paths->pdata[i], props);
     }
   return EXIT_OK;
 }

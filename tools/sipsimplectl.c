@@ -531,7 +531,10 @@ static const Command commands[] = {
   { "hangup", "[SESSION]", N_("End a session"), cmd_hangup },
   { "hold", "[SESSION]", N_("Put a session on hold"), cmd_hold },
   { "unhold", "[SESSION]", N_("Take a session off hold"), cmd_unhold },
-  { "sessions", "", N_("List sessions with their state, remote party, codec, duration and hold"), cmd_sessions },
+  { "dtmf", "[SESSION] DIGITS", N_("Send DTMF digits (0-9, *, #, A-D) one after the other"), cmd_dtmf },
+  { "record", "start [SESSION] [OPTION...]", N_("Record the audio into a WAV file, print its name (see record --help)"), cmd_record },
+  { "record", "stop [SESSION]", N_("Stop recording, print the file name once it is complete"), cmd_record },
+  { "sessions", "[--audio]", N_("List sessions with their state, remote party, codec, duration and hold"), cmd_sessions },
   { "register", "[ACCOUNT]", N_("Register an account (default: the default account)"), cmd_register },
   { "unregister", "[ACCOUNT]", N_("Unregister an account (default: the default account)"), cmd_unregister },
 };

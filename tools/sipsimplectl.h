@@ -3,7 +3,8 @@
  * sipsimplectl.c          main, the command table, the bus connection, get/set/accounts/status
  * sipsimplectl-values.c   object names -> paths, values <-> command-line words
  * sipsimplectl-monitor.c  monitor
- * sipsimplectl-calls.c    call, answer, reject, hangup, hold, unhold, sessions, (un)register
+ * sipsimplectl-calls.c    call, answer, reject, hangup, hold, unhold, dtmf, record,
+ *                         sessions, (un)register
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -95,6 +96,8 @@ int cmd_reject (int argc, char **argv);
 int cmd_hangup (int argc, char **argv);
 int cmd_hold (int argc, char **argv);
 int cmd_unhold (int argc, char **argv);
+int cmd_dtmf (int argc, char **argv);
+int cmd_record (int argc, char **argv);
 int cmd_sessions (int argc, char **argv);
 int cmd_register (int argc, char **argv);
 int cmd_unregister (int argc, char **argv);

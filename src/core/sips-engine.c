@@ -345,7 +345,7 @@ start_msrp (SipsEngine *self)
   g_debug ("MSRP on %s:%u%s", sips_msrp_transport_get_host (transport),
            sips_msrp_transport_get_port (transport), use_tls ? " (TLS)" : "");
   self->msrp_transport = g_steal_pointer (&transport);
-  sips_session_manager_set_msrp_transport (self->sessions, self->msrp_transport);
+  sips_session_manager_set_msrp_transport (self->sessions, self->msrp_transport, self->msrp);
 }
 
 gboolean

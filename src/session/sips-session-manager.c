@@ -48,6 +48,7 @@ struct _SipsSessionManager {
   SipsConfigSection *rtp;
   SipsRingtoneConfig *ringtones;
   SipsMsrpTransport  *msrp;
+  SipsConfigSection  *msrp_config;  /* MSRPConfiguration1: the relay */
 };
 
 G_DEFINE_FINAL_TYPE (SipsSessionManager, sips_session_manager, G_TYPE_OBJECT)
@@ -171,6 +172,7 @@ sips_session_manager_dispose (GObject *object)
   g_clear_object (&self->rtp);
   g_clear_object (&self->ringtones);
   g_clear_object (&self->msrp);
+  g_clear_object (&self->msrp_config);
 
   G_OBJECT_CLASS (sips_session_manager_parent_class)->dispose (object);
 }
@@ -238,7 +240,7 @@ sips_session_manager_create_session (SipsSessionManager *self)
   entry->session = sips_session_new ();
   if (self->agent != NULL)
     sips_session_set_sip_env (entry->session, self->agent, self->settings, self->rtp,
-                              self->ringtones, self->msrp);
+                              self->ringtones, self->msrp, self->msrp_config);
   entry->state_handler = g_signal_connect (entry->session, "notify::state",
                                            G_CALLBACK (on_session_state), entry);
   g_ptr_array_add (self->entries, entry);
@@ -329,11 +331,13 @@ sips_session_manager_set_sip_env (SipsSessionManager *self, SipsSipAgent *agent,
 }
 
 void
-sips_session_manager_set_msrp_transport (SipsSessionManager *self, SipsMsrpTransport *msrp)
+sips_session_manager_set_msrp_transport (SipsSessionManager *self, SipsMsrpTransport *msrp,
+                                         SipsConfigSection *msrp_config)
 {
   g_return_if_fail (SIPS_IS_SESSION_MANAGER (self));
 
   g_set_object (&self->msrp, msrp);
+  g_set_object (&self->msrp_config, msrp_config);
 }
 
 void

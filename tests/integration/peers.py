@@ -11,8 +11,14 @@ Public API:
       .counts() .messages() .port .media_port .uri(user) .log_text() .describe()
   LOOPBACK_SETTINGS: Daemon settings that keep the daemon's RTP on 127.0.0.1
   Baresip(workdir, user='bob', codecs=('opus', 'g722', 'g711'), answermode='auto',
-          tone=None | (rate, channels))  (no tone: baresip sends no audio)
+          tone=None | (rate, channels) | 'ausine', tone_freq=400, record=False)
+          (no tone: baresip sends no audio; (rate, channels): aufile plays a WAV made at
+          the codec's rate (it does not resample, loads the file whole for every call and
+          ends the call at its end); 'ausine': a generated sine (48 kHz codecs only);
+          record: its sndfile module writes what it sends and receives into .record_dir
+          as dump-*-enc.wav / dump-*-dec.wav)
       .start() .stop() .command(cmd, params='') -> dict (the ctrl_tcp response)
+      .recordings('dec'|'enc') -> [paths]
       .send_command(cmd, params) -> token .events (each with '_t', monotonic arrival)
       .wait_event(predicate, timeout) .clear_events() .port .uri .log_text()
   AutoAnswer(daemon, action='accept'|'reject'|None, terminate_after_ms=None)
@@ -117,11 +123,31 @@ class Sipp:
         self.trace_msg = trace_msg
         self.limit = limit
         self.transport = transport
-        self.media_port = sipsd.free_ports(1)[0]
+        self.media_port = self._pick_media_port()
         name = os.path.splitext(os.path.basename(scenario))[0]
         self.prefix = os.path.join(workdir, 'sipp-%s-%d' % (name, self.port))
         self.stat_file = self.prefix + '.stat.csv'
         self.proc = None
+
+    @staticmethod
+    def _pick_media_port():
+        """sipp binds media_port (audio RTP) and media_port + 2 (video), and may use the
+        RTCP ports after them: a port whose +1..+3 are free too."""
+        for _ in range(50):
+            p = sipsd.free_ports(1)[0]
+            if p > 65531:
+                continue
+            held = []
+            try:
+                for q in range(p + 1, p + 4):
+                    held.append(sipsd._bind('udp', q))
+            except OSError:
+                continue
+            finally:
+                for h in held:
+                    h.close()
+            return p
+        raise RuntimeError('no free media port range for sipp')
 
     def uri(self, user='service'):
         return 'sip:%s@127.0.0.1:%d' % (user, self.port)
@@ -234,12 +260,12 @@ class Sipp:
 
 # ---------------------------------------------------------------- baresip
 
-def write_tone(path, seconds=30, rate=8000, channels=1, freq=400):
+def write_tone(path, seconds=30, rate=8000, channels=1, freq=400, amplitude=8000):
     """A 16-bit sine WAV for baresip's aufile source (the call closes when the source
     ends, so it must outlast the call)."""
     n = int(seconds * rate)
-    per = rate // freq * 10  # whole periods when rate is a multiple of freq
-    one = [int(8000 * math.sin(2 * math.pi * freq * i / rate)) for i in range(per)
+    per = rate // math.gcd(rate, freq)  # the shortest block of whole periods
+    one = [int(amplitude * math.sin(2 * math.pi * freq * i / rate)) for i in range(per)
            for _ in range(channels)]
     block = struct.pack('<%dh' % len(one), *one)
     with wave.open(path, 'wb') as w:
@@ -259,7 +285,8 @@ class Baresip:
     (netstring-framed JSON: commands, responses and events)."""
 
     def __init__(self, workdir, user='bob', codecs=('opus', 'g722', 'g711'),
-                 answermode='auto', max_calls=2000, tone=None, tone_seconds=30):
+                 answermode='auto', max_calls=2000, tone=None, tone_seconds=30,
+                 tone_freq=400, record=False):
         self.workdir = workdir
         self.user = user
         self.codecs = tuple(codecs)
@@ -267,10 +294,13 @@ class Baresip:
         self.max_calls = max_calls
         self.tone = tone
         self.tone_seconds = tone_seconds
+        self.tone_freq = tone_freq
+        self.record = record
         self.confdir = os.path.join(workdir, 'baresip-%s' % user)
         os.makedirs(self.confdir, exist_ok=True)
         self.port, self.ctrl_port = self._pick_ports()
         self.uri = 'sip:%s@127.0.0.1:%d' % (user, self.port)
+        self.record_dir = os.path.join(self.confdir, 'recordings')
         self.proc = None
         self.sock = None
         self.events = []
@@ -306,13 +336,19 @@ class Baresip:
             'rtp_ports 40000-49999',
             'module_path %s' % BARESIP_MODULES,
         ] + ['module %s' % m for m in mods]
-        if self.tone:
+        if self.tone == 'ausine':
+            lines += ['audio_source ausine,%d' % self.tone_freq, 'module ausine.so']
+        elif self.tone:
             # aufile does not resample: the file must have the codec's rate and channels
             rate, channels = self.tone
             tone = os.path.join(self.confdir, 'tone.wav')
-            write_tone(tone, self.tone_seconds, rate, channels)
+            write_tone(tone, self.tone_seconds, rate, channels, self.tone_freq)
             lines += ['audio_source aufile,%s' % tone, 'module aufile.so']
         # else: no audio source or player module at all, baresip then sends no audio
+        if self.record:
+            # an audio filter: what is sent (enc) and received (dec), per call
+            os.makedirs(self.record_dir, exist_ok=True)
+            lines += ['module sndfile.so', 'snd_path %s' % self.record_dir]
         lines += [
             'module_tmp account.so',
             'module_app menu.so',
@@ -433,6 +469,15 @@ class Baresip:
             except OSError:
                 pass
         self.log.close()
+
+    def recordings(self, kind='dec'):
+        """sndfile's files: 'dec' what baresip received (decoded), 'enc' what it sent."""
+        try:
+            names = sorted(os.listdir(self.record_dir))
+        except OSError:
+            return []
+        return [os.path.join(self.record_dir, n) for n in names
+                if n.startswith('dump-') and n.endswith('-%s.wav' % kind)]
 
     def log_text(self, limit=8000):
         return _read(os.path.join(self.confdir, 'baresip.log'))[-limit:]

@@ -20,6 +20,7 @@ SIPS_TEST_PACKAGES=(
   sip-tester baresip-core
   kamailio kamailio-extra-modules kamailio-presence-modules
   sox tshark
+  clang libclang-rt-14-dev
 )
 
 sips_log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
