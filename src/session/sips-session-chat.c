@@ -11,7 +11,12 @@
  * Its messages, reports and is-composing indications are re-emitted as the session's
  * signals. A failure of the stream (connection lost, peer silent, fingerprint
  * mismatch) is sips_session_reinvite_chat_failed()'s: a chat-only session fails with
- * DidFail("local", 0, reason), a session with audio loses the chat and goes on. */
+ * DidFail("local", 0, reason), a session with audio loses the chat and goes on.
+ *
+ * Through a relay (RFC 4976, per MSRPConfiguration1): the stream is made first (so
+ * that MSRPChat1 exists), authenticated at the relay with the session account's
+ * credentials, and only then initialized, its path starting with the relay's Use-Path;
+ * the session holds back its INVITE or 200 until then. */
 #include "sips-session-chat.h"
 
 #include <glib/gi18n.h>
@@ -19,7 +24,17 @@
 
 #include "core/sips-error.h"
 #include "msrp/sips-msrp-chat.h"
+/* sips_msrp_chat_fail(): a stream whose relay refused us fails before it initializes */
+#include "msrp/sips-msrp-chat-private.h"
+#include "msrp/sips-msrp-relay.h"
 #include "sips-sdp.h"
+#include "sips-session-headers.h"
+
+/* An AUTH in progress; owner NULL = cancelled (the session may be gone). */
+typedef struct {
+  SipsSessionChat         *owner;
+  SipsSessionChatRelayFunc ready;
+} RelayWait;
 
 struct _SipsSessionChat {
   SipsSessionSip    *sip;
@@ -30,6 +45,10 @@ struct _SipsSessionChat {
   SipsMsrpSetup      answer_setup;
   gboolean           remote_known;
   char              *fail_reason;
+  SipsConfigSection *msrp_config; /* MSRPConfiguration1, NULL = no relay */
+  SipsMsrpRelay     *relay;       /* the stream's authenticated relay, NULL = none */
+  RelayWait         *relay_wait;  /* its AUTH in progress */
+  GCancellable      *relay_cancellable;
 };
 
 /* ---- private helpers ---- */
@@ -111,6 +130,10 @@ drop_chat (SipsSessionChat *self)
 {
   g_autoptr(SipsMsrpChat) chat = g_steal_pointer (&self->chat);
 
+  sips_session_chat_cancel_relay (self);
+  if (self->relay != NULL)
+    sips_msrp_relay_stop (self->relay);
+  g_clear_object (&self->relay);
   if (chat == NULL)
     return;
   g_signal_handlers_disconnect_by_data (chat, self);
@@ -134,13 +157,11 @@ account_display_name (SipsSession *session)
 
 /* A new stream, announced as the session's chat-transport before it initializes (so
  * that MSRPChat1 shows DidInitialize). */
+static void create_chat (SipsSessionChat *self, gboolean use_tls);
+
 static gboolean
 make_chat (SipsSessionChat *self, gboolean use_tls, GError **error)
 {
-  SipsSession *session = session_of (self);
-  g_autofree char *local_uri = NULL;
-  g_autofree char *remote_uri = NULL;
-
   if (!sips_session_chat_available (self, error))
     return FALSE;
   if (use_tls && sips_msrp_transport_get_certificate (self->transport) == NULL)
@@ -149,6 +170,35 @@ make_chat (SipsSessionChat *self, gboolean use_tls, GError **error)
                    _("MSRP over TLS is not available: there is no certificate"));
       return FALSE;
     }
+
+  if (self->chat != NULL && self->relay != NULL &&
+      sips_msrp_chat_get_state (self->chat) == SIPS_MSRP_CHAT_STATE_NEW)
+    {
+      /* made and authenticated at the relay by sips_session_chat_authenticate() */
+      sips_msrp_chat_set_relay (self->chat, self->relay);
+      if (!sips_msrp_chat_initialize (self->chat, error))
+        {
+          sips_session_chat_stop (self);
+          return FALSE;
+        }
+      return TRUE;
+    }
+  create_chat (self, use_tls);
+  if (!sips_msrp_chat_initialize (self->chat, error))
+    {
+      sips_session_chat_stop (self);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* A new stream (NEW), announced as the session's chat-transport. */
+static void
+create_chat (SipsSessionChat *self, gboolean use_tls)
+{
+  SipsSession *session = session_of (self);
+  g_autofree char *local_uri = NULL;
+  g_autofree char *remote_uri = NULL;
 
   drop_chat (self);
   self->chat = sips_msrp_chat_new (self->transport, use_tls);
@@ -163,12 +213,6 @@ make_chat (SipsSessionChat *self, gboolean use_tls, GError **error)
   g_signal_connect_after (self->chat, "did-end", G_CALLBACK (on_did_end), self);
 
   sips_session_set_chat_transport (session, G_OBJECT (self->chat));
-  if (!sips_msrp_chat_initialize (self->chat, error))
-    {
-      sips_session_chat_stop (self);
-      return FALSE;
-    }
-  return TRUE;
 }
 
 static gboolean
@@ -179,7 +223,7 @@ stream_is_usable (SipsSessionChat *self)
   if (self->chat == NULL)
     return FALSE;
   state = sips_msrp_chat_get_state (self->chat);
-  return state != SIPS_MSRP_CHAT_STATE_ENDING && state != SIPS_MSRP_CHAT_STATE_ENDED &&
+  return state != SIPS_MSRP_CHAT_STATE_NEW && state != SIPS_MSRP_CHAT_STATE_ENDING && state != SIPS_MSRP_CHAT_STATE_ENDED &&
          state != SIPS_MSRP_CHAT_STATE_FAILED;
 }
 
@@ -205,11 +249,13 @@ apply_remote (SipsSessionChat *self, const SipsSdpChat *remote, GError **error)
 /* ---- public API (sips-session-chat.h) ---- */
 
 SipsSessionChat *
-sips_session_chat_new (SipsSessionSip *sip, SipsMsrpTransport *transport)
+sips_session_chat_new (SipsSessionSip *sip, SipsMsrpTransport *transport,
+                       SipsConfigSection *msrp_config)
 {
   SipsSessionChat *self = g_new0 (SipsSessionChat, 1);
 
   self->sip = sip;
+  self->msrp_config = msrp_config != NULL ? g_object_ref (msrp_config) : NULL;
   self->transport = transport != NULL ? g_object_ref (transport) : NULL;
   return self;
 }
@@ -226,6 +272,7 @@ sips_session_chat_free (SipsSessionChat *self)
     }
   drop_chat (self);
   g_clear_object (&self->transport);
+  g_clear_object (&self->msrp_config);
   g_free (self);
 }
 
@@ -404,6 +451,140 @@ sips_session_chat_send_composing (SipsSessionChat *self, const char *state, GErr
     }
   /* no refresh given: the peer takes the RFC 3994 default */
   return sips_msrp_chat_send_composing_indication (self->chat, state, 0, error);
+}
+
+/* ---- through a relay ---- */
+
+/* The session account's digest credentials: FALSE when it has no password (account 0). */
+static gboolean
+relay_credentials (SipsSessionChat *self, char **username, char **password)
+{
+  SipsAccount *account = self->sip->account;
+  SipsConfigSection *config = account != NULL ? sips_account_get_config (account) : NULL;
+  const char *user, *secret;
+
+  if (config == NULL)
+    return FALSE;
+  secret = sips_config_section_get_string (config, "Password");
+  if (secret == NULL || *secret == '\0')
+    return FALSE;
+  user = sips_config_section_get_string (config, "AuthUsername");
+  *username = user != NULL && *user != '\0' ? g_strdup (user)
+                                            : sips_headers_user_part (sips_account_get_id (account));
+  *password = g_strdup (secret);
+  return TRUE;
+}
+
+gboolean
+sips_session_chat_wants_relay (SipsSessionChat *self, const char *offer)
+{
+  const char *host;
+  g_autofree char *username = NULL;
+  g_autofree char *password = NULL;
+
+  if (self->transport == NULL || self->msrp_config == NULL)
+    return FALSE;
+  host = sips_config_section_get_string (self->msrp_config, "RelayHost");
+  if (host == NULL || *host == '\0' ||
+      !sips_config_section_get_boolean (self->msrp_config,
+                                        offer == NULL ? "UseRelayOutgoing" : "UseRelayIncoming"))
+    return FALSE;
+  if (!relay_credentials (self, &username, &password))
+    {
+      /* nothing to authenticate with: the stream goes direct */
+      g_message ("Session %p: the account has no password: no MSRP relay",
+                 (void *) session_of (self));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+on_relay_authenticated (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  RelayWait *wait = user_data;
+  SipsSessionChat *self = wait->owner;
+  SipsSessionChatRelayFunc ready = wait->ready;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SipsMsrpRelay) relay = sips_msrp_relay_authenticate_finish (result, &error);
+
+  g_free (wait);
+  if (self == NULL)
+    return;  /* cancelled: the stream is gone */
+  self->relay_wait = NULL;
+  g_clear_object (&self->relay_cancellable);
+  if (relay == NULL)
+    {
+      g_autoptr(SipsMsrpChat) chat = self->chat != NULL ? g_object_ref (self->chat) : NULL;
+
+      g_message ("Session %p: the MSRP relay did not authenticate us: %s",
+                 (void *) session_of (self), error->message);
+      if (chat != NULL)
+        {
+          /* MSRPChat1 DidFail with the reason; the session fails by ready() */
+          g_signal_handlers_disconnect_by_func (chat, on_did_end, self);
+          sips_msrp_chat_fail (chat, error->message);
+          drop_chat (self);
+          sips_session_set_chat_transport (session_of (self), NULL);
+        }
+      ready (self->sip, error);
+      return;
+    }
+  g_debug ("session %p: authenticated at the MSRP relay %s", (void *) session_of (self),
+           sips_msrp_relay_get_uri (relay));
+  self->relay = g_steal_pointer (&relay);
+  ready (self->sip, NULL);
+}
+
+void
+sips_session_chat_authenticate (SipsSessionChat *self, const char *offer,
+                                SipsSessionChatRelayFunc ready)
+{
+  g_autofree char *uri = NULL;
+  g_autofree char *username = NULL;
+  g_autofree char *password = NULL;
+  gboolean use_tls = sips_msrp_transport_get_use_tls (self->transport);
+
+  if (offer != NULL)
+    {
+      /* the answer takes the offer's protocol */
+      SipsSdpChat remote = { 0 };
+
+      if (sips_sdp_parse_chat (offer, &remote) && remote.present)
+        use_tls = remote.secure;
+      sips_sdp_chat_clear (&remote);
+    }
+  self->offerer = offer == NULL;
+  if (self->offerer)
+    {
+      self->offer_setup = SIPS_MSRP_SETUP_OFFER;
+      self->answer_setup = SIPS_MSRP_SETUP_NONE;
+    }
+  create_chat (self, use_tls && sips_msrp_transport_get_certificate (self->transport) != NULL);
+  relay_credentials (self, &username, &password);
+  uri = sips_msrp_relay_make_uri (sips_config_section_get_string (self->msrp_config, "RelayHost"),
+                                  (guint16) sips_config_section_get_uint (self->msrp_config, "RelayPort"),
+                                  sips_config_section_get_boolean (self->msrp_config, "RelayUseTls"));
+  self->relay_wait = g_new0 (RelayWait, 1);
+  self->relay_wait->owner = self;
+  self->relay_wait->ready = ready;
+  self->relay_cancellable = g_cancellable_new ();
+  g_debug ("session %p: authenticating at the MSRP relay %s", (void *) session_of (self), uri);
+  sips_msrp_relay_authenticate_async (self->transport, uri, username, password,
+                                      self->relay_cancellable, on_relay_authenticated,
+                                      self->relay_wait);
+}
+
+gboolean
+sips_session_chat_cancel_relay (SipsSessionChat *self)
+{
+  if (self->relay_wait == NULL)
+    return FALSE;
+  self->relay_wait->owner = NULL;
+  self->relay_wait = NULL;
+  g_cancellable_cancel (self->relay_cancellable);
+  g_clear_object (&self->relay_cancellable);
+  return TRUE;
 }
 
 /* ---- the session's methods (sips-session-sip.h) ---- */

@@ -9,7 +9,8 @@
 G_BEGIN_DECLS
 
 SipsSessionChat *sips_session_chat_new  (SipsSessionSip    *sip,          /* owns us */
-                                         SipsMsrpTransport *transport);   /* NULL = no MSRP */
+                                         SipsMsrpTransport *transport,    /* NULL = no MSRP */
+                                         SipsConfigSection *msrp_config); /* NULL = no relay */
 /* Ends the stream without a word to the session (it is going away). */
 void             sips_session_chat_free (SipsSessionChat   *self);
 
@@ -33,6 +34,20 @@ gboolean    sips_session_chat_prepare_answer (SipsSessionChat *self, const char 
 /* The answer to our offer: the peer's path and a=setup; without its chat stream ours
  * ends. */
 void        sips_session_chat_answer_received (SipsSessionChat *self, const char *answer);
+
+/* Through a relay (RFC 4976): a stream for our offer (offer NULL: UseRelayOutgoing) or
+ * for our answer to offer (UseRelayIncoming) goes through MSRPConfiguration1's relay
+ * when RelayHost is set and the session's account has a password (else direct). */
+typedef void (*SipsSessionChatRelayFunc) (SipsSessionSip *sip, const GError *error);
+gboolean    sips_session_chat_wants_relay    (SipsSessionChat *self, const char *offer);
+/* Makes the stream (the chat-transport, not initialized yet) and authenticates at the
+ * relay with the account's credentials; ready is called once, later: without error,
+ * prepare_offer()/prepare_answer() now make our path after the relay's Use-Path; with
+ * one, the stream failed (MSRPChat1 DidFail with the reason) and is gone. */
+void        sips_session_chat_authenticate   (SipsSessionChat *self, const char *offer,
+                                              SipsSessionChatRelayFunc ready);
+/* Drops an AUTH in progress (ready is not called): TRUE if there was one. */
+gboolean    sips_session_chat_cancel_relay   (SipsSessionChat *self);
 
 /* Starts the stream once the session is established with a negotiated chat. */
 void        sips_session_chat_sync           (SipsSessionChat *self);

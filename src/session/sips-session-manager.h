@@ -45,9 +45,11 @@ void         sips_session_manager_set_sip_env    (SipsSessionManager *self,
                                                   SipsConfigSection  *rtp,
                                                   SipsRingtoneConfig *ringtones);
 /* The MSRP endpoint of the chat streams of sessions made from now on (NULL = none:
- * chat streams fail). */
+ * chat streams fail) and MSRPConfiguration1 (its relay settings, read when a chat
+ * stream is set up; NULL = no relay). */
 void         sips_session_manager_set_msrp_transport (SipsSessionManager *self,
-                                                      SipsMsrpTransport  *msrp);
+                                                      SipsMsrpTransport  *msrp,
+                                                      SipsConfigSection  *msrp_config);
 /* An incoming INVITE on an unbound handle (nh: nua_handle_t *, sip: its sip_t *):
  * a new session takes the handle, announces itself (NewIncoming) and rings.
  * account: the account the Request-URI matched (account 0 otherwise).

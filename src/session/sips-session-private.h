@@ -40,7 +40,8 @@ void            sips_session_set_sip_env (SipsSession        *self,
                                           SipsConfigSection  *settings,
                                           SipsConfigSection  *rtp,
                                           SipsRingtoneConfig *ringtones,   /* NULL = none */
-                                          SipsMsrpTransport  *msrp);       /* NULL = no chat */
+                                          SipsMsrpTransport  *msrp,        /* NULL = no chat */
+                                          SipsConfigSection  *msrp_config); /* NULL = no relay */
 SipsSessionSip *sips_session_get_sip     (SipsSession *self);
 
 G_END_DECLS

@@ -53,6 +53,8 @@ struct _SipsSessionSip {
 
   /* our chat stream (MSRP): its m=message line is in our SDP while it has a stream */
   SipsSessionChat *chat;
+  gboolean awaiting_relay;       /* our INVITE (outgoing) or 200 (incoming) waits for the
+                                  * chat's AUTH at the MSRP relay: nothing sent yet */
   gboolean chat_lost;            /* it failed while a proposal was in progress: re-offer
                                   * without it once the proposal is over */
 

@@ -475,7 +475,7 @@ on_nua_event (gpointer owner, int event, int status, const char *phrase, gpointe
 SipsSessionSip *
 sips_session_sip_new (SipsSession *session, SipsSipAgent *agent, SipsConfigSection *settings,
                       SipsConfigSection *rtp, SipsRingtoneConfig *ringtones,
-                      SipsMsrpTransport *msrp)
+                      SipsMsrpTransport *msrp, SipsConfigSection *msrp_config)
 {
   SipsSessionSip *self = g_new0 (SipsSessionSip, 1);
 
@@ -486,7 +486,7 @@ sips_session_sip_new (SipsSession *session, SipsSipAgent *agent, SipsConfigSecti
   self->settings = g_object_ref (settings);
   self->rtp = g_object_ref (rtp);
   self->media = sips_session_media_new (self, rtp, ringtones);
-  self->chat = sips_session_chat_new (self, msrp);
+  self->chat = sips_session_chat_new (self, msrp, msrp_config);
   return self;
 }
 
@@ -513,6 +513,64 @@ sips_session_sip_free (SipsSessionSip *self)
   g_free (self);
 }
 
+static void
+send_invite (SipsSessionSip *self)
+{
+  g_autofree char *sdp = NULL;
+
+  sips_session_media_prepare_offer (self->media);
+  sdp = sips_session_sip_user_sdp (self);
+  nua_invite (self->nh, SOATAG_USER_SDP_STR (sdp), SIPS_OFFER_ANSWER_TAGS,
+              TAG_IF (self->contact != NULL, SIPTAG_CONTACT_STR (self->contact)), TAG_END ());
+}
+
+/* The chat's relay answered our AUTH: the INVITE goes, or the session fails unsent. */
+static void
+on_offer_relay_ready (SipsSessionSip *self, const GError *error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  if (error == NULL && !sips_session_chat_prepare_offer (self->chat, &local_error))
+    error = local_error;
+  if (error != NULL)
+    {
+      sips_session_sip_fail (self, 0, error->message);  /* while awaiting_relay: at once */
+      return;
+    }
+  self->awaiting_relay = FALSE;
+  send_invite (self);
+}
+
+static void
+send_answer (SipsSessionSip *self)
+{
+  g_autofree char *sdp = sips_session_sip_user_sdp (self);
+
+  nua_respond (self->nh, SIP_200_OK, SOATAG_USER_SDP_STR (sdp), SIPS_OFFER_ANSWER_TAGS,
+               TAG_IF (self->contact != NULL, SIPTAG_CONTACT_STR (self->contact)), TAG_END ());
+  self->got_2xx = TRUE;
+  emit_plain (self->session, "will-start");
+}
+
+/* The chat's relay answered our AUTH: the 200 goes, or the INVITE is refused. */
+static void
+on_answer_relay_ready (SipsSessionSip *self, const GError *error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  if (error == NULL &&
+      !sips_session_chat_prepare_answer (self->chat, self->initial_offer, &local_error))
+    error = local_error;
+  if (error != NULL)
+    {
+      sips_session_sip_fail (self, 0, error->message);  /* while awaiting_relay: a 500 */
+      return;
+    }
+  self->awaiting_relay = FALSE;
+  if (self->nh != NULL)
+    send_answer (self);
+}
+
 gboolean
 sips_session_sip_connect (SipsSessionSip *self, const char *callee_uri, SipsAccount *account,
                           const char *route, gboolean audio, gboolean chat, GError **error)
@@ -521,7 +579,6 @@ sips_session_sip_connect (SipsSessionSip *self, const char *callee_uri, SipsAcco
   g_autofree char *proxy = NULL;
   g_autofree char *from = NULL;
   g_autofree char *local_uri = NULL;
-  g_autofree char *sdp = NULL;
   g_autofree char *user = NULL;
 
   if (nua == NULL)
@@ -570,6 +627,16 @@ sips_session_sip_connect (SipsSessionSip *self, const char *callee_uri, SipsAcco
   sips_session_set_boolean_prop (self->session, "has-audio", audio);
   sips_session_set_boolean_prop (self->session, "has-chat", chat);
 
+  /* through the relay the INVITE waits for its AUTH (our path carries its Use-Path) */
+  if (chat && sips_session_chat_wants_relay (self->chat, NULL))
+    {
+      emit_plain (self->session, "new-outgoing");
+      sips_session_set_state (self->session, SIPS_SESSION_STATE_CALLING);
+      self->awaiting_relay = TRUE;
+      sips_session_chat_authenticate (self->chat, NULL, on_offer_relay_ready);
+      return TRUE;
+    }
+
   /* the chat stream's path goes in the offer */
   if (chat && !sips_session_chat_prepare_offer (self->chat, error))
     {
@@ -582,11 +649,7 @@ sips_session_sip_connect (SipsSessionSip *self, const char *callee_uri, SipsAcco
 
   emit_plain (self->session, "new-outgoing");
   sips_session_set_state (self->session, SIPS_SESSION_STATE_CALLING);
-
-  sips_session_media_prepare_offer (self->media);
-  sdp = sips_session_sip_user_sdp (self);
-  nua_invite (self->nh, SOATAG_USER_SDP_STR (sdp), SIPS_OFFER_ANSWER_TAGS,
-              TAG_IF (self->contact != NULL, SIPTAG_CONTACT_STR (self->contact)), TAG_END ());
+  send_invite (self);
   return TRUE;
 }
 
@@ -662,7 +725,6 @@ sips_session_sip_refuse_incoming (gpointer nh, gconstpointer sip_, SipsConfigSec
 gboolean
 sips_session_sip_accept (SipsSessionSip *self, gboolean audio, gboolean chat, GError **error)
 {
-  g_autofree char *sdp = NULL;
 
   if (audio && !self->offered_audio)
     {
@@ -687,17 +749,23 @@ sips_session_sip_accept (SipsSessionSip *self, gboolean audio, gboolean chat, GE
   if (audio && (!sips_session_sip_reserve_rtp (self, error) ||
                 !sips_session_media_prepare_answer (self->media, self->initial_offer, error)))
     return FALSE;
+  if (chat && sips_session_chat_wants_relay (self->chat, self->initial_offer))
+    {
+      /* the 200 waits for the relay's AUTH (our path carries its Use-Path) */
+      sips_session_set_boolean_prop (self->session, "has-audio", audio);
+      sips_session_set_boolean_prop (self->session, "has-chat", chat);
+      sips_session_set_state (self->session, SIPS_SESSION_STATE_ACCEPTING);
+      self->awaiting_relay = TRUE;
+      sips_session_chat_authenticate (self->chat, self->initial_offer, on_answer_relay_ready);
+      return TRUE;
+    }
   if (chat && !sips_session_chat_prepare_answer (self->chat, self->initial_offer, error))
     return FALSE;
 
   sips_session_set_boolean_prop (self->session, "has-audio", audio);
   sips_session_set_boolean_prop (self->session, "has-chat", chat);
   sips_session_set_state (self->session, SIPS_SESSION_STATE_ACCEPTING);
-  sdp = sips_session_sip_user_sdp (self);
-  nua_respond (self->nh, SIP_200_OK, SOATAG_USER_SDP_STR (sdp), SIPS_OFFER_ANSWER_TAGS,
-               TAG_IF (self->contact != NULL, SIPTAG_CONTACT_STR (self->contact)), TAG_END ());
-  self->got_2xx = TRUE;
-  emit_plain (self->session, "will-start");
+  send_answer (self);
   return TRUE;
 }
 
@@ -731,6 +799,19 @@ sips_session_sip_terminate (SipsSessionSip *self)
     return FALSE;
 
   begin_local_end (self);
+  if (self->awaiting_relay)
+    {
+      /* nothing sent yet: the AUTH at the MSRP relay is dropped */
+      self->awaiting_relay = FALSE;
+      sips_session_chat_cancel_relay (self->chat);
+      if (self->outgoing)
+        finish (self, NULL, 0, NULL, "local");
+      else if (self->fail_reason != NULL)
+        nua_respond (self->nh, SIP_500_INTERNAL_SERVER_ERROR, TAG_END ());
+      else
+        nua_respond (self->nh, SIP_486_BUSY_HERE, TAG_END ());
+      return TRUE;
+    }
   switch (state)
     {
     case SIPS_SESSION_STATE_CALLING:

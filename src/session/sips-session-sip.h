@@ -14,7 +14,8 @@ SipsSessionSip *sips_session_sip_new  (SipsSession        *session,   /* unowned
                                        SipsConfigSection  *settings,
                                        SipsConfigSection  *rtp,
                                        SipsRingtoneConfig *ringtones,  /* NULL = none */
-                                       SipsMsrpTransport  *msrp);      /* NULL = no chat */
+                                       SipsMsrpTransport  *msrp,       /* NULL = no chat */
+                                       SipsConfigSection  *msrp_config); /* NULL = no relay */
 /* Destroys the handle (if the nua still exists) and closes the RTP sockets. */
 void            sips_session_sip_free (SipsSessionSip *self);
 

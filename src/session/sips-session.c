@@ -797,12 +797,12 @@ sips_session_set_chat_transport (SipsSession *self, GObject *chat)
 void
 sips_session_set_sip_env (SipsSession *self, SipsSipAgent *agent, SipsConfigSection *settings,
                           SipsConfigSection *rtp, SipsRingtoneConfig *ringtones,
-                          SipsMsrpTransport *msrp)
+                          SipsMsrpTransport *msrp, SipsConfigSection *msrp_config)
 {
   g_return_if_fail (SIPS_IS_SESSION (self));
   g_return_if_fail (self->sip == NULL);
 
-  self->sip = sips_session_sip_new (self, agent, settings, rtp, ringtones, msrp);
+  self->sip = sips_session_sip_new (self, agent, settings, rtp, ringtones, msrp, msrp_config);
 }
 
 SipsSessionSip *

@@ -29,6 +29,13 @@ manager does both).
 
 Everything a test may want to assert on is an xlog line "SIPS <KIND> key=<value> ..."
 in the log (see _CFG); .log_text() is for printing on failure.
+
+  MsrpRelay(workdir, users={'alice': 'pw'}, port=None): kamailio's msrp module as an
+      MSRP relay (RFC 4976) on tcp 127.0.0.1:port, from tests/unit/kamailio-msrp.cfg.in
+      (digest AUTH, realm relay.test) with its users replaced by users'. Same .start()
+      .stop() .port .log_text(); .uri (msrp://127.0.0.1:PORT;tcp) and
+      .msrp_events(kind) -> [{field: value}] of its "SIPS-MSRP <kind> ..." lines
+      (kinds: frame, authok, authfail, relay, deliver, nosession).
 """
 
 import os
@@ -191,6 +198,9 @@ _PROXY_AUTH = r'''    $var(user) = $fU;
 '''
 
 _LINE = re.compile(r'SIPS (\w+) (.*)$')
+_MSRP_LINE = re.compile(r'SIPS-MSRP (\w+) (.*)$')
+_MSRP_TEMPLATE = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'unit',
+                              'kamailio-msrp.cfg.in')
 _FIELD = re.compile(r'(\w+)=<(.*?)>(?= \w+=<|$)')
 
 
@@ -394,3 +404,50 @@ class Kamailio:
             if name.strip().lower() in ('contact', 'm'):
                 contacts += re.findall(r'<([^>]*)>', value)
         return contacts
+
+
+class MsrpRelay(Kamailio):
+    """kamailio's msrp module as a relay with digest AUTH (see the module docstring)."""
+
+    def __init__(self, workdir, users, port=None, max_expires=3600):
+        super().__init__(workdir, users=users, port=port, max_expires=max_expires)
+
+    @property
+    def uri(self):
+        return 'msrp://127.0.0.1:%d;tcp' % self.port
+
+    def _config(self):
+        with open(_MSRP_TEMPLATE) as f:
+            cfg = f.read()
+        switch = ''
+        for user, password in self.users.items():
+            switch += ('    if ($var(user) == %s) {\n        $var(password) = %s;\n'
+                       '        return 1;\n    }\n' % (_cfg_string(user), _cfg_string(password)))
+        cfg, n = re.subn(r'(route\[PASSWORD\] \{\n).*?(    return -1;\n\})',
+                         lambda m: m.group(1) + switch + m.group(2), cfg, flags=re.S)
+        assert n == 1, 'kamailio-msrp.cfg.in has no route[PASSWORD]'
+        return (cfg.replace('@PORT@', str(self.port)).replace('@MODULES@', MODULES)
+                .replace('@MAX_EXPIRES@', str(self.max_expires)))
+
+    def _wait_ready(self):
+        """Until its TCP port accepts connections."""
+        def ready():
+            if self.proc.poll() is not None:
+                return 'exited'
+            try:
+                with socket.create_connection(('127.0.0.1', self.port), timeout=0.5):
+                    return 'ready'
+            except OSError:
+                return None
+        r = sipsd.wait_until(ready, START_TIMEOUT, interval=0.05)
+        if r != 'ready':
+            raise RuntimeError('kamailio (MSRP relay) did not start (%s); log:\n%s'
+                               % (r or 'timeout', self.log_text()))
+
+    def msrp_events(self, kind):
+        out = []
+        for line in self.log_text().splitlines():
+            m = _MSRP_LINE.search(line)
+            if m and m.group(1) == kind:
+                out.append(dict(_FIELD.findall(m.group(2))))
+        return out
