@@ -1,6 +1,6 @@
 /* sipsimplectl-calls.c: calls (SessionManager1, Session1) and registration
- * (Registration1): call, answer, reject, hangup, hold, unhold, dtmf, record,
- * sessions, register, unregister.
+ * (Registration1): call, answer, reject, hangup, hold, unhold, sessions,
+ * register, unregister; and the session picking the other session commands share.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -14,9 +14,7 @@
 
 /* ------------------------------------------------------------ helpers */
 
-/* Parses a command's own options (anywhere after the command name); the other
- * words stay in argc/argv, argv[0] being the command name. */
-static gboolean
+gboolean
 parse_options (const char *synopsis, const GOptionEntry *entries, int *argc, char ***argv)
 {
   g_autoptr(GOptionContext) context = g_option_context_new (synopsis);
@@ -31,8 +29,7 @@ parse_options (const char *synopsis, const GOptionEntry *entries, int *argc, cha
   return FALSE;
 }
 
-/* ACCOUNT as everywhere (account/N, account:ID, a path), plus a bare USER@DOMAIN. */
-static char *
+char *
 resolve_account (const char *spec, GError **error)
 {
   if (spec[0] != '/' && strchr (spec, '@') != NULL && !g_str_has_prefix (spec, "account:"))
@@ -48,13 +45,6 @@ is_digits (const char *s)
 {
   return *s != '\0' && strspn (s, "0123456789") == strlen (s);
 }
-
-typedef enum {
-  PICK_INCOMING,     /* answer, reject */
-  PICK_ACTIVE,       /* hangup: every state Terminate() accepts */
-  PICK_ESTABLISHED,  /* hold, unhold, dtmf, record start */
-  PICK_RECORDING,    /* record stop: AudioRecordingFileName is set */
-} Pick;
 
 static gboolean
 session_matches (GVariant *props, Pick pick)
@@ -73,6 +63,13 @@ session_matches (GVariant *props, Pick pick)
 
       return *file != '\0';
     }
+  if (pick == PICK_CHAT)
+    {
+      g_autoptr(GVariant) chat = g_variant_lookup_value (props, "HasChat", G_VARIANT_TYPE_BOOLEAN);
+
+      if (chat == NULL || !g_variant_get_boolean (chat))
+        return FALSE;
+    }
   return g_strv_contains (states, state);
 }
 
@@ -84,13 +81,12 @@ no_match_message (Pick pick)
     case PICK_INCOMING: return _("there is no incoming session");
     case PICK_ACTIVE: return _("there is no active session");
     case PICK_ESTABLISHED: return _("there is no established session");
+    case PICK_CHAT: return _("there is no established session with chat");
     case PICK_RECORDING: default: return _("there is no session recording audio");
     }
 }
 
-/* The session named by `spec` (session/N, N or a path), or with spec NULL the
- * only session the command can apply to; anything else is an error. */
-static char *
+char *
 pick_session (const char *spec, Pick pick, GError **error)
 {
   g_autoptr(GVariant) objects = NULL;
@@ -140,6 +136,7 @@ pick_session (const char *spec, Pick pick, GError **error)
                pick == PICK_INCOMING ? _("%u incoming sessions (%s): name one")
                : pick == PICK_ACTIVE ? _("%u active sessions (%s): name one")
                : pick == PICK_ESTABLISHED ? _("%u established sessions (%s): name one")
+               : pick == PICK_CHAT ? _("%u sessions with chat (%s): name one")
                : _("%u sessions are recording audio (%s): name one"),
                matches->len - 1, list);
   return NULL;
@@ -412,202 +409,6 @@ cmd_unhold (int argc, char **argv)
   if (!parse_options ("unhold [SESSION]", NULL, &argc, &argv))
     return usage ("unhold [SESSION]");
   return session_command (argc, argv, "unhold [SESSION]", PICK_ESTABLISHED, "Unhold", NULL);
-}
-
-/* ------------------------------------------------------------ dtmf */
-
-#define DTMF_DIGITS           "0123456789*#ABCD"
-#define DTMF_INTERVAL_MS      200     /* the daemon plays 100 ms + 60 ms of silence */
-#define RECORDING_WAIT_MS     10000   /* for the recording signals, without --timeout */
-
-typedef struct {
-  GMainLoop *loop;
-  const char *path;
-  const char *digits;
-  gsize next;
-  int status;
-} Dtmf;
-
-/* One SendDTMF per digit; the main loop spaces them (a timeout, not a sleep). */
-static gboolean
-on_dtmf_next (gpointer user_data)
-{
-  Dtmf *dtmf = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = NULL;
-  char digit[2] = { dtmf->digits[dtmf->next++], '\0' };
-
-  reply = call_daemon (dtmf->path, SESSION_IFACE, "SendDTMF", g_variant_new ("(s)", digit),
-                       NULL, &error);
-  if (reply == NULL)
-    dtmf->status = fail_error (error);
-  else if (dtmf->digits[dtmf->next] != '\0')
-    return G_SOURCE_CONTINUE;
-  else
-    dtmf->status = EXIT_OK;
-  g_main_loop_quit (dtmf->loop);
-  return G_SOURCE_REMOVE;
-}
-
-int
-cmd_dtmf (int argc, char **argv)
-{
-  int opt_interval = DTMF_INTERVAL_MS;
-  const GOptionEntry entries[] = {
-    { "interval", 0, 0, G_OPTION_ARG_INT, &opt_interval, N_("Wait MS milliseconds between digits (200)"), N_("MS") },
-    { NULL }
-  };
-  const char *synopsis = "dtmf [SESSION] DIGITS [--interval=MS]";
-  g_autoptr(GError) error = NULL;
-  g_autofree char *path = NULL;
-  g_autofree char *digits = NULL;
-  Dtmf dtmf = { 0 };
-
-  if (!parse_options ("dtmf [SESSION] DIGITS", entries, &argc, &argv) || argc < 2 || argc > 3)
-    return usage (synopsis);
-  if (opt_interval < 0 || opt_interval > 60000)
-    return fail (_("the interval must be 0 to 60000 ms"));
-  digits = g_ascii_strup (argv[argc - 1], -1);
-  if (*digits == '\0')
-    return usage (synopsis);
-  if (strspn (digits, DTMF_DIGITS) != strlen (digits))
-    return fail (_("“%s”: DTMF digits are 0-9, *, #, A-D"), argv[argc - 1]);
-
-  path = pick_session (argc == 3 ? argv[1] : NULL, PICK_ESTABLISHED, &error);
-  if (path == NULL)
-    return fail_error (error);
-  dtmf.path = path;
-  dtmf.digits = digits;
-  if (on_dtmf_next (&dtmf) == G_SOURCE_REMOVE)
-    return dtmf.status;
-  dtmf.loop = g_main_loop_new (NULL, FALSE);
-  g_timeout_add (opt_interval, on_dtmf_next, &dtmf);
-  g_main_loop_run (dtmf.loop);
-  g_main_loop_unref (dtmf.loop);
-  return dtmf.status;
-}
-
-/* ------------------------------------------------------------ record */
-
-typedef struct {
-  GMainLoop *loop;
-  char *file_name;     /* from the awaited signal */
-  guint timeout_id;
-} RecordingWait;
-
-static void
-on_recording_signal (GDBusConnection *connection,
-                     const char      *sender,
-                     const char      *path,
-                     const char      *iface,
-                     const char      *member,
-                     GVariant        *params,
-                     gpointer         user_data)
-{
-  RecordingWait *wait = user_data;
-
-  if (wait->file_name != NULL || !g_variant_is_of_type (params, G_VARIANT_TYPE ("(xs)")))
-    return;
-  g_variant_get (params, "(xs)", NULL, &wait->file_name);
-  g_main_loop_quit (wait->loop);
-}
-
-static gboolean
-on_recording_timeout (gpointer user_data)
-{
-  RecordingWait *wait = user_data;
-
-  wait->timeout_id = 0;
-  g_main_loop_quit (wait->loop);
-  return G_SOURCE_REMOVE;
-}
-
-/* Runs `method` on the session and prints the file name of the Session1 signal
- * `member` (DidStartRecordingAudio, DidStopRecordingAudio) that confirms it. */
-static int
-recording_command (const char *path, const char *method, GVariant *params, const char *member)
-{
-  g_autoptr(GVariant) owned_params = params != NULL ? g_variant_ref_sink (params) : NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = NULL;
-  g_autofree char *owner = NULL;
-  GDBusConnection *bus;
-  RecordingWait wait = { 0 };
-  int wait_ms = timeout_ms () > 0 ? timeout_ms () : RECORDING_WAIT_MS;
-  int status = EXIT_OK;
-  guint signal_id;
-
-  if ((bus = get_bus (&error)) == NULL)
-    return fail_error (error);
-  owner = get_daemon_owner (&error);
-  if (owner == NULL)
-    return error != NULL ? fail_error (error) : fail_not_running ();
-
-  /* Subscribed before the call: the bus applies the match before passing the call on,
-   * and DidStartRecordingAudio is emitted before the reply. */
-  wait.loop = g_main_loop_new (NULL, FALSE);
-  signal_id = g_dbus_connection_signal_subscribe (bus, owner, SESSION_IFACE, member, path, NULL,
-                                                  G_DBUS_SIGNAL_FLAGS_NONE, on_recording_signal,
-                                                  &wait, NULL);
-  reply = call_daemon (path, SESSION_IFACE, method, owned_params, NULL, &error);
-  if (reply == NULL)
-    status = fail_error (error);
-  else
-    {
-      wait.timeout_id = g_timeout_add (wait_ms, on_recording_timeout, &wait);
-      g_main_loop_run (wait.loop);
-      if (wait.timeout_id != 0)
-        g_source_remove (wait.timeout_id);
-      if (wait.file_name != NULL)
-        g_print ("%s\n", wait.file_name);
-      else
-        status = fail (_("the daemon accepted %s but sent no %s within %d s"), method, member,
-                       wait_ms / 1000);
-    }
-  g_dbus_connection_signal_unsubscribe (bus, signal_id);
-  g_main_loop_unref (wait.loop);
-  g_free (wait.file_name);
-  return status;
-}
-
-int
-cmd_record (int argc, char **argv)
-{
-  g_autofree char *opt_path = NULL;
-  g_autofree char *opt_file = NULL;
-  const GOptionEntry entries[] = {
-    { "path", 0, 0, G_OPTION_ARG_FILENAME, &opt_path, N_("Record into directory DIR (default: Settings1.RecordingsDirectory)"), N_("DIR") },
-    { "file", 0, 0, G_OPTION_ARG_FILENAME, &opt_file, N_("Name the file NAME (default: generated from the parties and the time)"), N_("NAME") },
-    { NULL }
-  };
-  const char *synopsis = "record start [SESSION] [--path=DIR] [--file=NAME] | record stop [SESSION]";
-  g_autoptr(GError) error = NULL;
-  g_autofree char *path = NULL;
-  g_autofree char *dir = NULL;
-  gboolean start;
-
-  if (!parse_options ("record start|stop [SESSION]", entries, &argc, &argv) || argc < 2 || argc > 3)
-    return usage (synopsis);
-  start = strcmp (argv[1], "start") == 0;
-  if ((!start && strcmp (argv[1], "stop") != 0) ||
-      (!start && (opt_path != NULL || opt_file != NULL)))
-    return usage (synopsis);
-
-  path = pick_session (argc == 3 ? argv[2] : NULL, start ? PICK_ESTABLISHED : PICK_RECORDING,
-                       &error);
-  if (path == NULL)
-    return fail_error (error);
-  if (!start)
-    return recording_command (path, "StopRecordingAudio", NULL, "DidStopRecordingAudio");
-  /* the daemon wants an absolute directory; ours is relative to where we run */
-  if (opt_path != NULL && *opt_path != '\0')
-    dir = g_canonicalize_filename (opt_path, NULL);
-  if ((dir != NULL && !g_utf8_validate (dir, -1, NULL)) ||
-      (opt_file != NULL && !g_utf8_validate (opt_file, -1, NULL)))
-    return fail (_("file and directory names must be UTF-8"));
-  return recording_command (path, "StartRecordingAudio",
-                            g_variant_new ("(ss)", dir ? dir : "", opt_file ? opt_file : ""),
-                            "DidStartRecordingAudio");
 }
 
 /* ------------------------------------------------------------ sessions */

@@ -3,8 +3,10 @@
  * sipsimplectl.c          main, the command table, the bus connection, get/set/accounts/status
  * sipsimplectl-values.c   object names -> paths, values <-> command-line words
  * sipsimplectl-monitor.c  monitor
- * sipsimplectl-calls.c    call, answer, reject, hangup, hold, unhold, dtmf, record,
- *                         sessions, (un)register
+ * sipsimplectl-calls.c    call, answer, reject, hangup, hold, unhold, sessions,
+ *                         (un)register; picking a session
+ * sipsimplectl-audio.c    dtmf, record
+ * sipsimplectl-chat.c     chat, send-message
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -83,6 +85,26 @@ void append_time (GString *line, gint64 usec);
 void append_signal_args (GString *line, GDBusSignalInfo *signal, GVariant *params, gsize first);
 void emit_line (GString *line);
 
+/* ---- sipsimplectl-calls.c: what the session commands share */
+
+/* Parses a command's own options (anywhere after the command name); the other
+ * words stay in argc/argv, argv[0] being the command name. */
+gboolean parse_options (const char *synopsis, const GOptionEntry *entries, int *argc, char ***argv);
+/* ACCOUNT as everywhere (account/N, account:ID, a path), plus a bare USER@DOMAIN. */
+char *resolve_account (const char *spec, GError **error);
+
+typedef enum {
+  PICK_INCOMING,     /* answer, reject */
+  PICK_ACTIVE,       /* hangup: every state Terminate() accepts */
+  PICK_ESTABLISHED,  /* hold, unhold, dtmf, record start */
+  PICK_RECORDING,    /* record stop: AudioRecordingFileName is set */
+  PICK_CHAT,         /* send-message: established, with a chat stream */
+} Pick;
+
+/* The session named by `spec` (session/N, N or a path), or with spec NULL the
+ * only session the command can apply to; anything else is an error. */
+char *pick_session (const char *spec, Pick pick, GError **error);
+
 /* ---- commands (argv[0] is the command name) */
 
 int cmd_status (int argc, char **argv);
@@ -99,5 +121,7 @@ int cmd_unhold (int argc, char **argv);
 int cmd_dtmf (int argc, char **argv);
 int cmd_record (int argc, char **argv);
 int cmd_sessions (int argc, char **argv);
+int cmd_chat (int argc, char **argv);
+int cmd_send_message (int argc, char **argv);
 int cmd_register (int argc, char **argv);
 int cmd_unregister (int argc, char **argv);
