@@ -132,7 +132,10 @@ drop_chat (SipsSessionChat *self)
 
   sips_session_chat_cancel_relay (self);
   if (self->relay != NULL)
-    sips_msrp_relay_stop (self->relay);
+    {
+      g_signal_handlers_disconnect_by_data (self->relay, self);
+      sips_msrp_relay_stop (self->relay);
+    }
   g_clear_object (&self->relay);
   if (chat == NULL)
     return;
@@ -455,6 +458,22 @@ sips_session_chat_send_composing (SipsSessionChat *self, const char *state, GErr
 
 /* ---- through a relay ---- */
 
+/* The relay lost our binding (a refresh failed, its connection went): the stream
+ * cannot go on through it, so it fails with the relay's reason (on_did_end). */
+static void
+on_relay_did_fail (SipsMsrpRelay *relay, const char *reason, gpointer user_data)
+{
+  SipsSessionChat *self = user_data;
+  g_autoptr(SipsMsrpRelay) keep = g_object_ref (relay);  /* dropped with the stream */
+
+  g_message ("Session %p: the MSRP relay binding was lost: %s", (void *) session_of (self),
+             reason != NULL ? reason : "");
+  g_signal_handlers_disconnect_by_data (relay, self);
+  if (self->chat != NULL)
+    sips_msrp_chat_fail (self->chat, reason != NULL && *reason != '\0' ? reason
+                                                                        : _("The MSRP relay was lost"));
+}
+
 /* The session account's digest credentials: FALSE when it has no password (account 0). */
 static gboolean
 relay_credentials (SipsSessionChat *self, char **username, char **password)
@@ -533,6 +552,7 @@ on_relay_authenticated (GObject *source, GAsyncResult *result, gpointer user_dat
   g_debug ("session %p: authenticated at the MSRP relay %s", (void *) session_of (self),
            sips_msrp_relay_get_uri (relay));
   self->relay = g_steal_pointer (&relay);
+  g_signal_connect (self->relay, "did-fail", G_CALLBACK (on_relay_did_fail), self);
   ready (self->sip, NULL);
 }
 

@@ -16,6 +16,11 @@
  *           RejectProposal: 488, RejectedStreamProposal("remote"), -> ESTABLISHED
  *           the peer's CANCEL: RejectedStreamProposal("remote"), -> ESTABLISHED
  *
+ * A chat stream through the MSRP relay (UseRelayOutgoing for AddChat, UseRelayIncoming
+ * for AcceptProposal) authenticates first: the re-INVITE or the 200 waits for it; a
+ * failed AUTH rejects the proposal (ours: no re-INVITE; the peer's: 488) and the chat
+ * fails with the reason, the session goes on.
+ *
  * A chat stream that fails goes the same way as RemoveChat when the session has audio
  * (once a proposal in progress is over); a chat-only session fails instead.
  *
@@ -84,6 +89,13 @@ conclude (SipsSessionSip *self, gboolean accepted, const char *reason)
   const char *proposer = self->proposal == SIPS_PROPOSAL_LOCAL ? "local" : "remote";
   gboolean adds = self->proposal_audio || self->proposal_chat;
 
+  if (self->proposal_relay)
+    {
+      /* its chat was still authenticating at the relay: the stream goes unused */
+      self->proposal_relay = FALSE;
+      sips_session_chat_cancel_relay (self->chat);
+      sips_session_chat_stop (self->chat);
+    }
   if (self->proposal == SIPS_PROPOSAL_LOCAL && !accepted)
     {
       self->audio_off = self->proposal_audio_off;  /* our next offers as before it */
@@ -214,8 +226,9 @@ sips_session_reinvite_on_response (SipsSessionSip *self, int status, const char 
       return;
     }
 
-  /* a hold whose re-INVITE failed keeps the old media */
-  if (self->proposal != SIPS_PROPOSAL_LOCAL)
+  /* a hold whose re-INVITE failed keeps the old media; one sent while our proposal's
+   * chat authenticates at the relay does not answer the proposal */
+  if (self->proposal != SIPS_PROPOSAL_LOCAL || self->proposal_relay)
     return;
   if (status < 300)
     self->proposal_answered = TRUE;  /* concluded with its answer (nua_i_state) */
@@ -253,6 +266,7 @@ sips_session_reinvite_clear (SipsSessionSip *self)
   self->proposal = SIPS_PROPOSAL_NONE;
   self->proposal_audio = self->proposal_chat = FALSE;
   self->proposal_answered = FALSE;
+  self->proposal_relay = FALSE;
   self->offer_unapplied = FALSE;
   self->chat_lost = FALSE;
   g_clear_pointer (&self->proposal_offer, g_free);
@@ -278,17 +292,48 @@ sips_session_sip_hold (SipsSessionSip *self, gboolean hold, GError **error)
   return TRUE;
 }
 
+/* The relay answered the AUTH of our proposed chat: the re-INVITE goes, or the
+ * proposal is rejected (the stream failed with the reason) and the session goes on. */
+static void
+on_proposal_offer_relay_ready (SipsSessionSip *self, const GError *error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  self->proposal_relay = FALSE;
+  if (self->nh == NULL || self->proposal != SIPS_PROPOSAL_LOCAL ||
+      state_of (self) != SIPS_SESSION_STATE_PROPOSING)
+    {
+      sips_session_chat_stop (self->chat);  /* the session is ending */
+      return;
+    }
+  if (error == NULL && !sips_session_chat_prepare_offer (self->chat, &local_error))
+    error = local_error;
+  if (error != NULL)
+    {
+      g_message ("Session %p: the proposed chat stream failed: %s", (void *) self->session,
+                 error->message);
+      conclude (self, FALSE, error->message);
+      return;
+    }
+  send_reoffer (self);
+}
+
 gboolean
 sips_session_sip_change_streams (SipsSessionSip *self, SipsStreamChange change, GError **error)
 {
   gboolean adds_audio = change == SIPS_STREAM_ADD_AUDIO;
   gboolean adds_chat = change == SIPS_STREAM_ADD_CHAT;
+  gboolean via_relay = FALSE;
 
   if (call_is_gone (self, error))
     return FALSE;
+  if (adds_chat && !sips_session_chat_available (self->chat, error))
+    return FALSE;
+  /* through the relay the re-INVITE waits for its AUTH (our path carries its Use-Path) */
+  via_relay = adds_chat && sips_session_chat_wants_relay (self->chat, NULL);
   /* the new stream's m-line: RTP ports, or the chat's path */
   if ((adds_audio && !sips_session_sip_reserve_rtp (self, error)) ||
-      (adds_chat && !sips_session_chat_prepare_offer (self->chat, error)))
+      (adds_chat && !via_relay && !sips_session_chat_prepare_offer (self->chat, error)))
     return FALSE;
 
   self->proposal = SIPS_PROPOSAL_LOCAL;
@@ -318,6 +363,12 @@ sips_session_sip_change_streams (SipsSessionSip *self, SipsStreamChange change, 
     g_signal_emit_by_name (self->session, "got-stream-proposal", g_get_real_time (),
                            "local", adds_audio, adds_chat);
   sips_session_set_state (self->session, SIPS_SESSION_STATE_PROPOSING);
+  if (via_relay)
+    {
+      self->proposal_relay = TRUE;
+      sips_session_chat_authenticate (self->chat, NULL, on_proposal_offer_relay_ready);
+      return TRUE;
+    }
   send_reoffer (self);
   return TRUE;
 }
@@ -355,23 +406,18 @@ sips_session_reinvite_chat_failed (SipsSessionSip *self, const char *reason)
   remove_lost_chat (self);  /* else when the proposal in progress is over */
 }
 
-gboolean
-sips_session_sip_accept_proposal (SipsSessionSip *self, GError **error)
+/* Our 200 to the peer's proposal, its chat (if any) ready for prepare_answer(). */
+static void
+answer_proposal (SipsSessionSip *self)
 {
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GError) error = NULL;
   g_autofree char *sdp = NULL;
 
-  if (call_is_gone (self, error))
-    return FALSE;
-
-  /* the seed: a stream that cannot be set up rejects the proposal, the call succeeds */
-  if ((self->proposal_audio && !sips_session_sip_reserve_rtp (self, &local_error)) ||
-      !sips_session_media_prepare_answer (self->media, self->proposal_offer, &local_error) ||
-      (self->proposal_chat &&
-       !sips_session_chat_prepare_answer (self->chat, self->proposal_offer, &local_error)))
+  if (self->proposal_chat &&
+      !sips_session_chat_prepare_answer (self->chat, self->proposal_offer, &error))
     {
-      refuse_remote (self, local_error->message);
-      return TRUE;
+      refuse_remote (self, error->message);
+      return;
     }
 
   if (self->proposal_audio)
@@ -392,6 +438,57 @@ sips_session_sip_accept_proposal (SipsSessionSip *self, GError **error)
   nua_respond (self->nh, SIP_200_OK, SOATAG_USER_SDP_STR (sdp), SIPS_OFFER_ANSWER_TAGS,
                TAG_IF (self->contact != NULL, SIPTAG_CONTACT_STR (self->contact)), TAG_END ());
   conclude (self, TRUE, NULL);
+}
+
+/* The relay answered the AUTH of the chat we accept: the 200 goes, or a 488 (the
+ * stream failed with the reason). */
+static void
+on_proposal_answer_relay_ready (SipsSessionSip *self, const GError *error)
+{
+  self->proposal_relay = FALSE;
+  if (self->nh == NULL || self->proposal != SIPS_PROPOSAL_REMOTE ||
+      state_of (self) != SIPS_SESSION_STATE_PROPOSED)
+    {
+      sips_session_chat_stop (self->chat);  /* the session is ending */
+      return;
+    }
+  if (error != NULL)
+    {
+      g_message ("Session %p: the accepted chat stream failed: %s", (void *) self->session,
+                 error->message);
+      refuse_remote (self, error->message);
+      return;
+    }
+  answer_proposal (self);
+}
+
+gboolean
+sips_session_sip_accept_proposal (SipsSessionSip *self, GError **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  if (call_is_gone (self, error))
+    return FALSE;
+  if (self->proposal_relay)
+    return TRUE;  /* accepted already: the 200 waits for the relay */
+
+  /* the seed: a stream that cannot be set up rejects the proposal, the call succeeds */
+  if ((self->proposal_audio && !sips_session_sip_reserve_rtp (self, &local_error)) ||
+      !sips_session_media_prepare_answer (self->media, self->proposal_offer, &local_error) ||
+      (self->proposal_chat && !sips_session_chat_available (self->chat, &local_error)))
+    {
+      refuse_remote (self, local_error->message);
+      return TRUE;
+    }
+  /* through the relay the 200 waits for its AUTH (our path carries its Use-Path) */
+  if (self->proposal_chat && sips_session_chat_wants_relay (self->chat, self->proposal_offer))
+    {
+      self->proposal_relay = TRUE;
+      sips_session_chat_authenticate (self->chat, self->proposal_offer,
+                                      on_proposal_answer_relay_ready);
+      return TRUE;
+    }
+  answer_proposal (self);
   return TRUE;
 }
 

@@ -90,6 +90,8 @@ struct _SipsSessionSip {
   gboolean proposal_answered;    /* local: the 2xx came; concluded with its answer */
   char    *proposal_offer;       /* remote: the offer, applied only when accepted */
   gboolean offer_unapplied;      /* remote_sdp is an accepted offer not yet read */
+  gboolean proposal_relay;       /* its chat authenticates at the MSRP relay: our
+                                  * re-INVITE (local) or 200 (remote) waits */
 };
 
 /* sips-session-sip.c */
