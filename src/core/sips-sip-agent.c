@@ -38,6 +38,7 @@ typedef struct {
 
 #include "core/sips-error.h"
 #include "core/sips-tls-cert.h"
+#include "core/sips-sip-transports.h"
 
 /* Exported by libsofia-sip-ua but not in its public headers (see above). */
 extern int nua_stack_init_transport (nua_t *nua, tagi_t const *tags);
@@ -65,16 +66,6 @@ static guint signals[N_SIGNALS];
 
 /* ---- struct ---- */
 
-/* What one nua is bound to. Port 0 = transport off. */
-typedef struct {
-  char    *address;        /* as configured, "" = all IPv4 addresses */
-  guint    udp;
-  guint    tcp;
-  guint    tls;
-  char    *cert_dir;       /* agent.pem + cafile.pem, when tls != 0 */
-  gboolean verify_server;
-} TransportSet;
-
 struct _SipsSipAgent {
   GObject parent_instance;
 
@@ -85,7 +76,7 @@ struct _SipsSipAgent {
   su_root_t *root;
   GSource *root_source;
   nua_t *nua;
-  TransportSet current;     /* what nua was created with */
+  SipsTransportSet current;     /* what nua was created with */
   GStrv listening_uris;
 
   /* a nua being shut down: the old one during a rebind, or the last one */
@@ -144,59 +135,7 @@ on_sofia_log (void *stream, char const *fmt, va_list ap)
   g_mutex_unlock (&log_mutex);
 }
 
-/* ---- private helpers: transport sets ---- */
-
-static void
-transport_set_clear (TransportSet *set)
-{
-  g_clear_pointer (&set->address, g_free);
-  g_clear_pointer (&set->cert_dir, g_free);
-  set->udp = set->tcp = set->tls = 0;
-  set->verify_server = FALSE;
-}
-
-static void
-transport_set_copy (TransportSet *dst, const TransportSet *src)
-{
-  transport_set_clear (dst);
-  dst->address = g_strdup (src->address);
-  dst->udp = src->udp;
-  dst->tcp = src->tcp;
-  dst->tls = src->tls;
-  dst->cert_dir = g_strdup (src->cert_dir);
-  dst->verify_server = src->verify_server;
-}
-
-static const char *
-bind_host (const TransportSet *set)
-{
-  return (set->address != NULL && set->address[0] != '\0') ? set->address : "0.0.0.0";
-}
-
-/* host part of a URL: IPv6 literals in brackets */
-static char *
-url_host (const TransportSet *set)
-{
-  const char *host = bind_host (set);
-
-  return strchr (host, ':') != NULL ? g_strdup_printf ("[%s]", host) : g_strdup (host);
-}
-
-static GStrv
-transport_set_uris (const TransportSet *set)
-{
-  GPtrArray *uris = g_ptr_array_new ();
-  g_autofree char *host = url_host (set);
-
-  if (set->udp != 0)
-    g_ptr_array_add (uris, g_strdup_printf ("sip:%s:%u;transport=udp", host, set->udp));
-  if (set->tcp != 0)
-    g_ptr_array_add (uris, g_strdup_printf ("sip:%s:%u;transport=tcp", host, set->tcp));
-  if (set->tls != 0)
-    g_ptr_array_add (uris, g_strdup_printf ("sips:%s:%u;transport=tls", host, set->tls));
-  g_ptr_array_add (uris, NULL);
-  return (GStrv) g_ptr_array_free (uris, FALSE);
-}
+/* ---- private helpers: transports ---- */
 
 /* Is (socket type, port) served by the running nua? Then it is no conflict. */
 static gboolean
@@ -209,64 +148,10 @@ is_ours (SipsSipAgent *self, GSocketType type, guint port)
   return self->current.tcp == port || self->current.tls == port;
 }
 
-/* Tries to bind the port. UDP without SO_REUSEADDR (a shared UDP port would steal
- * packets); TCP with it, as sofia binds TCP, so that TIME_WAIT leftovers don't count
- * as busy while a listening socket still does (Linux refuses to share those). */
-static gboolean
-port_is_free (const char *host, GSocketType type, guint port, GError **error)
-{
-  g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (host);
-  g_autoptr(GSocketAddress) address = NULL;
-  g_autoptr(GSocket) socket = NULL;
-
-  if (inet == NULL)
-    {
-      g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("Invalid listen address %s"), host);
-      return FALSE;
-    }
-  socket = g_socket_new (g_inet_address_get_family (inet), type,
-                         G_SOCKET_PROTOCOL_DEFAULT, error);
-  if (socket == NULL)
-    return FALSE;
-  address = g_inet_socket_address_new (inet, (guint16) port);
-  return g_socket_bind (socket, address, type == G_SOCKET_TYPE_STREAM, error);
-}
-
-/* Reads the transport keys of the section, with name replaced by value when set. */
-static void
-read_transport_settings (SipsSipAgent *self,
-                         const char   *name,
-                         GVariant     *value,
-                         TransportSet *set,
-                         char        **certificate_file,
-                         char        **ca_file)
-{
-  static const char *keys[] = { "SipListenAddress", "SipUdpPort", "SipTcpPort", "SipTlsPort",
-                                "TlsCertificateFile", "TlsCaFile", "TlsVerifyServer" };
-  GVariant *values[G_N_ELEMENTS (keys)] = { NULL };
-
-  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
-    values[i] = (name != NULL && g_str_equal (name, keys[i]))
-      ? g_variant_ref_sink (value)
-      : sips_config_section_get (self->settings, keys[i]);
-
-  transport_set_clear (set);
-  set->address = values[0] ? g_variant_dup_string (values[0], NULL) : g_strdup ("");
-  set->udp = values[1] ? g_variant_get_uint32 (values[1]) : 0;
-  set->tcp = values[2] ? g_variant_get_uint32 (values[2]) : 0;
-  set->tls = values[3] ? g_variant_get_uint32 (values[3]) : 0;
-  *certificate_file = values[4] ? g_variant_dup_string (values[4], NULL) : g_strdup ("");
-  *ca_file = values[5] ? g_variant_dup_string (values[5], NULL) : g_strdup ("");
-  set->verify_server = values[6] ? g_variant_get_boolean (values[6]) : TRUE;
-
-  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
-    g_clear_pointer (&values[i], g_variant_unref);
-}
-
 /* Prepares the certificate directory for set->tls: a configured certificate is copied
  * to its own directory so that it never overwrites the generated one. */
 static gboolean
-prepare_tls (SipsSipAgent *self, TransportSet *set, const char *certificate_file,
+prepare_tls (SipsSipAgent *self, SipsTransportSet *set, const char *certificate_file,
              const char *ca_file, GError **error)
 {
   g_autofree char *dir = g_build_filename (self->state_dir,
@@ -339,9 +224,9 @@ on_nua_event (nua_event_t   event,
 
 /* Creates a nua bound to set, or NULL. */
 static nua_t *
-create_nua (SipsSipAgent *self, const TransportSet *set)
+create_nua (SipsSipAgent *self, const SipsTransportSet *set)
 {
-  g_autofree char *host = url_host (set);
+  g_autofree char *host = sips_transport_set_url_host (set);
   g_autoptr(GPtrArray) plain = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *tls_url = NULL;
   const char *user_agent = sips_config_section_get_string (self->settings, "UserAgent");
@@ -456,14 +341,14 @@ close_nua_sync (SipsSipAgent *self, guint timeout_ms)
 
 /* Binds set (ports already checked). On failure nothing is running. */
 static gboolean
-bind_transports (SipsSipAgent *self, const TransportSet *set)
+bind_transports (SipsSipAgent *self, const SipsTransportSet *set)
 {
   nua_t *nua = create_nua (self, set);
 
   if (nua == NULL)
     return FALSE;
   self->nua = nua;
-  transport_set_copy (&self->current, set);
+  sips_transport_set_copy (&self->current, set);
   return TRUE;
 }
 
@@ -473,7 +358,7 @@ update_listening_uris (SipsSipAgent *self)
   g_auto(GStrv) uris = NULL;
 
   if (self->nua != NULL)
-    uris = transport_set_uris (&self->current);
+    uris = sips_transport_set_uris (&self->current);
   else
     uris = g_new0 (char *, 1);
 
@@ -541,7 +426,7 @@ sips_sip_agent_finalize (GObject *object)
 
   if (!self->stack_leaked)
     g_free (self->link);
-  transport_set_clear (&self->current);
+  sips_transport_set_clear (&self->current);
   g_strfreev (self->listening_uris);
   g_free (self->state_dir);
 
@@ -609,7 +494,7 @@ sips_sip_agent_new (SipsConfigSection *settings, const char *state_dir)
 gboolean
 sips_sip_agent_start (SipsSipAgent *self, GError **error)
 {
-  TransportSet set = { NULL };
+  SipsTransportSet set = { NULL };
   g_autofree char *certificate_file = NULL;
   g_autofree char *ca_file = NULL;
   const char *host;
@@ -632,22 +517,22 @@ sips_sip_agent_start (SipsSipAgent *self, GError **error)
   self->root_source = su_glib_root_gsource (self->root);
   g_source_attach (self->root_source, NULL);
 
-  read_transport_settings (self, NULL, NULL, &set, &certificate_file, &ca_file);
-  host = bind_host (&set);
+  sips_transport_set_read (self->settings, NULL, NULL, &set, &certificate_file, &ca_file);
+  host = sips_transport_set_bind_host (&set);
 
   /* A busy port is not fatal: that transport stays off */
-  if (set.udp != 0 && !port_is_free (host, G_SOCKET_TYPE_DATAGRAM, set.udp, NULL))
+  if (set.udp != 0 && !sips_transport_port_is_free (host, G_SOCKET_TYPE_DATAGRAM, set.udp, NULL))
     {
       g_warning ("SIP UDP port %u on %s is in use; UDP stays off", set.udp, host);
       set.udp = 0;
     }
-  if (set.tcp != 0 && !port_is_free (host, G_SOCKET_TYPE_STREAM, set.tcp, NULL))
+  if (set.tcp != 0 && !sips_transport_port_is_free (host, G_SOCKET_TYPE_STREAM, set.tcp, NULL))
     {
       g_warning ("SIP TCP port %u on %s is in use; TCP stays off", set.tcp, host);
       set.tcp = 0;
     }
   if (set.tls != 0 &&
-      (set.tls == set.tcp || !port_is_free (host, G_SOCKET_TYPE_STREAM, set.tls, NULL)))
+      (set.tls == set.tcp || !sips_transport_port_is_free (host, G_SOCKET_TYPE_STREAM, set.tls, NULL)))
     {
       g_warning ("SIP TLS port %u on %s is in use; TLS stays off", set.tls, host);
       set.tls = 0;
@@ -665,21 +550,21 @@ sips_sip_agent_start (SipsSipAgent *self, GError **error)
 
   if (!bind_transports (self, &set))
     {
-      TransportSet fallback = { .address = g_strdup (set.address) };
+      SipsTransportSet fallback = { .address = g_strdup (set.address) };
 
       /* e.g. a port taken between the check and the bind, or broken TLS material */
       g_warning ("SIP transports could not be bound; the agent is outgoing-only");
       if (!bind_transports (self, &fallback))
         {
-          transport_set_clear (&fallback);
-          transport_set_clear (&set);
+          sips_transport_set_clear (&fallback);
+          sips_transport_set_clear (&set);
           stop_root (self);
           g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("Cannot start the SIP stack"));
           return FALSE;
         }
-      transport_set_clear (&fallback);
+      sips_transport_set_clear (&fallback);
     }
-  transport_set_clear (&set);
+  sips_transport_set_clear (&set);
   update_listening_uris (self);
   return TRUE;
 }
@@ -703,8 +588,8 @@ sips_sip_agent_apply_setting (SipsConfigSection *section,
   static const char *transport_keys[] = { "SipListenAddress", "SipUdpPort", "SipTcpPort",
                                           "SipTlsPort", "TlsCaFile", "TlsCertificateFile",
                                           "TlsVerifyServer", NULL };
-  TransportSet set = { NULL };
-  TransportSet old = { NULL };
+  SipsTransportSet set = { NULL };
+  SipsTransportSet old = { NULL };
   g_autofree char *certificate_file = NULL;
   g_autofree char *ca_file = NULL;
   gboolean tls_key;
@@ -732,19 +617,19 @@ sips_sip_agent_apply_setting (SipsConfigSection *section,
   if (!g_strv_contains (transport_keys, name))
     return TRUE;
 
-  read_transport_settings (self, name, value, &set, &certificate_file, &ca_file);
-  host = bind_host (&set);
+  sips_transport_set_read (self->settings, name, value, &set, &certificate_file, &ca_file);
+  host = sips_transport_set_bind_host (&set);
   tls_key = g_str_has_prefix (name, "Tls");
 
   /* The whole new set must be bindable before anything is torn down */
   if (set.udp != 0 && !is_ours (self, G_SOCKET_TYPE_DATAGRAM, set.udp) &&
-      !port_is_free (host, G_SOCKET_TYPE_DATAGRAM, set.udp, NULL))
+      !sips_transport_port_is_free (host, G_SOCKET_TYPE_DATAGRAM, set.udp, NULL))
     {
       g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("Port %u is in use"), set.udp);
       goto out;
     }
   if (set.tcp != 0 && !is_ours (self, G_SOCKET_TYPE_STREAM, set.tcp) &&
-      !port_is_free (host, G_SOCKET_TYPE_STREAM, set.tcp, NULL))
+      !sips_transport_port_is_free (host, G_SOCKET_TYPE_STREAM, set.tcp, NULL))
     {
       g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("Port %u is in use"), set.tcp);
       goto out;
@@ -752,7 +637,7 @@ sips_sip_agent_apply_setting (SipsConfigSection *section,
   if (set.tls != 0 &&
       (set.tls == set.tcp ||
        (!is_ours (self, G_SOCKET_TYPE_STREAM, set.tls) &&
-        !port_is_free (host, G_SOCKET_TYPE_STREAM, set.tls, NULL))))
+        !sips_transport_port_is_free (host, G_SOCKET_TYPE_STREAM, set.tls, NULL))))
     {
       g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("Port %u is in use"), set.tls);
       goto out;
@@ -774,7 +659,7 @@ sips_sip_agent_apply_setting (SipsConfigSection *section,
     }
 
   g_debug ("Rebinding the SIP transports for %s", name);
-  transport_set_copy (&old, &self->current);
+  sips_transport_set_copy (&old, &self->current);
   self->closing_nua = self->nua;
   self->closing_done = FALSE;
   self->nua = NULL;
@@ -793,15 +678,15 @@ sips_sip_agent_apply_setting (SipsConfigSection *section,
   update_listening_uris (self);
 
 out:
-  transport_set_clear (&set);
-  transport_set_clear (&old);
+  sips_transport_set_clear (&set);
+  sips_transport_set_clear (&old);
   return ok;
 }
 
 char *
 sips_sip_agent_contact_for (SipsSipAgent *self, const char *transport, const char *user)
 {
-  const TransportSet *set;
+  const SipsTransportSet *set;
   g_autofree char *host = NULL;
   g_autofree char *escaped = NULL;
   const char *scheme = "sip";
@@ -825,7 +710,7 @@ sips_sip_agent_contact_for (SipsSipAgent *self, const char *transport, const cha
       g_str_equal (set->address, "0.0.0.0") || g_str_equal (set->address, "::"))
     return NULL;
 
-  host = url_host (set);
+  host = sips_transport_set_url_host (set);
   if (user != NULL && *user != '\0')
     escaped = g_uri_escape_string (user, "-_.!~*'()&=+$,;?/%", FALSE);  /* may come escaped */
   return g_strdup_printf ("<%s:%s%s%s:%u;transport=%s>", scheme,
