@@ -507,9 +507,16 @@ class AutoAnswer:
         self.ended = []
         self.failed = []       # (path, code, reason) of DidFail
         self.errors = []       # (path, method, error message) of failed D-Bus calls
+        # No sender filter: with a well-known name GDBus matches only once it has looked the
+        # owner up (asynchronously), and a NewIncoming right after would be missed. The
+        # private bus carries only this daemon's signals. The round trip makes sure the bus
+        # has the match rule before the test goes on.
         self._id = self.conn.signal_subscribe(
-            sipsd.BUS_NAME, sipsd.SESSION_IFACE, None, None, None,
+            None, sipsd.SESSION_IFACE, None, None, None,
             Gio.DBusSignalFlags.NONE, self._on_signal)
+        self.conn.call_sync('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus',
+                            'GetId', None, GLib.VariantType('(s)'), Gio.DBusCallFlags.NONE,
+                            5000, None)
 
     def _call(self, path, method, args):
         def done(conn, res):

@@ -187,7 +187,9 @@ def test_record_stop_with_two_recordings_needs_a_name(pair, tmp_path):
 
 def test_sessions_audio_fields(call):
     a, pa, b, pb = call
+    # both directions: the received address shows once the first packet is in
     assert sipsd.wait_until(lambda: b.props(pb)['AudioWasReceived'], 5)
+    assert sipsd.wait_until(lambda: a.props(pa)['AudioWasReceived'], 5)
     pa_props, pb_props = a.props(pa), b.props(pb)
     row = audio_rows(b)[pb]
     assert row[:3] == ['ESTABLISHED', 'PCMU/8000', 'no'], row
