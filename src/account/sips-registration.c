@@ -8,29 +8,20 @@
  *
  * A handle belongs to the nua it was made on: when the agent recreates its nua (new
  * ports) or shuts it down, the old handles die with it (nua_shutdown unregisters their
- * bindings) and are never touched again; we register anew on the new nua. */
-#include "sips-registration.h"
+ * bindings) and are never touched again; we register anew on the new nua. What starts
+ * and restarts a registration from outside (configuration, the agent's nua) is in
+ * sips-registration-watch.c. */
+#include "sips-registration-private.h"
 
 #include <string.h>
 #include <glib/gi18n.h>
 
-#define NUA_MAGIC_T  void
-#define NUA_HMAGIC_T SipsNuaOwner
-#include <sofia-sip/nua.h>
 #include <sofia-sip/nua_tag.h>
 
 #include "account/sips-registration-sip.h"
 
 /* How long a released registration waits for its un-REGISTER to finish. */
 #define RELEASE_TIMEOUT_S 40
-
-typedef enum {
-  PHASE_IDLE,           /* no handle */
-  PHASE_REGISTERING,    /* a REGISTER is in flight */
-  PHASE_REGISTERED,     /* nua refreshes by itself */
-  PHASE_UNREGISTERING,  /* an un-REGISTER is in flight (or follows the REGISTER in flight) */
-  PHASE_FAILED,         /* no handle; a retry may be scheduled */
-} Phase;
 
 enum {
   PROP_0,
@@ -51,43 +42,7 @@ enum {
 };
 static guint signals[N_SIGNALS];
 
-struct _SipsRegistration {
-  GObject parent_instance;
-
-  char              *aor;      /* user@domain */
-  char              *user;
-  char              *domain;
-  SipsConfigSection *config;
-  SipsSipAgent      *agent;
-
-  SipsNuaOwner  owner;
-  nua_handle_t *nh;
-  nua_t        *nua;           /* the nua nh belongs to */
-
-  Phase    phase;
-  gboolean started;            /* between start() and stop() */
-  gboolean wanted;             /* should be registered */
-  gboolean restarting;         /* the un-REGISTER is for a re-registration */
-  gboolean unregister_sent;    /* PHASE_UNREGISTERING: nua_unregister called */
-  gboolean released;           /* the owner is gone: finish the un-REGISTER, then free */
-  gboolean bound;              /* a binding exists that has not ended (DidEnd pending) */
-  guint    auth_attempts;      /* credentials we gave for the current request */
-  guint    backoff;            /* seconds before the next retry */
-
-  guint retry_id;
-  guint expiry_id;
-  guint release_timeout_id;
-
-  char  *state;
-  char  *registrar;
-  guint  expires;
-  char  *contact_uri;
-};
-
 G_DEFINE_FINAL_TYPE (SipsRegistration, sips_registration, G_TYPE_OBJECT)
-
-static void begin_register   (SipsRegistration *self);
-static void begin_unregister (SipsRegistration *self, gboolean restart);
 
 /* ---- private helpers: properties ---- */
 
@@ -110,8 +65,8 @@ phase_state (SipsRegistration *self)
     }
 }
 
-static void
-set_phase (SipsRegistration *self, Phase phase)
+void
+sips_registration_set_phase (SipsRegistration *self, Phase phase)
 {
   const char *state;
 
@@ -149,8 +104,8 @@ set_expires (SipsRegistration *self, guint expires)
 
 /* ---- private helpers: configuration ---- */
 
-static gboolean
-config_wants_registration (SipsRegistration *self)
+gboolean
+sips_registration_config_wants (SipsRegistration *self)
 {
   return sips_config_section_get_boolean (self->config, "Enabled") &&
          sips_config_section_get_boolean (self->config, "Register");
@@ -178,7 +133,7 @@ on_retry (gpointer user_data)
 
   self->retry_id = 0;
   if (self->wanted && self->phase == PHASE_FAILED)
-    begin_register (self);
+    sips_registration_begin_register (self);
   return G_SOURCE_REMOVE;
 }
 
@@ -233,8 +188,8 @@ finish_release (SipsRegistration *self)
 }
 
 /* The un-REGISTER is over (answered, failed, or its nua is gone). */
-static void
-finish_unregister (SipsRegistration *self, gboolean expired)
+void
+sips_registration_finish_unregister (SipsRegistration *self, gboolean expired)
 {
   drop_handle (self);
   self->unregister_sent = FALSE;
@@ -248,15 +203,15 @@ finish_unregister (SipsRegistration *self, gboolean expired)
       self->restarting = FALSE;
       self->bound = FALSE;
       g_clear_handle_id (&self->expiry_id, g_source_remove);
-      set_phase (self, PHASE_IDLE);
+      sips_registration_set_phase (self, PHASE_IDLE);
       if (self->wanted)
-        begin_register (self);
+        sips_registration_begin_register (self);
       return;
     }
-  set_phase (self, PHASE_IDLE);
+  sips_registration_set_phase (self, PHASE_IDLE);
   end_binding (self, expired);
   if (self->wanted)
-    begin_register (self);
+    sips_registration_begin_register (self);
 }
 
 static void
@@ -292,7 +247,7 @@ fail (SipsRegistration *self, int status, const char *phrase, gconstpointer sip)
     }
   g_debug ("Registration of %s failed: %d %s; retry in %u s", self->aor, status,
            phrase ? phrase : "", retry_after);
-  set_phase (self, PHASE_FAILED);
+  sips_registration_set_phase (self, PHASE_FAILED);
   g_signal_emit (self, signals[SIGNAL_DID_FAIL], 0, g_get_real_time (), code,
                  phrase ? phrase : "", retry_after);
 }
@@ -338,7 +293,7 @@ succeed (SipsRegistration *self, gconstpointer sip)
 
   set_expires (self, expires);
   set_string (self, &self->contact_uri, ours ? ours : "", PROP_CONTACT_URI);
-  set_phase (self, PHASE_REGISTERED);
+  sips_registration_set_phase (self, PHASE_REGISTERED);
   g_debug ("Registered %s at %s for %u s", self->aor, self->registrar, expires);
   g_signal_emit (self, signals[SIGNAL_DID_SUCCEED], 0, g_get_real_time (),
                  self->contact_uri, contacts, expires, self->registrar);
@@ -375,7 +330,7 @@ on_register_response (SipsRegistration *self, int status, const char *phrase, gc
           send_unregister (self);
         }
       else
-        finish_unregister (self, FALSE);
+        sips_registration_finish_unregister (self, FALSE);
       break;
 
     case PHASE_IDLE:
@@ -395,7 +350,7 @@ on_unregister_response (SipsRegistration *self, int status, const char *phrase, 
   if (status >= 300)
     g_debug ("Unregistering %s failed: %d %s", self->aor, status, phrase ? phrase : "");
   /* a failed un-REGISTER leaves the binding to run out */
-  finish_unregister (self, status >= 300);
+  sips_registration_finish_unregister (self, status >= 300);
 }
 
 static void
@@ -440,8 +395,8 @@ registration_contact (SipsRegistration *self, const char *transport)
   return contact;
 }
 
-static void
-begin_register (SipsRegistration *self)
+void
+sips_registration_begin_register (SipsRegistration *self)
 {
   nua_t *nua = sips_sip_agent_get_nua (self->agent);
   g_autofree char *proxy = outbound_proxy (self);
@@ -458,7 +413,7 @@ begin_register (SipsRegistration *self)
   if (nua == NULL)
     {
       /* the agent is not running: registering starts when it does (listening-uris) */
-      set_phase (self, PHASE_IDLE);
+      sips_registration_set_phase (self, PHASE_IDLE);
       return;
     }
 
@@ -473,7 +428,7 @@ begin_register (SipsRegistration *self)
     }
   self->auth_attempts = 0;
   if (self->phase != PHASE_REGISTERED)
-    set_phase (self, PHASE_REGISTERING);
+    sips_registration_set_phase (self, PHASE_REGISTERING);
   g_debug ("Registering %s at %s", self->aor, self->registrar);
   /* "no-validate": no OPTIONS to ourselves through the registrar after each REGISTER */
   nua_register (self->nh,
@@ -487,8 +442,8 @@ begin_register (SipsRegistration *self)
 }
 
 /* restart: a quiet un-REGISTER that is followed by a new registration. */
-static void
-begin_unregister (SipsRegistration *self, gboolean restart)
+void
+sips_registration_begin_unregister (SipsRegistration *self, gboolean restart)
 {
   g_clear_handle_id (&self->retry_id, g_source_remove);
 
@@ -498,9 +453,9 @@ begin_unregister (SipsRegistration *self, gboolean restart)
       break;
 
     case PHASE_FAILED:
-      set_phase (self, PHASE_IDLE);
+      sips_registration_set_phase (self, PHASE_IDLE);
       if (restart && self->wanted)
-        begin_register (self);
+        sips_registration_begin_register (self);
       break;
 
     case PHASE_REGISTERING:
@@ -510,7 +465,7 @@ begin_unregister (SipsRegistration *self, gboolean restart)
 
         self->restarting = restart;
         self->unregister_sent = FALSE;
-        set_phase (self, PHASE_UNREGISTERING);
+        sips_registration_set_phase (self, PHASE_UNREGISTERING);
         if (!restart && !self->released)
           g_signal_emit (self, signals[SIGNAL_WILL_END], 0, g_get_real_time ());
         /* A REGISTER in flight is answered first and its un-REGISTER follows
@@ -525,88 +480,10 @@ begin_unregister (SipsRegistration *self, gboolean restart)
         {
           /* a re-registration became a plain un-REGISTER */
           self->restarting = FALSE;
-          set_phase (self, PHASE_UNREGISTERING);
+          sips_registration_set_phase (self, PHASE_UNREGISTERING);
           if (!self->released)
             g_signal_emit (self, signals[SIGNAL_WILL_END], 0, g_get_real_time ());
         }
-      break;
-    }
-}
-
-/* ---- private helpers: what we listen to ---- */
-
-static void
-on_config_changed (SipsConfigSection *config, const char *name, gpointer user_data)
-{
-  SipsRegistration *self = user_data;
-
-  if (!self->started)
-    return;
-
-  if (g_str_equal (name, "Enabled") || g_str_equal (name, "Register"))
-    {
-      gboolean wanted = config_wants_registration (self);
-
-      if (wanted == self->wanted)
-        return;
-      self->wanted = wanted;
-      if (wanted)
-        {
-          if (self->phase == PHASE_IDLE || self->phase == PHASE_FAILED)
-            {
-              self->backoff = SIPS_REGISTRATION_RETRY_MIN;
-              begin_register (self);
-            }
-        }
-      else
-        begin_unregister (self, FALSE);
-      return;
-    }
-
-  if (g_str_equal (name, "Password") || g_str_equal (name, "AuthUsername") ||
-      g_str_equal (name, "OutboundProxy") || g_str_equal (name, "RegisterInterval") ||
-      g_str_equal (name, "DisplayName"))
-    {
-      if (!self->wanted)
-        return;
-      self->backoff = SIPS_REGISTRATION_RETRY_MIN;
-      if (self->phase == PHASE_IDLE)
-        begin_register (self);
-      else
-        begin_unregister (self, TRUE);
-    }
-}
-
-/* The agent (re)created or shut down its nua: our handle went with the old one. */
-static void
-on_listening_uris (GObject *agent, GParamSpec *pspec, gpointer user_data)
-{
-  SipsRegistration *self = user_data;
-  nua_t *nua = sips_sip_agent_get_nua (self->agent);
-
-  if (self->nh != NULL && self->nua == nua)
-    return;  /* same nua */
-  self->nh = NULL;
-  self->nua = NULL;
-
-  switch (self->phase)
-    {
-    case PHASE_UNREGISTERING:
-      /* nua_shutdown unregistered the binding */
-      finish_unregister (self, FALSE);
-      break;
-    case PHASE_REGISTERING:
-    case PHASE_REGISTERED:
-      set_phase (self, PHASE_IDLE);
-      if (self->wanted && !self->released)
-        begin_register (self);
-      break;
-    case PHASE_IDLE:
-      if (self->wanted && self->started && nua != NULL)
-        begin_register (self);
-      break;
-    case PHASE_FAILED:
-    default:
       break;
     }
 }
@@ -745,8 +622,7 @@ sips_registration_new (const char *aor, SipsConfigSection *config, SipsSipAgent 
   self->domain = g_strdup (at + 1);
   self->config = g_object_ref (config);
   self->agent = g_object_ref (agent);
-  g_signal_connect (config, "changed", G_CALLBACK (on_config_changed), self);
-  g_signal_connect (agent, "notify::listening-uris", G_CALLBACK (on_listening_uris), self);
+  sips_registration_watch (self);
   return self;
 }
 
@@ -756,9 +632,9 @@ sips_registration_start (SipsRegistration *self)
   g_return_if_fail (SIPS_IS_REGISTRATION (self));
 
   self->started = TRUE;
-  self->wanted = config_wants_registration (self);
+  self->wanted = sips_registration_config_wants (self);
   if (self->wanted && (self->phase == PHASE_IDLE || self->phase == PHASE_FAILED))
-    begin_register (self);
+    sips_registration_begin_register (self);
 }
 
 void
@@ -768,7 +644,7 @@ sips_registration_stop (SipsRegistration *self)
 
   self->started = FALSE;
   self->wanted = FALSE;
-  begin_unregister (self, FALSE);
+  sips_registration_begin_unregister (self, FALSE);
 }
 
 void
@@ -782,10 +658,10 @@ sips_registration_register (SipsRegistration *self)
     case PHASE_IDLE:
     case PHASE_FAILED:
       self->backoff = SIPS_REGISTRATION_RETRY_MIN;
-      begin_register (self);
+      sips_registration_begin_register (self);
       break;
     case PHASE_REGISTERED:
-      begin_register (self);  /* a refresh now */
+      sips_registration_begin_register (self);  /* a refresh now */
       break;
     case PHASE_REGISTERING:
     case PHASE_UNREGISTERING:  /* registers again once the un-REGISTER is done */
@@ -800,7 +676,7 @@ sips_registration_unregister (SipsRegistration *self)
   g_return_if_fail (SIPS_IS_REGISTRATION (self));
 
   self->wanted = FALSE;
-  begin_unregister (self, FALSE);
+  sips_registration_begin_unregister (self, FALSE);
 }
 
 void

@@ -1,6 +1,6 @@
 /* sips-session-private.h: what the session's other parts (its SIP side, its proposal
  * methods in sips-session-proposal.c) and the session manager may do to a SipsSession
- * beyond its public API */
+ * beyond its public API, and the argument checks its methods share (sips-session-args.c) */
 #pragma once
 
 #include "sips-session.h"
@@ -19,8 +19,19 @@ typedef struct _SipsSessionSip SipsSessionSip;
  * of allowed (SIPS_SESSION_STATE_BIT()s); method is the contract's method name. */
 gboolean sips_session_check_state   (SipsSession *self, guint allowed, const char *method,
                                      GError **error);
+
+/* sips-session-args.c: the argument checks (after the state check) */
 /* Always FALSE with SIPS_ERROR_NOT_SUPPORTED "<method> is not supported yet". */
-gboolean sips_session_not_supported (GError **error, const char *method);
+gboolean sips_session_not_supported         (GError **error, const char *method);
+/* Always FALSE with SIPS_ERROR_INVALID_ARGUMENT and message. */
+gboolean sips_session_invalid_argument      (GError **error, const char *message);
+gboolean sips_session_is_sip_uri            (const char *s);
+/* "" or a SIP URI */
+gboolean sips_session_is_optional_sip_uri   (const char *s);
+/* "type/subtype", both RFC 6838 restricted names (parameters after ';' allowed) */
+gboolean sips_session_is_content_type       (const char *s);
+/* An account without configuration counts as enabled. */
+gboolean sips_session_account_is_enabled    (SipsAccount *account);
 
 /* Property setters by property name ("audio-codec"...); they notify on change only. */
 void     sips_session_set_string_prop  (SipsSession *self, const char *name, const char *value);

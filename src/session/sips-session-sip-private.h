@@ -1,5 +1,6 @@
-/* sips-session-sip-private.h: what the two halves of a session's SIP side share:
- * sips-session-sip.c (the call: INVITE, BYE, CANCEL, the handle's events) and
+/* sips-session-sip-private.h: what the parts of a session's SIP side share:
+ * sips-session-sip.c (the call: INVITE, BYE, CANCEL, the handle's events),
+ * sips-session-relay.c (the initial INVITE/200 and their wait for the MSRP relay) and
  * sips-session-reinvite.c (the established dialog's offers: hold, stream proposals). */
 #pragma once
 
@@ -100,6 +101,20 @@ char    *sips_session_sip_user_sdp    (SipsSessionSip *self);
 gboolean sips_session_sip_reserve_rtp (SipsSessionSip *self, GError **error);
 /* A local failure (media): BYE, then DidFail("local", code, reason) and DidEnd. */
 void     sips_session_sip_fail        (SipsSessionSip *self, int code, const char *reason);
+/* Ends the session: -> TERMINATED, then DidFail (when fail_originator) and DidEnd. */
+void     sips_session_sip_finish      (SipsSessionSip *self, const char *fail_originator, int code,
+                                       const char *reason, const char *end_originator);
+
+/* sips-session-relay.c */
+/* The initial INVITE with our offer / the 200 with our answer (WillStart). */
+void     sips_session_sip_send_invite    (SipsSessionSip *self);
+void     sips_session_sip_send_answer    (SipsSessionSip *self);
+/* A chat stream through the MSRP relay: the INVITE / the 200 waits for the relay's AUTH
+ * (awaiting_relay), then goes, or the session fails. */
+void     sips_session_relay_await_offer  (SipsSessionSip *self);
+void     sips_session_relay_await_answer (SipsSessionSip *self);
+/* Terminate while awaiting_relay: the AUTH is dropped, the session ends unsent. */
+void     sips_session_relay_abandon      (SipsSessionSip *self);
 
 /* sips-session-reinvite.c, called from the handle's events */
 /* nua_i_invite on the established dialog (status < 200: waiting for our answer) */

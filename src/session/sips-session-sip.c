@@ -21,7 +21,8 @@
  * while INCOMING 486 Busy Here. Code 0 only for internal errors (the SIP stack went away).
  *
  * Once established, the dialog's offers (hold, stream proposals, the peer's re-INVITEs)
- * are sips-session-reinvite.c's. */
+ * are sips-session-reinvite.c's; the wait of the initial INVITE or 200 for the chat's
+ * MSRP relay is sips-session-relay.c's. */
 #include "sips-session-sip-private.h"
 
 #include <glib/gi18n.h>
@@ -168,9 +169,9 @@ note_user_agent (SipsSessionSip *self, const sip_t *sip)
 }
 
 /* Ends the session: -> TERMINATED, then DidFail (when fail_originator) and DidEnd. */
-static void
-finish (SipsSessionSip *self, const char *fail_originator, int code, const char *reason,
-        const char *end_originator)
+void
+sips_session_sip_finish (SipsSessionSip *self, const char *fail_originator, int code,
+                         const char *reason, const char *end_originator)
 {
   SipsSessionState state = state_of (self);
 
@@ -331,11 +332,11 @@ on_invite_response (SipsSessionSip *self, int status, const char *phrase, const 
     }
 
   if (self->local_end)
-    finish (self, NULL, 0, NULL, "local");
+    sips_session_sip_finish (self, NULL, 0, NULL, "local");
   else if (sip != NULL && !(sip->sip_flags & NTA_INTERNAL_MSG))
-    finish (self, "remote", status, phrase, "remote");
+    sips_session_sip_finish (self, "remote", status, phrase, "remote");
   else
-    finish (self, "local", status, phrase, "local");
+    sips_session_sip_finish (self, "local", status, phrase, "local");
 }
 
 static void
@@ -415,18 +416,18 @@ on_call_state (SipsSessionSip *self, int status, const char *phrase, const tagi_
     return;
 
   if (self->local_end)
-    finish (self, NULL, 0, NULL, "local");
+    sips_session_sip_finish (self, NULL, 0, NULL, "local");
   else if (state == SIPS_SESSION_STATE_INCOMING)
     /* the caller cancelled (or its INVITE went away) before we answered */
-    finish (self, "remote", 487, "Request Terminated", "remote");
+    sips_session_sip_finish (self, "remote", 487, "Request Terminated", "remote");
   else if (self->remote_bye)
-    finish (self, NULL, 0, NULL, "remote");
+    sips_session_sip_finish (self, NULL, 0, NULL, "remote");
   else if (state == SIPS_SESSION_STATE_ACCEPTING)
-    finish (self, "remote", status >= 300 ? status : 408,
+    sips_session_sip_finish (self, "remote", status >= 300 ? status : 408,
             status >= 300 ? phrase : "No ACK received", "remote");
   else
     /* the dialog died under us: session timer expiry, re-INVITE 408/481... */
-    finish (self, "remote", status >= 300 ? status : 408,
+    sips_session_sip_finish (self, "remote", status >= 300 ? status : 408,
             status >= 300 ? phrase : "Request Timeout", "remote");
 }
 
@@ -513,64 +514,6 @@ sips_session_sip_free (SipsSessionSip *self)
   g_free (self);
 }
 
-static void
-send_invite (SipsSessionSip *self)
-{
-  g_autofree char *sdp = NULL;
-
-  sips_session_media_prepare_offer (self->media);
-  sdp = sips_session_sip_user_sdp (self);
-  nua_invite (self->nh, SOATAG_USER_SDP_STR (sdp), SIPS_OFFER_ANSWER_TAGS,
-              TAG_IF (self->contact != NULL, SIPTAG_CONTACT_STR (self->contact)), TAG_END ());
-}
-
-/* The chat's relay answered our AUTH: the INVITE goes, or the session fails unsent. */
-static void
-on_offer_relay_ready (SipsSessionSip *self, const GError *error)
-{
-  g_autoptr(GError) local_error = NULL;
-
-  if (error == NULL && !sips_session_chat_prepare_offer (self->chat, &local_error))
-    error = local_error;
-  if (error != NULL)
-    {
-      sips_session_sip_fail (self, 0, error->message);  /* while awaiting_relay: at once */
-      return;
-    }
-  self->awaiting_relay = FALSE;
-  send_invite (self);
-}
-
-static void
-send_answer (SipsSessionSip *self)
-{
-  g_autofree char *sdp = sips_session_sip_user_sdp (self);
-
-  nua_respond (self->nh, SIP_200_OK, SOATAG_USER_SDP_STR (sdp), SIPS_OFFER_ANSWER_TAGS,
-               TAG_IF (self->contact != NULL, SIPTAG_CONTACT_STR (self->contact)), TAG_END ());
-  self->got_2xx = TRUE;
-  emit_plain (self->session, "will-start");
-}
-
-/* The chat's relay answered our AUTH: the 200 goes, or the INVITE is refused. */
-static void
-on_answer_relay_ready (SipsSessionSip *self, const GError *error)
-{
-  g_autoptr(GError) local_error = NULL;
-
-  if (error == NULL &&
-      !sips_session_chat_prepare_answer (self->chat, self->initial_offer, &local_error))
-    error = local_error;
-  if (error != NULL)
-    {
-      sips_session_sip_fail (self, 0, error->message);  /* while awaiting_relay: a 500 */
-      return;
-    }
-  self->awaiting_relay = FALSE;
-  if (self->nh != NULL)
-    send_answer (self);
-}
-
 gboolean
 sips_session_sip_connect (SipsSessionSip *self, const char *callee_uri, SipsAccount *account,
                           const char *route, gboolean audio, gboolean chat, GError **error)
@@ -632,8 +575,7 @@ sips_session_sip_connect (SipsSessionSip *self, const char *callee_uri, SipsAcco
     {
       emit_plain (self->session, "new-outgoing");
       sips_session_set_state (self->session, SIPS_SESSION_STATE_CALLING);
-      self->awaiting_relay = TRUE;
-      sips_session_chat_authenticate (self->chat, NULL, on_offer_relay_ready);
+      sips_session_relay_await_offer (self);
       return TRUE;
     }
 
@@ -649,7 +591,7 @@ sips_session_sip_connect (SipsSessionSip *self, const char *callee_uri, SipsAcco
 
   emit_plain (self->session, "new-outgoing");
   sips_session_set_state (self->session, SIPS_SESSION_STATE_CALLING);
-  send_invite (self);
+  sips_session_sip_send_invite (self);
   return TRUE;
 }
 
@@ -755,8 +697,7 @@ sips_session_sip_accept (SipsSessionSip *self, gboolean audio, gboolean chat, GE
       sips_session_set_boolean_prop (self->session, "has-audio", audio);
       sips_session_set_boolean_prop (self->session, "has-chat", chat);
       sips_session_set_state (self->session, SIPS_SESSION_STATE_ACCEPTING);
-      self->awaiting_relay = TRUE;
-      sips_session_chat_authenticate (self->chat, self->initial_offer, on_answer_relay_ready);
+      sips_session_relay_await_answer (self);
       return TRUE;
     }
   if (chat && !sips_session_chat_prepare_answer (self->chat, self->initial_offer, error))
@@ -765,7 +706,7 @@ sips_session_sip_accept (SipsSessionSip *self, gboolean audio, gboolean chat, GE
   sips_session_set_boolean_prop (self->session, "has-audio", audio);
   sips_session_set_boolean_prop (self->session, "has-chat", chat);
   sips_session_set_state (self->session, SIPS_SESSION_STATE_ACCEPTING);
-  send_answer (self);
+  sips_session_sip_send_answer (self);
   return TRUE;
 }
 
@@ -801,15 +742,7 @@ sips_session_sip_terminate (SipsSessionSip *self)
   begin_local_end (self);
   if (self->awaiting_relay)
     {
-      /* nothing sent yet: the AUTH at the MSRP relay is dropped */
-      self->awaiting_relay = FALSE;
-      sips_session_chat_cancel_relay (self->chat);
-      if (self->outgoing)
-        finish (self, NULL, 0, NULL, "local");
-      else if (self->fail_reason != NULL)
-        nua_respond (self->nh, SIP_500_INTERNAL_SERVER_ERROR, TAG_END ());
-      else
-        nua_respond (self->nh, SIP_486_BUSY_HERE, TAG_END ());
+      sips_session_relay_abandon (self);
       return TRUE;
     }
   switch (state)
@@ -847,7 +780,7 @@ sips_session_sip_fail (SipsSessionSip *self, int code, const char *reason)
   self->fail_reason = g_strdup (reason != NULL ? reason : "");
   /* no dialog left to end: over at once */
   if (!sips_session_sip_terminate (self))
-    finish (self, "local", code, self->fail_reason, "local");
+    sips_session_sip_finish (self, "local", code, self->fail_reason, "local");
 }
 
 void
@@ -862,7 +795,7 @@ sips_session_sip_nua_closing (SipsSessionSip *self, gpointer nua)
   self->nua = NULL;
   hold = g_object_ref (self->session);
   if (self->local_end)
-    finish (self, NULL, 0, NULL, "local");
+    sips_session_sip_finish (self, NULL, 0, NULL, "local");
   else
-    finish (self, "local", 0, _("The SIP stack was restarted"), "local");
+    sips_session_sip_finish (self, "local", 0, _("The SIP stack was restarted"), "local");
 }

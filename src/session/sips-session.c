@@ -4,7 +4,8 @@
  * the argument checks (InvalidArgument), then the work, which lives in the "Signalling"
  * section below and hands over to the session's SIP side (sips-session-sip.c). A session
  * made without a SIP environment (unit tests) answers NotSupported there, except for the
- * local part of terminate. The stream proposal methods are in sips-session-proposal.c. */
+ * local part of terminate. The stream proposal methods are in sips-session-proposal.c,
+ * the argument checks in sips-session-args.c. */
 #include "sips-session.h"
 #include "sips-session-private.h"
 #include "sips-session-sip.h"
@@ -211,64 +212,6 @@ static gboolean
 check_established (SipsSession *self, const char *method, GError **error)
 {
   return sips_session_check_state (self, STATE_BIT (SIPS_SESSION_STATE_ESTABLISHED), method, error);
-}
-
-static gboolean
-invalid_argument (GError **error, const char *message)
-{
-  g_set_error_literal (error, SIPS_ERROR, SIPS_ERROR_INVALID_ARGUMENT, message);
-  return FALSE;
-}
-
-static gboolean
-is_sip_uri (const char *s)
-{
-  return s != NULL && sips_config_is_sip_uri (s);
-}
-
-/* "" or a SIP URI */
-static gboolean
-is_optional_sip_uri (const char *s)
-{
-  return s != NULL && (*s == '\0' || sips_config_is_sip_uri (s));
-}
-
-static gboolean
-is_token_char (char c)
-{
-  return g_ascii_isalnum (c) || (c != '\0' && strchr ("!#$&-^_.+", c) != NULL);
-}
-
-/* "type/subtype", both RFC 6838 restricted names (parameters after ';' allowed) */
-static gboolean
-is_content_type (const char *s)
-{
-  const char *p = s;
-  gsize n;
-
-  if (s == NULL)
-    return FALSE;
-  for (n = 0; is_token_char (*p); p++, n++);
-  if (n == 0 || *p != '/')
-    return FALSE;
-  for (p++, n = 0; is_token_char (*p); p++, n++);
-  return n > 0 && (*p == '\0' || *p == ';');
-}
-
-static gboolean
-account_is_enabled (SipsAccount *account)
-{
-  SipsConfigSection *config = sips_account_get_config (account);
-
-  return config == NULL || sips_config_section_get_boolean (config, "Enabled");
-}
-
-gboolean
-sips_session_not_supported (GError **error, const char *method)
-{
-  g_set_error (error, SIPS_ERROR, SIPS_ERROR_NOT_SUPPORTED,
-               _("%s is not supported yet"), method);
-  return FALSE;
 }
 
 /* ---- signalling: the SIP side (sips-session-sip.c) does the work ----
@@ -556,16 +499,16 @@ sips_session_connect (SipsSession *self, const char *callee_uri, SipsAccount *ac
 
   if (!sips_session_check_state (self, STATE_BIT (SIPS_SESSION_STATE_NULL), "New", error))
     return FALSE;
-  if (!is_sip_uri (callee_uri))
-    return invalid_argument (error, _("The callee must be a sip: or sips: URI"));
-  if (!is_optional_sip_uri (route))
-    return invalid_argument (error, _("The route must be empty or a sip: or sips: URI"));
+  if (!sips_session_is_sip_uri (callee_uri))
+    return sips_session_invalid_argument (error, _("The callee must be a sip: or sips: URI"));
+  if (!sips_session_is_optional_sip_uri (route))
+    return sips_session_invalid_argument (error, _("The route must be empty or a sip: or sips: URI"));
   if (!audio && !chat)
-    return invalid_argument (error, _("A session needs an audio or a chat stream"));
+    return sips_session_invalid_argument (error, _("A session needs an audio or a chat stream"));
   if (account == NULL)
-    return invalid_argument (error, _("No account to place the session from"));
-  if (!account_is_enabled (account))
-    return invalid_argument (error, _("The account is disabled"));
+    return sips_session_invalid_argument (error, _("No account to place the session from"));
+  if (!sips_session_account_is_enabled (account))
+    return sips_session_invalid_argument (error, _("The account is disabled"));
 
   return do_connect (self, callee_uri, account, route, audio, chat, error);
 }
@@ -578,7 +521,7 @@ sips_session_accept (SipsSession *self, gboolean audio, gboolean chat, GError **
   if (!sips_session_check_state (self, STATE_BIT (SIPS_SESSION_STATE_INCOMING), "Accept", error))
     return FALSE;
   if (!audio && !chat)
-    return invalid_argument (error, _("Accept needs an audio or a chat stream"));
+    return sips_session_invalid_argument (error, _("Accept needs an audio or a chat stream"));
 
   return do_accept (self, audio, chat, error);
 }
@@ -624,10 +567,10 @@ sips_session_start_recording_audio (SipsSession *self, const char *path,
   if (path == NULL ||
       (*path != '\0' && (!g_path_is_absolute (path) ||
                          !g_file_test (path, G_FILE_TEST_IS_DIR))))
-    return invalid_argument (error, _("The recording path must be empty or an existing absolute directory"));
+    return sips_session_invalid_argument (error, _("The recording path must be empty or an existing absolute directory"));
   if (file_name == NULL || strchr (file_name, '/') != NULL ||
       g_strcmp0 (file_name, ".") == 0 || g_strcmp0 (file_name, "..") == 0)
-    return invalid_argument (error, _("The recording file name must be a plain file name"));
+    return sips_session_invalid_argument (error, _("The recording file name must be a plain file name"));
 
   if (self->sip == NULL)
     return sips_session_not_supported (error, "StartRecordingAudio");
@@ -655,7 +598,7 @@ sips_session_send_dtmf (SipsSession *self, const char *digit, GError **error)
     return FALSE;
   if (digit == NULL || digit[0] == '\0' || digit[1] != '\0' ||
       strchr ("0123456789*#ABCD", digit[0]) == NULL)
-    return invalid_argument (error, _("A DTMF digit is one of 0-9, *, #, A-D"));
+    return sips_session_invalid_argument (error, _("A DTMF digit is one of 0-9, *, #, A-D"));
 
   if (self->sip == NULL)
     return sips_session_not_supported (error, "SendDTMF");
@@ -672,22 +615,22 @@ sips_session_send_message (SipsSession *self, const char *content, const char *c
     return NULL;
   if (content == NULL)
     {
-      invalid_argument (error, _("The message has no content"));
+      sips_session_invalid_argument (error, _("The message has no content"));
       return NULL;
     }
-  if (!is_content_type (content_type))
+  if (!sips_session_is_content_type (content_type))
     {
-      invalid_argument (error, _("The content type must be of the form type/subtype"));
+      sips_session_invalid_argument (error, _("The content type must be of the form type/subtype"));
       return NULL;
     }
-  if (!is_optional_sip_uri (to_uri))
+  if (!sips_session_is_optional_sip_uri (to_uri))
     {
-      invalid_argument (error, _("The recipient must be empty or a sip: or sips: URI"));
+      sips_session_invalid_argument (error, _("The recipient must be empty or a sip: or sips: URI"));
       return NULL;
     }
   if (timestamp < 0)
     {
-      invalid_argument (error, _("The timestamp must not be negative"));
+      sips_session_invalid_argument (error, _("The timestamp must not be negative"));
       return NULL;
     }
 
@@ -708,7 +651,7 @@ sips_session_send_composing_indication (SipsSession *self, const char *state, GE
   if (!check_established (self, "SendComposingIndication", error))
     return FALSE;
   if (g_strcmp0 (state, "active") != 0 && g_strcmp0 (state, "idle") != 0)
-    return invalid_argument (error, _("The composing state must be \"active\" or \"idle\""));
+    return sips_session_invalid_argument (error, _("The composing state must be \"active\" or \"idle\""));
 
   if (self->sip == NULL)
     return sips_session_not_supported (error, "SendComposingIndication");
