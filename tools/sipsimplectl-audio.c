@@ -84,9 +84,8 @@ cmd_dtmf (int argc, char **argv)
 /* ------------------------------------------------------------ record */
 
 typedef struct {
-  GMainLoop *loop;
+  SignalWait wait;
   char *file_name;     /* from the awaited signal */
-  guint timeout_id;
 } RecordingWait;
 
 static void
@@ -103,17 +102,7 @@ on_recording_signal (GDBusConnection *connection,
   if (wait->file_name != NULL || !g_variant_is_of_type (params, G_VARIANT_TYPE ("(xs)")))
     return;
   g_variant_get (params, "(xs)", NULL, &wait->file_name);
-  g_main_loop_quit (wait->loop);
-}
-
-static gboolean
-on_recording_timeout (gpointer user_data)
-{
-  RecordingWait *wait = user_data;
-
-  wait->timeout_id = 0;
-  g_main_loop_quit (wait->loop);
-  return G_SOURCE_REMOVE;
+  g_main_loop_quit (wait->wait.loop);
 }
 
 /* Runs `method` on the session and prints the file name of the Session1 signal
@@ -126,40 +115,28 @@ recording_command (const char *path, const char *method, GVariant *params, const
   g_autoptr(GVariant) reply = NULL;
   g_autofree char *owner = NULL;
   GDBusConnection *bus;
-  RecordingWait wait = { 0 };
+  RecordingWait wait = { { 0 } };
   int wait_ms = timeout_ms () > 0 ? timeout_ms () : RECORDING_WAIT_MS;
-  int status = EXIT_OK;
-  guint signal_id;
+  int status;
 
-  if ((bus = get_bus (&error)) == NULL)
-    return fail_error (error);
-  owner = get_daemon_owner (&error);
-  if (owner == NULL)
-    return error != NULL ? fail_error (error) : fail_not_running ();
+  if ((status = connect_daemon (&bus, &owner)) != EXIT_OK)
+    return status;
 
-  /* Subscribed before the call: the bus applies the match before passing the call on,
-   * and DidStartRecordingAudio is emitted before the reply. */
-  wait.loop = g_main_loop_new (NULL, FALSE);
-  signal_id = g_dbus_connection_signal_subscribe (bus, owner, SESSION_IFACE, member, path, NULL,
-                                                  G_DBUS_SIGNAL_FLAGS_NONE, on_recording_signal,
-                                                  &wait, NULL);
+  /* Subscribed before the call: DidStartRecordingAudio is emitted before the reply. */
+  signal_wait_start (&wait.wait, bus, owner, path, member, on_recording_signal, &wait);
   reply = call_daemon (path, SESSION_IFACE, method, owned_params, NULL, &error);
   if (reply == NULL)
     status = fail_error (error);
   else
     {
-      wait.timeout_id = g_timeout_add (wait_ms, on_recording_timeout, &wait);
-      g_main_loop_run (wait.loop);
-      if (wait.timeout_id != 0)
-        g_source_remove (wait.timeout_id);
+      signal_wait_run (&wait.wait, wait_ms);
       if (wait.file_name != NULL)
         g_print ("%s\n", wait.file_name);
       else
         status = fail (_("the daemon accepted %s but sent no %s within %d s"), method, member,
                        wait_ms / 1000);
     }
-  g_dbus_connection_signal_unsubscribe (bus, signal_id);
-  g_main_loop_unref (wait.loop);
+  signal_wait_clear (&wait.wait);
   g_free (wait.file_name);
   return status;
 }

@@ -7,7 +7,6 @@
 
 #include "sipsimplectl.h"
 
-#include <glib-unix.h>
 #include <glib/gi18n.h>
 #include <stdio.h>
 #include <string.h>
@@ -164,14 +163,9 @@ session_command (int argc, char **argv, const char *synopsis, Pick pick,
 /* ------------------------------------------------------------ call */
 
 typedef struct {
-  GMainLoop *loop;
-  GDBusConnection *bus;
-  char *path;
+  SessionFollow follow;
   GDBusInterfaceInfo *iface;        /* Session1, for argument names; may be NULL */
-  gboolean failed;
   char *failure;                    /* "486 Busy Here (remote)" */
-  int interrupts;
-  int status;
 } Call;
 
 static void
@@ -187,17 +181,9 @@ on_session_signal (GDBusConnection *connection,
   g_autoptr(GString) line = g_string_new (NULL);
   GDBusSignalInfo *signal = call->iface ? g_dbus_interface_info_lookup_signal (call->iface, member)
                                         : NULL;
-  gint64 when = g_get_real_time ();
-  gsize first = 0;
+  gsize first;
 
-  if (g_variant_n_children (params) > 0)
-    {
-      g_autoptr(GVariant) arg0 = g_variant_get_child_value (params, 0);
-
-      if (g_variant_is_of_type (arg0, G_VARIANT_TYPE_INT64))
-        when = g_variant_get_int64 (arg0), first = 1;
-    }
-  append_time (line, when);
+  append_time (line, signal_time (params, &first));
   g_string_append_printf (line, " %s", member);
   append_signal_args (line, signal, params, first);
   emit_line (line);
@@ -209,63 +195,12 @@ on_session_signal (GDBusConnection *connection,
       gint32 code;
 
       g_variant_get (params, "(x&si&s)", NULL, &originator, &code, &reason);
-      call->failed = TRUE;
+      call->follow.failed = TRUE;
       g_free (call->failure);
       call->failure = g_strdup_printf ("%d %s (%s)", code, reason, originator);
     }
   else if (strcmp (member, "DidEnd") == 0)
-    {
-      call->status = call->failed ? EXIT_FAIL : EXIT_OK;
-      g_main_loop_quit (call->loop);
-    }
-}
-
-static void
-on_daemon_owner_changed (GDBusConnection *connection,
-                         const char      *sender,
-                         const char      *path,
-                         const char      *iface,
-                         const char      *member,
-                         GVariant        *params,
-                         gpointer         user_data)
-{
-  Call *call = user_data;
-
-  fail (_("sipsimpled left the bus during the call"));
-  call->status = EXIT_FAIL;
-  g_main_loop_quit (call->loop);
-}
-
-static void
-on_terminate_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source),
-                                                             result, &error);
-  g_autofree char *name = error ? g_dbus_error_get_remote_error (error) : NULL;
-
-  /* InvalidState: the session is ending already; its DidEnd is on the way. */
-  if (reply == NULL && g_strcmp0 (name, IFACE_PREFIX "Error.InvalidState") != 0)
-    fail_error (error);
-}
-
-/* First Ctrl-C hangs up and waits for DidEnd; a second one leaves at once. */
-static gboolean
-on_interrupt (gpointer user_data)
-{
-  Call *call = user_data;
-
-  if (++call->interrupts > 1)
-    {
-      call->status = EXIT_FAIL;
-      g_main_loop_quit (call->loop);
-      return G_SOURCE_CONTINUE;
-    }
-  g_printerr (_("sipsimplectl: hanging up (interrupt again to leave at once)\n"));
-  g_dbus_connection_call (call->bus, DAEMON_NAME, call->path, SESSION_IFACE, "Terminate",
-                          NULL, NULL, G_DBUS_CALL_FLAGS_NONE, timeout_ms (), NULL,
-                          on_terminate_done, NULL);
-  return G_SOURCE_CONTINUE;
+    session_follow_ended (&call->follow);
 }
 
 int
@@ -285,78 +220,48 @@ cmd_call (int argc, char **argv)
     { NULL }
   };
   const char *synopsis = "call URI [--account=ACCOUNT] [--route=URI] [--chat] [--no-audio] [--detach]";
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = NULL;
   g_autoptr(GDBusNodeInfo) node = NULL;
-  g_autofree char *owner = NULL;
   g_autofree char *account = NULL;
-  Call call = { 0 };
-  guint signals_id, owner_id, sigint_id, sigterm_id;
+  Call call = { { 0 } };
+  int status;
 
   if (!parse_options ("call URI", entries, &argc, &argv))
     return usage (synopsis);
   if (argc != 2)
     return usage (synopsis);
-  if ((call.bus = get_bus (&error)) == NULL)
-    return fail_error (error);
-  owner = get_daemon_owner (&error);
-  if (owner == NULL)
-    return error != NULL ? fail_error (error) : fail_not_running ();
-  if (opt_account != NULL && (account = resolve_account (opt_account, &error)) == NULL)
-    return fail_error (error);
-
-  reply = call_daemon (MANAGER_PATH, MANAGER_IFACE, "CreateSession", NULL,
-                       G_VARIANT_TYPE ("(o)"), &error);
-  if (reply == NULL)
-    return fail_error (error);
-  g_variant_get (reply, "(o)", &call.path);
-  g_clear_pointer (&reply, g_variant_unref);
+  call.follow.gone_message = _("sipsimpled left the bus during the call");
+  call.follow.hangup_notice = _("sipsimplectl: hanging up (interrupt again to leave at once)\n");
+  if ((status = session_follow_create (&call.follow, opt_account, &account)) != EXIT_OK)
+    {
+      session_follow_clear (&call.follow);
+      return status;
+    }
 
   /* Argument names for the lines below; the session exists (and stays, as we
    * created it) at least until New. */
-  node = introspect (call.path, NULL);
+  node = introspect (call.follow.path, NULL);
   call.iface = node ? g_dbus_node_info_lookup_interface (node, SESSION_IFACE) : NULL;
-  call.loop = g_main_loop_new (NULL, FALSE);
-  call.status = EXIT_FAIL;
   /* Subscribed before New, so NewOutgoing and everything after it is seen: the
    * bus applies our AddMatch before it passes our New call on. */
-  signals_id = g_dbus_connection_signal_subscribe (call.bus, owner, SESSION_IFACE, NULL, call.path,
-                                                   NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-                                                   on_session_signal, &call, NULL);
-  owner_id = g_dbus_connection_signal_subscribe (call.bus, "org.freedesktop.DBus",
-                                                 "org.freedesktop.DBus", "NameOwnerChanged",
-                                                 "/org/freedesktop/DBus", DAEMON_NAME,
-                                                 G_DBUS_SIGNAL_FLAGS_NONE,
-                                                 on_daemon_owner_changed, &call, NULL);
-  sigint_id = g_unix_signal_add (SIGINT, on_interrupt, &call);
-  sigterm_id = g_unix_signal_add (SIGTERM, on_interrupt, &call);
+  session_follow_subscribe (&call.follow, SESSION_IFACE, call.follow.path,
+                            on_session_signal, &call);
 
-  reply = call_daemon (call.path, SESSION_IFACE, "New",
-                       g_variant_new ("(sosbb)", argv[1], account ? account : "/",
-                                      opt_route ? opt_route : "", !opt_no_audio, opt_chat),
-                       NULL, &error);
-  if (reply == NULL)
-    call.status = fail_error (error);
-  else
+  if (session_follow_new (&call.follow, argv[1], account, opt_route, !opt_no_audio, opt_chat))
     {
-      g_print ("%s\n", call.path);
+      g_print ("%s\n", call.follow.path);
       fflush (stdout);
       if (opt_detach)
-        call.status = EXIT_OK;
+        call.follow.status = EXIT_OK;
       else
-        g_main_loop_run (call.loop);
-      if (call.failed)
+        g_main_loop_run (call.follow.loop);
+      if (call.follow.failed)
         fail (_("the call failed: %s"), call.failure);
     }
 
-  g_source_remove (sigint_id);
-  g_source_remove (sigterm_id);
-  g_dbus_connection_signal_unsubscribe (call.bus, signals_id);
-  g_dbus_connection_signal_unsubscribe (call.bus, owner_id);
-  g_main_loop_unref (call.loop);
+  status = call.follow.status;
+  session_follow_clear (&call.follow);
   g_free (call.failure);
-  g_free (call.path);
-  return call.status;
+  return status;
 }
 
 /* ------------------------------------------------------------ session commands */
@@ -379,36 +284,38 @@ cmd_answer (int argc, char **argv)
                           g_variant_new ("(bb)", !opt_no_audio, opt_chat));
 }
 
+/* A session command without options: its synopsis is "NAME [SESSION]". */
+static int
+plain_session_command (int argc, char **argv, const char *synopsis, Pick pick,
+                       const char *method)
+{
+  if (!parse_options (synopsis, NULL, &argc, &argv))
+    return usage (synopsis);
+  return session_command (argc, argv, synopsis, pick, method, NULL);
+}
+
 int
 cmd_reject (int argc, char **argv)
 {
-  if (!parse_options ("reject [SESSION]", NULL, &argc, &argv))
-    return usage ("reject [SESSION]");
-  return session_command (argc, argv, "reject [SESSION]", PICK_INCOMING, "Reject", NULL);
+  return plain_session_command (argc, argv, "reject [SESSION]", PICK_INCOMING, "Reject");
 }
 
 int
 cmd_hangup (int argc, char **argv)
 {
-  if (!parse_options ("hangup [SESSION]", NULL, &argc, &argv))
-    return usage ("hangup [SESSION]");
-  return session_command (argc, argv, "hangup [SESSION]", PICK_ACTIVE, "Terminate", NULL);
+  return plain_session_command (argc, argv, "hangup [SESSION]", PICK_ACTIVE, "Terminate");
 }
 
 int
 cmd_hold (int argc, char **argv)
 {
-  if (!parse_options ("hold [SESSION]", NULL, &argc, &argv))
-    return usage ("hold [SESSION]");
-  return session_command (argc, argv, "hold [SESSION]", PICK_ESTABLISHED, "Hold", NULL);
+  return plain_session_command (argc, argv, "hold [SESSION]", PICK_ESTABLISHED, "Hold");
 }
 
 int
 cmd_unhold (int argc, char **argv)
 {
-  if (!parse_options ("unhold [SESSION]", NULL, &argc, &argv))
-    return usage ("unhold [SESSION]");
-  return session_command (argc, argv, "unhold [SESSION]", PICK_ESTABLISHED, "Unhold", NULL);
+  return plain_session_command (argc, argv, "unhold [SESSION]", PICK_ESTABLISHED, "Unhold");
 }
 
 /* ------------------------------------------------------------ sessions */

@@ -6,7 +6,6 @@
 
 #include "sipsimplectl.h"
 
-#include <glib-unix.h>
 #include <glib/gi18n.h>
 #include <stdio.h>
 #include <string.h>
@@ -68,9 +67,7 @@ print_line (const char *format, ...)
 /* ------------------------------------------------------------ chat */
 
 typedef struct {
-  GMainLoop *loop;
-  GDBusConnection *bus;
-  char *path;
+  SessionFollow follow;
   char *chat_path;
   char *remote;
   GIOChannel *input;
@@ -80,27 +77,10 @@ typedef struct {
   guint sending;           /* SendMessage calls awaiting their reply */
   gboolean started;
   gboolean input_done;     /* end of input: hang up once `pending` is drained */
-  gboolean terminating;
   gboolean peer_typing;
-  gboolean failed;
-  int interrupts;
-  int status;
 } Chat;
 
 static void chat_terminate (Chat *chat);
-
-static void
-on_terminate_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source),
-                                                             result, &error);
-  g_autofree char *name = error ? g_dbus_error_get_remote_error (error) : NULL;
-
-  /* InvalidState: the session is ending already; its DidEnd is on the way. */
-  if (reply == NULL && g_strcmp0 (name, IFACE_PREFIX "Error.InvalidState") != 0)
-    fail_error (error);
-}
 
 static gboolean
 on_drain_timeout (gpointer user_data)
@@ -116,19 +96,14 @@ static void
 chat_terminate (Chat *chat)
 {
   g_clear_handle_id (&chat->drain_id, g_source_remove);
-  if (chat->terminating)
-    return;
-  chat->terminating = TRUE;
-  g_dbus_connection_call (chat->bus, DAEMON_NAME, chat->path, SESSION_IFACE, "Terminate",
-                          NULL, NULL, G_DBUS_CALL_FLAGS_NONE, timeout_ms (), NULL,
-                          on_terminate_done, NULL);
+  session_follow_terminate (&chat->follow);
 }
 
 /* After the end of input, hang up once what was sent is reported on (or a while). */
 static void
 chat_maybe_finish (Chat *chat)
 {
-  if (!chat->input_done || chat->terminating)
+  if (!chat->input_done || chat->follow.terminating)
     return;
   if (chat->sending == 0 && g_hash_table_size (chat->pending) == 0)
     chat_terminate (chat);
@@ -166,7 +141,8 @@ chat_send_line (Chat *chat, const char *line)
       return;
     }
   chat->sending++;
-  g_dbus_connection_call (chat->bus, DAEMON_NAME, chat->path, SESSION_IFACE, "SendMessage",
+  g_dbus_connection_call (chat->follow.bus, DAEMON_NAME, chat->follow.path, SESSION_IFACE,
+                          "SendMessage",
                           g_variant_new ("(sssx)", line, "text/plain", "", (gint64) 0),
                           G_VARIANT_TYPE ("(s)"), G_DBUS_CALL_FLAGS_NONE, timeout_ms (), NULL,
                           on_send_done, chat);
@@ -260,7 +236,7 @@ on_chat_signal (GDBusConnection *connection,
 
           g_variant_get (params, "(x&s)", NULL, &reason);
           fail (_("the chat stream failed: %s"), reason);
-          chat->failed = TRUE;
+          chat->follow.failed = TRUE;
         }
       return;
     }
@@ -299,7 +275,7 @@ on_chat_signal (GDBusConnection *connection,
 
       g_variant_get (params, "(x&si&s)", NULL, &originator, &code, &reason);
       fail (_("the session failed: %d %s (%s)"), code, reason, originator);
-      chat->failed = TRUE;
+      chat->follow.failed = TRUE;
     }
   else if (strcmp (member, "DidEnd") == 0 && g_variant_is_of_type (params, G_VARIANT_TYPE ("(xs)")))
     {
@@ -308,41 +284,8 @@ on_chat_signal (GDBusConnection *connection,
       g_variant_get (params, "(x&s)", NULL, &originator);
       if (strcmp (originator, "remote") == 0)
         print_line (_("(%s ended the chat)"), chat->remote);
-      chat->status = chat->failed ? EXIT_FAIL : EXIT_OK;
-      g_main_loop_quit (chat->loop);
+      session_follow_ended (&chat->follow);
     }
-}
-
-static void
-on_daemon_gone (GDBusConnection *connection,
-                const char      *sender,
-                const char      *path,
-                const char      *iface,
-                const char      *member,
-                GVariant        *params,
-                gpointer         user_data)
-{
-  Chat *chat = user_data;
-
-  fail (_("sipsimpled left the bus during the chat"));
-  chat->status = EXIT_FAIL;
-  g_main_loop_quit (chat->loop);
-}
-
-/* First Ctrl-C hangs up and waits for DidEnd; a second one leaves at once. */
-static gboolean
-on_interrupt (gpointer user_data)
-{
-  Chat *chat = user_data;
-
-  if (++chat->interrupts > 1)
-    {
-      chat->status = EXIT_FAIL;
-      g_main_loop_quit (chat->loop);
-      return G_SOURCE_CONTINUE;
-    }
-  chat_terminate (chat);
-  return G_SOURCE_CONTINUE;
 }
 
 int
@@ -358,85 +301,50 @@ cmd_chat (int argc, char **argv)
     { NULL }
   };
   const char *synopsis = "chat URI [--account=ACCOUNT] [--route=URI] [--audio]";
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = NULL;
-  g_autofree char *owner = NULL;
   g_autofree char *account = NULL;
-  Chat chat = { 0 };
-  guint session_id, chat_id, owner_id, sigint_id, sigterm_id;
+  Chat chat = { { 0 } };
+  int status;
 
   if (!parse_options ("chat URI", entries, &argc, &argv) || argc != 2)
     return usage (synopsis);
-  if ((chat.bus = get_bus (&error)) == NULL)
-    return fail_error (error);
-  owner = get_daemon_owner (&error);
-  if (owner == NULL)
-    return error != NULL ? fail_error (error) : fail_not_running ();
-  if (opt_account != NULL && (account = resolve_account (opt_account, &error)) == NULL)
-    return fail_error (error);
-
-  reply = call_daemon (MANAGER_PATH, MANAGER_IFACE, "CreateSession", NULL,
-                       G_VARIANT_TYPE ("(o)"), &error);
-  if (reply == NULL)
-    return fail_error (error);
-  g_variant_get (reply, "(o)", &chat.path);
-  g_clear_pointer (&reply, g_variant_unref);
-  chat.chat_path = g_strconcat (chat.path, "/Chat", NULL);
+  chat.follow.gone_message = _("sipsimpled left the bus during the chat");
+  if ((status = session_follow_create (&chat.follow, opt_account, &account)) != EXIT_OK)
+    {
+      session_follow_clear (&chat.follow);
+      return status;
+    }
+  chat.chat_path = g_strconcat (chat.follow.path, "/Chat", NULL);
   chat.remote = g_strdup (argv[1]);
   chat.pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  chat.loop = g_main_loop_new (NULL, FALSE);
-  chat.status = EXIT_FAIL;
 
   /* Subscribed before New: the bus applies our matches before it passes New on. */
-  session_id = g_dbus_connection_signal_subscribe (chat.bus, owner, SESSION_IFACE, NULL,
-                                                   chat.path, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-                                                   on_chat_signal, &chat, NULL);
-  chat_id = g_dbus_connection_signal_subscribe (chat.bus, owner, CHAT_IFACE, NULL,
-                                                chat.chat_path, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-                                                on_chat_signal, &chat, NULL);
-  owner_id = g_dbus_connection_signal_subscribe (chat.bus, "org.freedesktop.DBus",
-                                                 "org.freedesktop.DBus", "NameOwnerChanged",
-                                                 "/org/freedesktop/DBus", DAEMON_NAME,
-                                                 G_DBUS_SIGNAL_FLAGS_NONE,
-                                                 on_daemon_gone, &chat, NULL);
-  sigint_id = g_unix_signal_add (SIGINT, on_interrupt, &chat);
-  sigterm_id = g_unix_signal_add (SIGTERM, on_interrupt, &chat);
+  session_follow_subscribe (&chat.follow, SESSION_IFACE, chat.follow.path, on_chat_signal, &chat);
+  session_follow_subscribe (&chat.follow, CHAT_IFACE, chat.chat_path, on_chat_signal, &chat);
 
-  reply = call_daemon (chat.path, SESSION_IFACE, "New",
-                       g_variant_new ("(sosbb)", argv[1], account ? account : "/",
-                                      opt_route ? opt_route : "", opt_audio, TRUE),
-                       NULL, &error);
-  if (reply == NULL)
-    chat.status = fail_error (error);
-  else
-    g_main_loop_run (chat.loop);
+  if (session_follow_new (&chat.follow, argv[1], account, opt_route, opt_audio, TRUE))
+    g_main_loop_run (chat.follow.loop);
 
-  g_source_remove (sigint_id);
-  g_source_remove (sigterm_id);
   g_clear_handle_id (&chat.input_id, g_source_remove);
   g_clear_handle_id (&chat.drain_id, g_source_remove);
-  g_dbus_connection_signal_unsubscribe (chat.bus, session_id);
-  g_dbus_connection_signal_unsubscribe (chat.bus, chat_id);
-  g_dbus_connection_signal_unsubscribe (chat.bus, owner_id);
+  session_follow_stop (&chat.follow);
   /* SendMessage replies still on their way hold `chat`: let them land first. */
   while (chat.sending > 0)
     g_main_context_iteration (NULL, TRUE);
   g_clear_pointer (&chat.input, g_io_channel_unref);
-  g_main_loop_unref (chat.loop);
   g_hash_table_unref (chat.pending);
   g_free (chat.remote);
   g_free (chat.chat_path);
-  g_free (chat.path);
-  return chat.status;
+  status = chat.follow.status;
+  session_follow_clear (&chat.follow);
+  return status;
 }
 
 /* ------------------------------------------------------------ send-message */
 
 typedef struct {
-  GMainLoop *loop;
+  SignalWait wait;
   char *id;                /* from SendMessage's reply */
   GHashTable *reports;     /* id -> "+code reason" (delivered) or "-code reason" */
-  guint timeout_id;
   gboolean ended;
 } Send;
 
@@ -456,7 +364,7 @@ on_send_signal (GDBusConnection *connection,
   if (strcmp (member, "DidEnd") == 0)
     {
       send->ended = TRUE;
-      g_main_loop_quit (send->loop);
+      g_main_loop_quit (send->wait.loop);
       return;
     }
   if ((strcmp (member, "DidDeliverMessage") != 0 && strcmp (member, "DidNotDeliverMessage") != 0) ||
@@ -466,17 +374,7 @@ on_send_signal (GDBusConnection *connection,
   g_hash_table_replace (send->reports, g_strdup (id),
                         g_strdup_printf ("%c%d %s", member[3] == 'D' ? '+' : '-', code, reason));
   if (send->id != NULL && strcmp (id, send->id) == 0)
-    g_main_loop_quit (send->loop);
-}
-
-static gboolean
-on_send_timeout (gpointer user_data)
-{
-  Send *send = user_data;
-
-  send->timeout_id = 0;
-  g_main_loop_quit (send->loop);
-  return G_SOURCE_REMOVE;
+    g_main_loop_quit (send->wait.loop);
 }
 
 int
@@ -493,11 +391,10 @@ cmd_send_message (int argc, char **argv)
   g_autofree char *path = NULL;
   g_autofree char *owner = NULL;
   GDBusConnection *bus;
-  Send send = { 0 };
+  Send send = { { 0 } };
   const char *text, *report;
   int wait_ms = timeout_ms () > 0 ? timeout_ms () : REPORT_WAIT_MS;
   int status;
-  guint signals_id;
 
   if (!parse_options ("send-message [SESSION] TEXT", entries, &argc, &argv) ||
       argc < 2 || argc > 3)
@@ -505,21 +402,14 @@ cmd_send_message (int argc, char **argv)
   text = argv[argc - 1];
   if (!g_utf8_validate (text, -1, NULL) || (opt_type && !g_utf8_validate (opt_type, -1, NULL)))
     return fail (_("the text and its type must be UTF-8"));
-  if ((bus = get_bus (&error)) == NULL)
-    return fail_error (error);
-  owner = get_daemon_owner (&error);
-  if (owner == NULL)
-    return error != NULL ? fail_error (error) : fail_not_running ();
+  if ((status = connect_daemon (&bus, &owner)) != EXIT_OK)
+    return status;
   path = pick_session (argc == 3 ? argv[1] : NULL, PICK_CHAT, &error);
   if (path == NULL)
     return fail_error (error);
 
-  send.loop = g_main_loop_new (NULL, FALSE);
   send.reports = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  /* Subscribed before the call, so no report can slip by. */
-  signals_id = g_dbus_connection_signal_subscribe (bus, owner, SESSION_IFACE, NULL, path, NULL,
-                                                   G_DBUS_SIGNAL_FLAGS_NONE, on_send_signal,
-                                                   &send, NULL);
+  signal_wait_start (&send.wait, bus, owner, path, NULL, on_send_signal, &send);
   reply = call_daemon (path, SESSION_IFACE, "SendMessage",
                        g_variant_new ("(sssx)", text, opt_type ? opt_type : "text/plain", "",
                                       (gint64) 0),
@@ -533,9 +423,7 @@ cmd_send_message (int argc, char **argv)
       fflush (stdout);
       /* Reports that came before the reply wait in the main context: the loop
        * dispatches them, and on_send_signal now knows the id. */
-      send.timeout_id = g_timeout_add (wait_ms, on_send_timeout, &send);
-      g_main_loop_run (send.loop);
-      g_clear_handle_id (&send.timeout_id, g_source_remove);
+      signal_wait_run (&send.wait, wait_ms);
       report = g_hash_table_lookup (send.reports, send.id);
       if (report != NULL && report[0] == '+')
         {
@@ -549,8 +437,7 @@ cmd_send_message (int argc, char **argv)
       else
         status = fail (_("no delivery report within %d s"), wait_ms / 1000);
     }
-  g_dbus_connection_signal_unsubscribe (bus, signals_id);
-  g_main_loop_unref (send.loop);
+  signal_wait_clear (&send.wait);
   g_hash_table_unref (send.reports);
   g_free (send.id);
   return status;

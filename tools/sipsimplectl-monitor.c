@@ -101,19 +101,11 @@ on_daemon_signal (GDBusConnection *connection,
 {
   Monitor *m = user_data;
   g_autoptr(GString) line = g_string_new (NULL);
-  gsize n = g_variant_n_children (params);
   gsize first = 0;
-  gint64 when = g_get_real_time ();
 
   /* Our signals carry their time as first argument: show it as the time. */
-  if (g_str_has_prefix (iface, IFACE_PREFIX) && n > 0)
-    {
-      g_autoptr(GVariant) arg0 = g_variant_get_child_value (params, 0);
-
-      if (g_variant_is_of_type (arg0, G_VARIANT_TYPE_INT64))
-        when = g_variant_get_int64 (arg0), first = 1;
-    }
-  append_time (line, when);
+  append_time (line, g_str_has_prefix (iface, IFACE_PREFIX) ? signal_time (params, &first)
+                                                            : g_get_real_time ());
 
   if (strcmp (iface, PROPS_IFACE) == 0 && strcmp (member, "PropertiesChanged") == 0 &&
       g_variant_is_of_type (params, G_VARIANT_TYPE ("(sa{sv}as)")))

@@ -7,6 +7,7 @@
  *                         (un)register; picking a session
  * sipsimplectl-audio.c    dtmf, record
  * sipsimplectl-chat.c     chat, send-message
+ * sipsimplectl-follow.c   following a session (call, chat), waiting for a signal
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -104,6 +105,66 @@ typedef enum {
 /* The session named by `spec` (session/N, N or a path), or with spec NULL the
  * only session the command can apply to; anything else is an error. */
 char *pick_session (const char *spec, Pick pick, GError **error);
+
+/* ---- sipsimplectl-follow.c: staying for the daemon's signals */
+
+/* The bus and the daemon's unique name; EXIT_OK, or the exit status after
+ * saying why not (the daemon not running is an error here). */
+int connect_daemon (GDBusConnection **bus, char **owner);
+/* The time of a signal of ours (its first argument, an x) or else now; *first
+ * is the index of the argument after the time. */
+gint64 signal_time (GVariant *params, gsize *first);
+
+/* One Session1 signal awaited with a timeout (record, send-message). */
+typedef struct {
+  GMainLoop *loop;      /* the signal handler quits it */
+  GDBusConnection *bus;
+  guint signal_id;
+} SignalWait;
+
+/* Subscribes `on_signal` to the Session1 signal `member` (NULL: all of them)
+ * of the session at `path`: before the call that makes it, so it cannot slip by. */
+void signal_wait_start (SignalWait *wait, GDBusConnection *bus, const char *owner,
+                        const char *path, const char *member,
+                        GDBusSignalCallback on_signal, gpointer user_data);
+/* Runs the loop until the handler quits it or `wait_ms` pass. */
+void signal_wait_run (SignalWait *wait, int wait_ms);
+void signal_wait_clear (SignalWait *wait);
+
+/* A session we created, followed until its DidEnd (call, chat). */
+typedef struct {
+  GMainLoop *loop;
+  GDBusConnection *bus;
+  char *owner;
+  char *path;                  /* the session */
+  const char *gone_message;    /* said when the daemon leaves the bus */
+  const char *hangup_notice;   /* said on the first Ctrl-C, or NULL */
+  gboolean terminating;
+  gboolean failed;             /* exit with EXIT_FAIL at DidEnd */
+  int interrupts;
+  int status;
+  guint subscriptions[2];
+  guint n_subscriptions;
+  guint owner_id, sigint_id, sigterm_id;
+} SessionFollow;
+
+/* Connects, resolves `opt_account` (if any) into *account and creates the
+ * session; EXIT_OK or the exit status after saying why not. */
+int session_follow_create (SessionFollow *follow, const char *opt_account, char **account);
+/* Passes the signals of `iface` at `path` (of the daemon) to `on_signal`. */
+void session_follow_subscribe (SessionFollow *follow, const char *iface, const char *path,
+                               GDBusSignalCallback on_signal, gpointer user_data);
+/* Watches for the daemon leaving and for Ctrl-C (first: Terminate, second:
+ * leave), then calls New; FALSE (follow->status set) when New failed. */
+gboolean session_follow_new (SessionFollow *follow, const char *uri, const char *account,
+                             const char *route, gboolean audio, gboolean chat);
+/* Terminate(), once. */
+void session_follow_terminate (SessionFollow *follow);
+/* At DidEnd: quits the loop with the status. */
+void session_follow_ended (SessionFollow *follow);
+/* Stops the subscriptions and the Ctrl-C handling; _clear also frees. */
+void session_follow_stop (SessionFollow *follow);
+void session_follow_clear (SessionFollow *follow);
 
 /* ---- commands (argv[0] is the command name) */
 
