@@ -172,9 +172,11 @@ sips_audio_recorder_attach (SipsAudioRecorder *self, GstBin *pipeline, GstElemen
   fclose (probe);
 
   /* start-time-selection=first: the branch joins a pipeline that runs already; live
-   * aggregation so a silent direction (nothing received yet) does not stall the other */
+   * aggregation so a silent direction (nothing received yet) does not stall the other.
+   * latency: 100 ms of slack before the mixer gives up on an input, or a busy CPU that
+   * delays one direction a little punches holes into the file. */
   description = g_strdup_printf (
-      "audiomixer name=mix start-time-selection=first "
+      "audiomixer name=mix start-time-selection=first latency=100000000 "
       "! audioconvert ! audioresample ! audio/x-raw,format=S16LE,channels=1,rate=%u "
       "! valve name=valve ! wavenc ! filesink name=file async=false sync=false "
       "queue name=q0 ! mix. queue name=q1 ! mix.", self->rate);
