@@ -163,19 +163,31 @@ on_handle_send_dtmf (SipsDbusSession1 *skeleton, GDBusMethodInvocation *invocati
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* SendMessage of Session1 and of MSRPChat1 (whose model is the session too): the message
+ * id, or NULL once the error is returned to the caller. */
+static char *
+send_message (GDBusInterfaceSkeleton *skeleton, GDBusMethodInvocation *invocation,
+              const char *content, const char *content_type, const char *to_uri, gint64 timestamp)
+{
+  g_autoptr(GError) error = NULL;
+  char *message_id = sips_session_send_message (session_of (skeleton), content, content_type,
+                                                to_uri, timestamp, &error);
+
+  if (message_id == NULL)
+    sips_dbus_return_error (invocation, error);
+  return message_id;
+}
+
 static gboolean
 on_handle_send_message (SipsDbusSession1 *skeleton, GDBusMethodInvocation *invocation,
                         const char *content, const char *content_type, const char *to_uri,
                         gint64 timestamp, gpointer user_data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *message_id =
-    sips_session_send_message (session_of (G_DBUS_INTERFACE_SKELETON (skeleton)),
-                               content, content_type, to_uri, timestamp, &error);
+  g_autofree char *message_id = send_message (G_DBUS_INTERFACE_SKELETON (skeleton), invocation,
+                                              content, content_type, to_uri, timestamp);
 
-  if (message_id == NULL)
-    return sips_dbus_return_error (invocation, error);
-  sips_dbus_session1_complete_send_message (skeleton, invocation, message_id);
+  if (message_id != NULL)
+    sips_dbus_session1_complete_send_message (skeleton, invocation, message_id);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -192,20 +204,16 @@ on_handle_send_composing (SipsDbusSession1 *skeleton, GDBusMethodInvocation *inv
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-/* MSRPChat1.SendMessage: the session's (its model is the session) */
 static gboolean
 on_handle_chat_send_message (SipsDbusMSRPChat1 *skeleton, GDBusMethodInvocation *invocation,
                              const char *content, const char *content_type, const char *to_uri,
                              gint64 timestamp, gpointer user_data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *message_id =
-    sips_session_send_message (session_of (G_DBUS_INTERFACE_SKELETON (skeleton)),
-                               content, content_type, to_uri, timestamp, &error);
+  g_autofree char *message_id = send_message (G_DBUS_INTERFACE_SKELETON (skeleton), invocation,
+                                              content, content_type, to_uri, timestamp);
 
-  if (message_id == NULL)
-    return sips_dbus_return_error (invocation, error);
-  sips_dbus_msrpchat1_complete_send_message (skeleton, invocation, message_id);
+  if (message_id != NULL)
+    sips_dbus_msrpchat1_complete_send_message (skeleton, invocation, message_id);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 

@@ -13,9 +13,10 @@ def bus():
 
 
 @pytest.fixture
-def daemon(bus):
-    """A started daemon with a fresh home on a private bus."""
-    d = sipsd.Daemon(bus)
+def daemon(bus, request):
+    """A started daemon with a fresh home on a private bus; a test module sets
+    DAEMON_SETTINGS (e.g. peers.LOOPBACK_SETTINGS) to configure it."""
+    d = sipsd.Daemon(bus, settings=getattr(request.module, 'DAEMON_SETTINGS', None))
     try:
         d.start()
         yield d
@@ -28,3 +29,18 @@ def recorder(bus):
     r = sipsd.SignalRecorder(bus.connection(), sipsd.ROOT)
     yield r
     r.close()
+
+
+@pytest.fixture
+def sipp(tmp_path):
+    """Factory for sipp peers (peers.Sipp); every one made is stopped at teardown."""
+    import peers
+    made = []
+
+    def make(*args, **kwargs):
+        s = peers.Sipp(str(tmp_path), *args, **kwargs)
+        made.append(s)
+        return s
+    yield make
+    for s in made:
+        s.stop()

@@ -15,15 +15,8 @@ CALL_TIMEOUT = 15.0
 SAMPLE_RATES = {'opus': 48000, 'G722': 16000, 'PCMU': 8000, 'PCMA': 8000}
 
 
-@pytest.fixture
-def daemon(bus):
-    """A daemon whose SIP and RTP are on 127.0.0.1."""
-    d = sipsd.Daemon(bus, settings=peers.LOOPBACK_SETTINGS)
-    try:
-        d.start()
-        yield d
-    finally:
-        d.cleanup()
+# the conftest daemon, with SIP and RTP on 127.0.0.1
+DAEMON_SETTINGS = peers.LOOPBACK_SETTINGS
 
 
 @pytest.fixture

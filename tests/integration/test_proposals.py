@@ -32,19 +32,6 @@ def daemon(bus):
         d.cleanup()
 
 
-@pytest.fixture
-def sipp(tmp_path):
-    made = []
-
-    def make(*args, **kwargs):
-        s = peers.Sipp(str(tmp_path), *args, **kwargs)
-        made.append(s)
-        return s
-    yield make
-    for s in made:
-        s.stop()
-
-
 def session_signals(recorder, path, names=None):
     return peers.session_signals(recorder, path, names)
 

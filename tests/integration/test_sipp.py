@@ -16,31 +16,8 @@ from sipsd import v
 SI = sipsd.SESSION_IFACE
 SM, SMI = sipsd.SESSION_MANAGER, sipsd.SESSION_MANAGER_IFACE
 CALL_TIMEOUT = 15.0
-
-
-@pytest.fixture
-def daemon(bus):
-    """A daemon whose SIP and RTP are on 127.0.0.1."""
-    d = sipsd.Daemon(bus, settings=peers.LOOPBACK_SETTINGS)
-    try:
-        d.start()
-        yield d
-    finally:
-        d.cleanup()
-
-
-@pytest.fixture
-def sipp(tmp_path):
-    """Factory for Sipp peers; every one started is stopped at teardown."""
-    made = []
-
-    def make(*args, **kwargs):
-        s = peers.Sipp(str(tmp_path), *args, **kwargs)
-        made.append(s)
-        return s
-    yield make
-    for s in made:
-        s.stop()
+# the conftest daemon, with SIP and RTP on 127.0.0.1
+DAEMON_SETTINGS = peers.LOOPBACK_SETTINGS
 
 
 def context(daemon, *peer_list):

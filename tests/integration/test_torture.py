@@ -21,15 +21,8 @@ TCP_SET = ['wsinv.dat', 'longreq.dat', 'dblreq.dat', 'clerr.dat', 'ncl.dat', 'mc
            'scalar02.dat', 'badvers.dat', 'escnull.dat', 'lwsstart.dat', 'mpart01.dat']
 
 
-@pytest.fixture
-def daemon(bus):
-    """A daemon whose SIP and RTP are on 127.0.0.1."""
-    d = sipsd.Daemon(bus, settings=peers.LOOPBACK_SETTINGS)
-    try:
-        d.start()
-        yield d
-    finally:
-        d.cleanup()
+# the conftest daemon, with SIP and RTP on 127.0.0.1
+DAEMON_SETTINGS = peers.LOOPBACK_SETTINGS
 
 
 def torture_files():
