@@ -221,12 +221,22 @@ validate_rtp_port (SipsConfigSection *section, const char *name, GVariant *value
 }
 
 static gboolean
-validate_rtp_timeout (SipsConfigSection *section, const char *name, GVariant *value, GError **error)
+validate_timeout (SipsConfigSection *section, const char *name, GVariant *value, GError **error)
 {
   guint32 v = g_variant_get_uint32 (value);
 
   if (v > 3600)
     return invalid (error, _("%s: %u is out of range (0-3600 seconds)"), name, v);
+  return TRUE;
+}
+
+static gboolean
+validate_turn_transport (SipsConfigSection *section, const char *name, GVariant *value, GError **error)
+{
+  const char *s = g_variant_get_string (value, NULL);
+
+  if (!g_str_equal (s, "udp") && !g_str_equal (s, "tcp") && !g_str_equal (s, "tls"))
+    return invalid (error, _("%s: “%s” is not a transport (udp, tcp or tls)"), name, s);
   return TRUE;
 }
 
@@ -433,7 +443,9 @@ const SipsConfigKey sips_settings_keys[] = {
   { "AudioCodecs",             "as", "['opus', 'G722', 'PCMU', 'PCMA']", 0, validate_codecs },
   { "RtpPortMin",              "u",  "50000",   0, validate_rtp_port },
   { "RtpPortMax",              "u",  "50500",   0, validate_rtp_port },
-  { "RtpTimeout",              "u",  "30",      0, validate_rtp_timeout },
+  { "RtpTimeout",              "u",  "30",      0, validate_timeout },
+  { "RtpTimeoutEndsSession",   "b",  "true",    0, NULL },
+  { "AnswerTimeout",           "u",  "120",     0, validate_timeout },
   { "RecordingsDirectory",     "s",  NULL,      0, validate_absolute_path },
   { "DownloadsDirectory",      "s",  NULL,      0, validate_absolute_path },
   { "TerminatedSessionLinger", "u",  "30",      0, validate_linger },
@@ -454,6 +466,11 @@ const SipsConfigKey sips_rtp_keys[] = {
   { "UseIce",                  "b",  "false",   0, NULL },
   { "IceStunAddress",          "s",  "''",      0, validate_host_or_empty },
   { "IceStunPort",             "u",  "3478",    0, validate_port_nonzero },
+  { "IceTurnAddress",          "s",  "''",      0, validate_host_or_empty },
+  { "IceTurnPort",             "u",  "3478",    0, validate_port_nonzero },
+  { "IceTurnTransport",        "s",  "'udp'",   0, validate_turn_transport },
+  { "IceTurnUsername",         "s",  "''",      0, validate_text },
+  { "IceTurnPassword",         "s",  "''",      SIPS_CONFIG_KEY_SECRET, validate_text },
 };
 const gsize sips_rtp_n_keys = G_N_ELEMENTS (sips_rtp_keys);
 

@@ -1,6 +1,7 @@
 /* sips-dbus-exporter.c: puts the engine's objects on a bus under /org/sipsimple */
 #include "sips-dbus-exporter.h"
 
+#include <string.h>
 #include <glib/gi18n.h>
 #include "sips-dbus-bridge.h"
 #include "sips-dbus-errors.h"
@@ -180,6 +181,22 @@ on_handle_publish (SipsDbusAccount1 *skeleton, GDBusMethodInvocation *invocation
   return sips_dbus_return_error (invocation, error);
 }
 
+static gboolean
+on_handle_account_send_message (SipsDbusAccount1 *skeleton, GDBusMethodInvocation *invocation,
+                                const char *to_uri, const char *content, const char *content_type,
+                                gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!sips_config_is_sip_uri (to_uri) || *content == '\0' ||
+      (*content_type != '\0' && strchr (content_type, '/') == NULL))
+    g_set_error (&error, SIPS_ERROR, SIPS_ERROR_INVALID_ARGUMENT,
+                 _("SendMessage needs a SIP URI, content and a content type such as text/plain"));
+  else
+    g_set_error (&error, SIPS_ERROR, SIPS_ERROR_NOT_SUPPORTED, _("Pager-mode messages are not supported yet"));
+  return sips_dbus_return_error (invocation, error);
+}
+
 static const SipsDbusVoidMethod registration_methods[] = {
   { "handle-register",   (SipsDbusVoidFunc) sips_account_register },
   { "handle-unregister", (SipsDbusVoidFunc) sips_account_unregister },
@@ -201,6 +218,7 @@ export_account (SipsDbusExporter *self, SipsAccount *account)
   sips_dbus_account1_set_id (SIPS_DBUS_ACCOUNT1 (account_skeleton), sips_account_get_id (account));
   g_signal_connect (account_skeleton, "handle-subscribe", G_CALLBACK (on_handle_subscribe), self);
   g_signal_connect (account_skeleton, "handle-publish", G_CALLBACK (on_handle_publish), self);
+  g_signal_connect (account_skeleton, "handle-send-message", G_CALLBACK (on_handle_account_send_message), self);
 
   /* Register()/Unregister() go to the account (it knows whether it may register);
    * the state and the signals are the registration's own. */

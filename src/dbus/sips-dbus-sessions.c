@@ -217,6 +217,18 @@ on_handle_chat_send_message (SipsDbusMSRPChat1 *skeleton, GDBusMethodInvocation 
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+static gboolean
+on_handle_play_audio_file (SipsDbusSession1 *skeleton, GDBusMethodInvocation *invocation,
+                           const char *path, gboolean loop, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!sips_session_play_audio_file (session_of (G_DBUS_INTERFACE_SKELETON (skeleton)), path, loop, &error))
+    return sips_dbus_return_error (invocation, error);
+  sips_dbus_session1_complete_play_audio_file (skeleton, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 static const SipsDbusVoidMethod session_void_methods[] = {
   { "handle-reject",               (SipsDbusVoidFunc) sips_session_reject },
   { "handle-hold",                 (SipsDbusVoidFunc) sips_session_hold },
@@ -229,6 +241,7 @@ static const SipsDbusVoidMethod session_void_methods[] = {
   { "handle-accept-proposal",      (SipsDbusVoidFunc) sips_session_accept_proposal },
   { "handle-reject-proposal",      (SipsDbusVoidFunc) sips_session_reject_proposal },
   { "handle-terminate",            (SipsDbusVoidFunc) sips_session_terminate },
+  { "handle-stop-playing-audio-file", (SipsDbusVoidFunc) sips_session_stop_playing_audio_file },
 };
 
 /* ---- session objects ---- */
@@ -302,6 +315,7 @@ on_session_added (SipsSessionManager *manager, SipsSession *session, gpointer us
   g_signal_connect (export->skeleton, "handle-send-dtmf", G_CALLBACK (on_handle_send_dtmf), self);
   g_signal_connect (export->skeleton, "handle-send-message", G_CALLBACK (on_handle_send_message), self);
   g_signal_connect (export->skeleton, "handle-send-composing-indication", G_CALLBACK (on_handle_send_composing), self);
+  g_signal_connect (export->skeleton, "handle-play-audio-file", G_CALLBACK (on_handle_play_audio_file), self);
   g_signal_connect (session, "notify::state", G_CALLBACK (on_session_state), self);
 
   export->object = g_dbus_object_skeleton_new (export->path);

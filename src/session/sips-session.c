@@ -605,6 +605,28 @@ sips_session_send_dtmf (SipsSession *self, const char *digit, GError **error)
   return sips_session_sip_send_dtmf (self->sip, digit, error);
 }
 
+gboolean
+sips_session_play_audio_file (SipsSession *self, const char *path, gboolean loop, GError **error)
+{
+  g_return_val_if_fail (SIPS_IS_SESSION (self), FALSE);
+
+  if (!check_established (self, "PlayAudioFile", error))
+    return FALSE;
+  if (path == NULL || !g_path_is_absolute (path) || !g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    return sips_session_invalid_argument (error, _("The file is not readable (an absolute path is needed)"));
+  return sips_session_not_supported (error, "PlayAudioFile");
+}
+
+gboolean
+sips_session_stop_playing_audio_file (SipsSession *self, GError **error)
+{
+  g_return_val_if_fail (SIPS_IS_SESSION (self), FALSE);
+
+  if (!check_established (self, "StopPlayingAudioFile", error))
+    return FALSE;
+  return sips_session_not_supported (error, "StopPlayingAudioFile");
+}
+
 char *
 sips_session_send_message (SipsSession *self, const char *content, const char *content_type,
                            const char *to_uri, gint64 timestamp, GError **error)

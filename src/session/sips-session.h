@@ -60,6 +60,9 @@ gboolean sips_session_start_recording_audio (SipsSession *self, const char *path
                                              const char *file_name, GError **error);
 gboolean sips_session_stop_recording_audio  (SipsSession *self, GError **error);
 gboolean sips_session_send_dtmf    (SipsSession *self, const char *digit, GError **error);
+gboolean sips_session_play_audio_file (SipsSession *self, const char *path, gboolean loop,
+                                       GError **error);
+gboolean sips_session_stop_playing_audio_file (SipsSession *self, GError **error);
 /* Returns the new message id (free it), or NULL with error. */
 char    *sips_session_send_message (SipsSession *self, const char *content, const char *content_type,
                                     const char *to_uri, gint64 timestamp, GError **error);

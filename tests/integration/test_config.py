@@ -154,6 +154,8 @@ def settings_table(d, tmp):
         ('RtpPortMin', 'u', [40000], [70000, 60000]),   # 60000 > RtpPortMax
         ('RtpPortMax', 'u', [40100], [70000, 30000]),   # 30000 < RtpPortMin
         ('RtpTimeout', 'u', [60, 45], []),
+        ('RtpTimeoutEndsSession', 'b', [False, True], []),
+        ('AnswerTimeout', 'u', [60, 0], [3601]),
         ('RecordingsDirectory', 's', [recs], []),
         ('DownloadsDirectory', 's', [downs], []),
         ('TerminatedSessionLinger', 'u', [5, 7], []),
@@ -177,6 +179,10 @@ def rtp_table(d, tmp):
         ('UseIce', 'b', [True, False], []),
         ('IceStunAddress', 's', ['stun.example.com', '127.0.0.1'], ['bad host!', 'a b']),
         ('IceStunPort', 'u', [3479, 3480], [0, 70000]),
+        ('IceTurnAddress', 's', ['turn.example.com', '127.0.0.1'], ['bad host!']),
+        ('IceTurnPort', 'u', [3479, 443], [0, 70000]),
+        ('IceTurnTransport', 's', ['tcp', 'tls'], ['sctp', '']),
+        ('IceTurnUsername', 's', ['alice', 'bob'], ['a\r\nVia: x']),
     ]
 
 
@@ -295,6 +301,8 @@ def test_password_write_only_never_logged(bus, tmp_path):
                                                         'Register': v('b', False)})
         d.set(path, sipsd.ACCOUNT_IFACE, 'Password', v('s', SECRET))
         d.set(sipsd.ACCOUNT0, sipsd.ACCOUNT_IFACE, 'Password', v('s', SECRET + '-local'))
+        d.set(sipsd.RTP_CONFIG, sipsd.RTP_IFACE, 'IceTurnPassword', v('s', SECRET + '-turn'))
+        assert d.get(sipsd.RTP_CONFIG, sipsd.RTP_IFACE, 'IceTurnPassword') == ''
         assert d.get(path, sipsd.ACCOUNT_IFACE, 'Password') == ''
         assert d.get(sipsd.ACCOUNT0, sipsd.ACCOUNT_IFACE, 'Password') == ''
         assert d.get_all(path, sipsd.ACCOUNT_IFACE)['Password'] == ''
@@ -305,6 +313,7 @@ def test_password_write_only_never_logged(bus, tmp_path):
         # persisted in the file, which only the user can read
         text = d.config_text()
         assert SECRET in text, 'password not persisted'
+        assert SECRET + '-turn' in text, 'TURN password not persisted'
         mode = stat.S_IMODE(os.stat(d.config_path).st_mode)
         assert mode == 0o600, 'config file mode %o' % mode
         d.stop()
