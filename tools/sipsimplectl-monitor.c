@@ -243,7 +243,7 @@ cmd_monitor (int argc, char **argv)
                                                  "/org/freedesktop/DBus", DAEMON_NAME,
                                                  G_DBUS_SIGNAL_FLAGS_NONE,
                                                  on_name_owner_changed, &m, NULL);
-  owner = get_daemon_owner (&error);
+  owner = get_daemon_owner_no_start (&error);
   if (error != NULL)
     return fail_error (error);
   monitor_follow (&m, owner);

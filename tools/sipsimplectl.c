@@ -164,9 +164,9 @@ call_bus_driver (const char          *method,
                                       G_DBUS_CALL_FLAGS_NONE, timeout_ms (), NULL, error);
 }
 
-/* The daemon's unique name, or NULL when nobody owns the well-known name. */
+/* The daemon's unique name without starting it, or NULL when nobody owns the name. */
 char *
-get_daemon_owner (GError **error)
+get_daemon_owner_no_start (GError **error)
 {
   g_autoptr(GError) local_error = NULL;
   g_autoptr(GVariant) reply = NULL;
@@ -183,6 +183,40 @@ get_daemon_owner (GError **error)
     return NULL;
   g_propagate_error (error, g_steal_pointer (&local_error));
   return NULL;
+}
+
+/* Whether the bus can start the daemon (an activation file names it). */
+static gboolean
+is_activatable (GError **error)
+{
+  g_autoptr(GVariant) reply = NULL;
+  g_autofree const char **names = NULL;
+
+  reply = call_bus_driver ("ListActivatableNames", NULL, G_VARIANT_TYPE ("(as)"), error);
+  if (reply == NULL)
+    return FALSE;
+  g_variant_get (reply, "(^a&s)", &names);
+  return g_strv_contains (names, DAEMON_NAME);
+}
+
+/* The daemon's unique name, started through D-Bus activation when the bus can
+ * start it (like any client calling it would); NULL when it is neither running
+ * nor activatable, or could not be started (then *error says why). */
+char *
+get_daemon_owner (GError **error)
+{
+  g_autoptr(GVariant) reply = NULL;
+  char *owner = get_daemon_owner_no_start (error);
+
+  if (owner != NULL || (error != NULL && *error != NULL))
+    return owner;
+  if (!is_activatable (error))
+    return NULL;
+  reply = call_bus_driver ("StartServiceByName", g_variant_new ("(su)", DAEMON_NAME, 0),
+                           G_VARIANT_TYPE ("(u)"), error);
+  if (reply == NULL)
+    return NULL;
+  return get_daemon_owner_no_start (error);
 }
 
 GDBusNodeInfo *

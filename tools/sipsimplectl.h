@@ -61,6 +61,7 @@ GVariant *call_bus_driver (const char          *method,
                            const GVariantType  *reply_type,
                            GError             **error);
 /* The daemon's unique name, or NULL (without error) when it is not on the bus. */
+char *get_daemon_owner_no_start (GError **error);
 char *get_daemon_owner (GError **error);
 GDBusNodeInfo *introspect (const char *path, GError **error);
 /* The a{oa{sa{sv}}} of ObjectManager.GetManagedObjects. */

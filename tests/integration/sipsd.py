@@ -65,7 +65,7 @@ _BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Confi
 <busconfig>
   <type>session</type>
   <listen>unix:dir={dir}</listen>
-  <auth>EXTERNAL</auth>
+  <auth>EXTERNAL</auth>{servicedirs}
   <policy context="default">
     <allow send_destination="*" eavesdrop="true"/>
     <allow eavesdrop="true"/>
@@ -160,15 +160,20 @@ def _iterate_until(predicate, timeout):
 # ---------------------------------------------------------------- bus
 
 class PrivateBus:
-    def __init__(self):
+    """A dbus-daemon of our own. servicedirs: directories of D-Bus activation files
+    (services it starts on demand, with `env` added to their environment)."""
+
+    def __init__(self, servicedirs=(), env=None):
         self.dir = tempfile.mkdtemp(prefix='sipsd-bus-')
         conf = os.path.join(self.dir, 'bus.conf')
+        dirs = ''.join('\n  <servicedir>%s</servicedir>' % d for d in servicedirs)
         with open(conf, 'w') as f:
-            f.write(_BUS_CONFIG.format(dir=self.dir))
+            f.write(_BUS_CONFIG.format(dir=self.dir, servicedirs=dirs))
         with open(os.path.join(self.dir, 'bus.log'), 'wb') as log:
             self.proc = subprocess.Popen(
                 ['dbus-daemon', '--config-file=' + conf, '--nofork', '--print-address=1'],
-                stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, stderr=log)
+                stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, stderr=log,
+                env=dict(os.environ, **(env or {})))
         self.address = self.proc.stdout.readline().decode().strip()
         if not self.address:
             raise RuntimeError('dbus-daemon did not start')
