@@ -575,6 +575,14 @@ static const Command commands[] = {
   { "unregister", "[ACCOUNT]", N_("Unregister an account (default: the default account)"), cmd_unregister },
 };
 
+void
+print_command_names (void)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (i == 0 || !g_str_equal (commands[i].name, commands[i - 1].name))
+      g_print ("%s\n", commands[i].name);
+}
+
 static char *
 commands_summary (void)
 {
@@ -641,6 +649,9 @@ main (int argc, char **argv)
       return EXIT_USAGE;
     }
 
+  /* Not in the table: the bash completion's helper, not a command for people. */
+  if (strcmp (argv[1], "__complete") == 0)
+    return cmd_complete (argc - 1, argv + 1);
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
     {
       if (strcmp (argv[1], commands[i].name) != 0)

@@ -8,6 +8,7 @@
  * sipsimplectl-audio.c    dtmf, record
  * sipsimplectl-chat.c     chat, send-message
  * sipsimplectl-follow.c   following a session (call, chat), waiting for a signal
+ * sipsimplectl-complete.c words for the bash completion (__complete)
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -187,3 +188,9 @@ int cmd_chat (int argc, char **argv);
 int cmd_send_message (int argc, char **argv);
 int cmd_register (int argc, char **argv);
 int cmd_unregister (int argc, char **argv);
+
+/* ---- sipsimplectl-complete.c */
+
+/* Prints each command name once (sipsimplectl.c owns the table). */
+void print_command_names (void);
+int cmd_complete (int argc, char **argv);
