@@ -7,6 +7,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "core/sips-engine.h"
+#include "core/sips-log.h"
 #include "dbus/sips-dbus-exporter.h"
 
 #define BUS_NAME "org.sipsimple.Daemon1"
@@ -27,6 +28,7 @@ static gboolean opt_system;
 static char    *opt_address;
 static char    *opt_config;
 static gboolean opt_verbose;
+static gboolean opt_log_fields;
 static gboolean opt_version;
 
 static const GOptionEntry entries[] = {
@@ -35,6 +37,8 @@ static const GOptionEntry entries[] = {
   { "address", 0, 0, G_OPTION_ARG_STRING, &opt_address, N_("Use the bus at ADDR"), N_("ADDR") },
   { "config", 0, 0, G_OPTION_ARG_FILENAME, &opt_config, N_("Keep the configuration in FILE"), N_("FILE") },
   { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opt_verbose, N_("Log debug messages and SIP traces"), NULL },
+  { "log-fields", 0, 0, G_OPTION_ARG_NONE, &opt_log_fields,
+    N_("Write the log on stderr in journal export format, with its structured fields"), NULL },
   { "version", 0, 0, G_OPTION_ARG_NONE, &opt_version, N_("Print the version and exit"), NULL },
   { NULL }
 };
@@ -151,6 +155,7 @@ main (int argc, char **argv)
       g_printerr ("sipsimpled: %s\n", _("--session, --system and --address exclude each other"));
       return EXIT_FAILURE;
     }
+  g_log_set_writer_func (sips_log_writer, opt_log_fields ? GINT_TO_POINTER (TRUE) : NULL, NULL);
   if (opt_verbose)
     {
       g_log_set_debug_enabled (TRUE);
