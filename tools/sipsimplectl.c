@@ -568,6 +568,8 @@ static const Command commands[] = {
   { "dtmf", "[SESSION] DIGITS", N_("Send DTMF digits (0-9, *, #, A-D) one after the other"), cmd_dtmf },
   { "record", "start [SESSION] [OPTION...]", N_("Record the audio into a WAV file, print its name (see record --help)"), cmd_record },
   { "record", "stop [SESSION]", N_("Stop recording, print the file name once it is complete"), cmd_record },
+  { "play", "[SESSION] FILE [--loop] [--wait]", N_("Play a sound file into the call in place of the input device"), cmd_play },
+  { "play", "--stop [SESSION]", N_("Stop the file; the input device is heard again"), cmd_play },
   { "chat", "URI [OPTION...]", N_("Chat with URI: send the lines typed, print the messages received (see chat --help)"), cmd_chat },
   { "send-message", "[SESSION] TEXT [--type=TYPE]", N_("Send a chat message, print its id and whether it was delivered"), cmd_send_message },
   { "sessions", "[--audio]", N_("List sessions with their state, remote party, codec, duration and hold"), cmd_sessions },

@@ -6,6 +6,7 @@
  * sipsimplectl-calls.c    call, answer, reject, hangup, hold, unhold, sessions,
  *                         (un)register; picking a session
  * sipsimplectl-audio.c    dtmf, record
+ * sipsimplectl-play.c     play
  * sipsimplectl-chat.c     chat, send-message
  * sipsimplectl-follow.c   following a session (call, chat), waiting for a signal
  * sipsimplectl-complete.c words for the bash completion (__complete)
@@ -183,6 +184,7 @@ int cmd_hold (int argc, char **argv);
 int cmd_unhold (int argc, char **argv);
 int cmd_dtmf (int argc, char **argv);
 int cmd_record (int argc, char **argv);
+int cmd_play (int argc, char **argv);
 int cmd_sessions (int argc, char **argv);
 int cmd_chat (int argc, char **argv);
 int cmd_send_message (int argc, char **argv);

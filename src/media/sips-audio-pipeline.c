@@ -443,8 +443,9 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
   GstElement *rtp_src, *rtcp_src, *recv_resample;
   const char *needed[] = { "rtpbin", "identity", "audioconvert", "audioresample", "capsfilter",
                            "valve", "tee", "queue", "rtpdtmfmux", "rtpdtmfsrc", "rtpdtmfdepay",
-                           "udpsrc", "udpsink", "fakesink", NULL, NULL, NULL, NULL, NULL, NULL, NULL };
-  gsize n = 14;
+                           "udpsrc", "udpsink", "fakesink", "input-selector", NULL, NULL, NULL, NULL,
+                           NULL, NULL, NULL };
+  gsize n = 15;
 
   g_return_val_if_fail (self->pipeline == NULL && c != NULL, FALSE);
 
@@ -488,9 +489,15 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
   convert = add (self, "audioconvert");
   resample = add (self, "audioresample");
   filter = add (self, "capsfilter");
-  raw_caps = gst_caps_new_simple ("audio/x-raw", "rate", G_TYPE_INT, (gint) self->codec->sample_rate,
+  /* the caps a played file has too (sips-audio-file-player.c): switching needs no renegotiation */
+  raw_caps = gst_caps_new_simple ("audio/x-raw", "format", G_TYPE_STRING, "S16LE",
+                                  "layout", G_TYPE_STRING, "interleaved",
+                                  "rate", G_TYPE_INT, (gint) self->codec->sample_rate,
                                   "channels", G_TYPE_INT, 1, NULL);
   g_object_set (filter, "caps", raw_caps, NULL);
+  self->selector = add (self, "input-selector");
+  /* an inactive input is dropped at once, never held back to the active one's pace */
+  g_object_set (self->selector, "sync-streams", FALSE, "cache-buffers", FALSE, NULL);
   self->send_valve = add (self, "valve");
   self->send_tee = add (self, "tee");
   queue = add (self, "queue");
@@ -498,9 +505,11 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
   payloader = add (self, self->codec->payloader);
   configure_encoder (self, encoder, payloader);
   mux = add (self, "rtpdtmfmux");
-  if (!gst_element_link_many (input, sync, convert, resample, filter, self->send_valve,
+  if (!gst_element_link_many (input, sync, convert, resample, filter, self->selector, self->send_valve,
                               self->send_tee, queue, encoder, payloader, mux, NULL))
     goto link_failed;
+  self->device_pad = gst_element_get_static_pad (self->selector, "sink_0");
+  gst_object_unref (self->device_pad);  /* borrowed: the selector keeps it */
   if (c->dtmf_payload_type >= 0)
     {
       self->dtmfsrc = add (self, "rtpdtmfsrc");
@@ -556,6 +565,7 @@ link_failed:
 void
 sips_audio_stream_drop_pipeline (SipsAudioStream *self)
 {
+  sips_audio_stream_drop_file (self);
   if (self->pipeline != NULL)
     {
       gst_element_set_state (self->pipeline, GST_STATE_NULL);

@@ -3,6 +3,7 @@
 
 #include <gst/gst.h>
 #include "media/sips-audio-codec.h"
+#include "media/sips-audio-file-player.h"
 #include "media/sips-audio-recorder.h"
 #include "media/sips-audio-stream.h"
 #include "media/sips-sdes.h"
@@ -85,12 +86,22 @@ struct _SipsAudioStream
   gboolean              dtmf_tone_on;
 
   SipsAudioRecorder    *recorder;
+
+  GstElement           *selector;      /* input-selector: device or file */
+  GstPad               *device_pad;    /* its pad for the device (borrowed) */
+  GstPad               *file_pad;      /* its pad for the file, made on first use */
+  GstElement           *file_src;      /* appsrc on file_pad (borrowed) */
+  SipsAudioFilePlayer  *player;        /* while a file plays */
 };
 
 /* Builds self->pipeline and its element pointers for self->config (not started). */
 gboolean sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error);
 /* Drops the pipeline (NULL state) and the element pointers. */
 void     sips_audio_stream_drop_pipeline  (SipsAudioStream *self);
+
+/* sips-audio-stream-play.c: stops a playing file ("file-stopped", not completed) and
+ * forgets the selector's elements (the pipeline is going). */
+void     sips_audio_stream_drop_file (SipsAudioStream *self);
 
 /* Main context, from the builder's probes. */
 void     sips_audio_stream_audio_received   (SipsAudioStream *self);

@@ -30,6 +30,8 @@ enum {
   SIGNAL_ERROR,
   SIGNAL_RECORDING_STOPPED,
   SIGNAL_STOPPED,
+  SIGNAL_FILE_STARTED,
+  SIGNAL_FILE_STOPPED,
   N_SIGNALS
 };
 static guint signals[N_SIGNALS];
@@ -225,6 +227,8 @@ begin_teardown (SipsAudioStream *self)
   g_autoptr(GstPad) playback_sink = NULL;
 
   g_object_ref (self);
+  if (self->player != NULL)
+    sips_audio_file_player_stop (self->player);
   self->stopping = TRUE;
   self->playback_done = FALSE;
   clear_source (&self->no_audio_source);
@@ -505,6 +509,11 @@ sips_audio_stream_class_init (SipsAudioStreamClass *klass)
                                                     G_TYPE_NONE, 1, G_TYPE_STRING);
   signals[SIGNAL_STOPPED] = g_signal_new ("stopped", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                           0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_FILE_STARTED] = g_signal_new ("file-started", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                               0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIGNAL_FILE_STOPPED] = g_signal_new ("file-stopped", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                               0, NULL, NULL, NULL, G_TYPE_NONE, 2,
+                                               G_TYPE_STRING, G_TYPE_BOOLEAN);
   if (!gst_is_initialized ())
     gst_init (NULL, NULL);
 }

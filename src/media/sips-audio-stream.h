@@ -41,7 +41,9 @@ G_DECLARE_FINAL_TYPE (SipsAudioStream, sips_audio_stream, SIPS, AUDIO_STREAM, GO
  *     only after RTP came back), informative;
  *   "error" (GError *): the pipeline failed (the session ends with DidFail code 0);
  *   "recording-stopped" (const char *path): the WAV is final and closed;
- *   "stopped" (): the pipeline is down after stop() (files finalised). */
+ *   "stopped" (): the pipeline is down after stop() (files finalised);
+ *   "file-started" (const char *path), "file-stopped" (const char *path, gboolean
+ *     completed): a file of play_file() began, and ended (TRUE: played to its end). */
 
 /* Takes references on the session's bound RTP/RTCP sockets (it never closes them). */
 SipsAudioStream *sips_audio_stream_new (GSocket *rtp_socket, GSocket *rtcp_socket);
@@ -75,6 +77,17 @@ gboolean sips_audio_stream_start_recording (SipsAudioStream *self, const char *p
 /* Finalises the file; "recording-stopped" follows. Not recording -> INVALID_STATE. */
 gboolean sips_audio_stream_stop_recording  (SipsAudioStream *self, GError **error);
 const char *sips_audio_stream_get_recording_path (SipsAudioStream *self);  /* NULL = none */
+
+/* Plays a sound file (anything GStreamer decodes; resampled to the codec's rate, mixed
+ * down to mono) in place of the input device until it ends (again and again with loop)
+ * or stop_file(); a new one replaces the current one. A file that is not readable or not
+ * decodable -> SIPS_ERROR_INVALID_ARGUMENT (checked before anything changes); not running
+ * -> SIPS_ERROR_INVALID_STATE. Hold and recording treat it like the device. */
+gboolean sips_audio_stream_play_file (SipsAudioStream *self, const char *path, gboolean loop,
+                                      GError **error);
+/* Not playing -> SIPS_ERROR_INVALID_STATE. */
+gboolean sips_audio_stream_stop_file (SipsAudioStream *self, GError **error);
+const char *sips_audio_stream_get_playing_file (SipsAudioStream *self);  /* NULL = none */
 
 /* Ends the pipeline: EOS through the playback and recording branches (so WAV headers are
  * final), then NULL state; "stopped" follows. The stream keeps itself alive until then, so

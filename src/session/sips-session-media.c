@@ -43,6 +43,7 @@ struct _SipsSessionMedia {
   gboolean            no_audio_reported;
 
   char               *recording;     /* full path while recording */
+  char               *playing;       /* the file PlayAudioFile plays, NULL = none */
   gboolean            recording_stop_announced;
 
   SipsRingtonePlayer *ringtone;
@@ -184,6 +185,13 @@ stop_stream (SipsSessionMedia *self)
   g_debug ("session %p: audio stops", (void *) session_of (self));
   g_signal_handlers_disconnect_by_data (stream, self);
   sips_session_set_boolean_prop (session_of (self), "audio-srtp-active", FALSE);
+  if (self->playing != NULL)
+    {
+      g_autofree char *path = g_steal_pointer (&self->playing);
+
+      g_signal_emit_by_name (session_of (self), "did-stop-playing-audio-file", g_get_real_time (),
+                             path, FALSE);
+    }
   if (self->recording != NULL && !self->recording_stop_announced)
     {
       self->recording_stop_announced = TRUE;
@@ -254,6 +262,27 @@ on_stream_notify (GObject *object, GParamSpec *pspec, gpointer user_data)
   g_object_thaw_notify (G_OBJECT (session));
 }
 
+static void
+on_file_started (SipsAudioStream *stream, const char *path, gpointer user_data)
+{
+  SipsSessionMedia *self = user_data;
+
+  g_free (self->playing);
+  self->playing = g_strdup (path);
+  g_signal_emit_by_name (session_of (self), "did-start-playing-audio-file", g_get_real_time (), path);
+}
+
+static void
+on_file_stopped (SipsAudioStream *stream, const char *path, gboolean completed, gpointer user_data)
+{
+  SipsSessionMedia *self = user_data;
+
+  if (g_strcmp0 (self->playing, path) == 0)
+    g_clear_pointer (&self->playing, g_free);
+  g_signal_emit_by_name (session_of (self), "did-stop-playing-audio-file", g_get_real_time (),
+                         path, completed);
+}
+
 static SipsAudioStream *
 new_stream (SipsSessionMedia *self)
 {
@@ -268,6 +297,8 @@ new_stream (SipsSessionMedia *self)
   g_signal_connect (stream, "rtp-timeout", G_CALLBACK (on_rtp_timeout), self);
   g_signal_connect (stream, "error", G_CALLBACK (on_stream_error), self);
   g_signal_connect (stream, "recording-stopped", G_CALLBACK (on_recording_stopped), self);
+  g_signal_connect (stream, "file-started", G_CALLBACK (on_file_started), self);
+  g_signal_connect (stream, "file-stopped", G_CALLBACK (on_file_stopped), self);
   for (guint i = 0; i < G_N_ELEMENTS (notified); i++)
     g_signal_connect (stream, notified[i], G_CALLBACK (on_stream_notify), self);
   return stream;
@@ -665,6 +696,7 @@ sips_session_media_free (SipsSessionMedia *self)
   set_plain (self);
   g_free (self->remote_address);
   g_free (self->recording);
+  g_free (self->playing);
   g_free (self);
 }
 
@@ -758,4 +790,32 @@ sips_session_sip_stop_recording (SipsSessionSip *sip, GError **error)
                          self->recording);
   /* DidStopRecordingAudio once the file is final ("recording-stopped") */
   return sips_audio_stream_stop_recording (self->stream, error);
+}
+
+gboolean
+sips_session_sip_play_file (SipsSessionSip *sip, const char *path, gboolean loop, GError **error)
+{
+  SipsSessionMedia *self = sip->media;
+
+  if (self->stream == NULL)
+    {
+      g_set_error_literal (error, SIPS_ERROR, SIPS_ERROR_INVALID_STATE,
+                           _("PlayAudioFile is not allowed: the session has no running audio stream"));
+      return FALSE;
+    }
+  return sips_audio_stream_play_file (self->stream, path, loop, error);
+}
+
+gboolean
+sips_session_sip_stop_file (SipsSessionSip *sip, GError **error)
+{
+  SipsSessionMedia *self = sip->media;
+
+  if (self->stream == NULL || self->playing == NULL)
+    {
+      g_set_error_literal (error, SIPS_ERROR, SIPS_ERROR_INVALID_STATE,
+                           _("StopPlayingAudioFile is not allowed: no file is playing"));
+      return FALSE;
+    }
+  return sips_audio_stream_stop_file (self->stream, error);
 }

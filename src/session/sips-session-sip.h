@@ -58,6 +58,9 @@ gboolean sips_session_sip_send_dtmf       (SipsSessionSip *self, const char *dig
 gboolean sips_session_sip_start_recording (SipsSessionSip *self, const char *path,
                                            const char *file_name, GError **error);
 gboolean sips_session_sip_stop_recording  (SipsSessionSip *self, GError **error);
+gboolean sips_session_sip_play_file       (SipsSessionSip *self, const char *path, gboolean loop,
+                                           GError **error);
+gboolean sips_session_sip_stop_file       (SipsSessionSip *self, GError **error);
 
 /* A new incoming INVITE (nh, sip as below) that the SRTP policy of rtp refuses: answered
  * 488 and its handle destroyed, TRUE; FALSE = acceptable, nothing done. */

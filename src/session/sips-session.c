@@ -80,6 +80,8 @@ enum {
   SIGNAL_REJECTED_STREAM_PROPOSAL,
   SIGNAL_ACCEPTED_STREAM_PROPOSAL,
   SIGNAL_GOT_COMPOSING_INDICATION,
+  SIGNAL_DID_START_PLAYING_AUDIO_FILE,
+  SIGNAL_DID_STOP_PLAYING_AUDIO_FILE,
   N_SIGNALS
 };
 
@@ -123,6 +125,8 @@ static const struct {
   { "rejected-stream-proposal",   3, { X, S, S } },        /* proposer, reason */
   { "accepted-stream-proposal",   2, { X, S } },           /* proposer */
   { "got-composing-indication",   3, { X, S, U } },        /* state, refresh (RFC 3994) */
+  { "did-start-playing-audio-file", 2, { X, S } },       /* path */
+  { "did-stop-playing-audio-file",  3, { X, S, B } },    /* path, completed */
 };
 
 #undef X
@@ -612,9 +616,9 @@ sips_session_play_audio_file (SipsSession *self, const char *path, gboolean loop
 
   if (!check_established (self, "PlayAudioFile", error))
     return FALSE;
-  if (path == NULL || !g_path_is_absolute (path) || !g_file_test (path, G_FILE_TEST_IS_REGULAR))
-    return sips_session_invalid_argument (error, _("The file is not readable (an absolute path is needed)"));
-  return sips_session_not_supported (error, "PlayAudioFile");
+  if (self->sip == NULL)
+    return sips_session_not_supported (error, "PlayAudioFile");
+  return sips_session_sip_play_file (self->sip, path, loop, error);
 }
 
 gboolean
@@ -624,7 +628,9 @@ sips_session_stop_playing_audio_file (SipsSession *self, GError **error)
 
   if (!check_established (self, "StopPlayingAudioFile", error))
     return FALSE;
-  return sips_session_not_supported (error, "StopPlayingAudioFile");
+  if (self->sip == NULL)
+    return sips_session_not_supported (error, "StopPlayingAudioFile");
+  return sips_session_sip_stop_file (self->sip, error);
 }
 
 char *
