@@ -189,6 +189,7 @@ stop_stream (SipsSessionMedia *self)
     {
       g_autofree char *path = g_steal_pointer (&self->playing);
 
+      sips_session_set_string_prop (session_of (self), "audio-playing-file-name", "");
       g_signal_emit_by_name (session_of (self), "did-stop-playing-audio-file", g_get_real_time (),
                              path, FALSE);
     }
@@ -269,6 +270,7 @@ on_file_started (SipsAudioStream *stream, const char *path, gpointer user_data)
 
   g_free (self->playing);
   self->playing = g_strdup (path);
+  sips_session_set_string_prop (session_of (self), "audio-playing-file-name", path);
   g_signal_emit_by_name (session_of (self), "did-start-playing-audio-file", g_get_real_time (), path);
 }
 
@@ -278,7 +280,10 @@ on_file_stopped (SipsAudioStream *stream, const char *path, gboolean completed, 
   SipsSessionMedia *self = user_data;
 
   if (g_strcmp0 (self->playing, path) == 0)
-    g_clear_pointer (&self->playing, g_free);
+    {
+      g_clear_pointer (&self->playing, g_free);
+      sips_session_set_string_prop (session_of (self), "audio-playing-file-name", "");
+    }
   g_signal_emit_by_name (session_of (self), "did-stop-playing-audio-file", g_get_real_time (),
                          path, completed);
 }

@@ -46,6 +46,7 @@ enum {
   PROP_AUDIO_REMOTE_RTP_PORT_RECEIVED,
   PROP_AUDIO_WAS_RECEIVED,
   PROP_AUDIO_RECORDING_FILE_NAME,
+  PROP_AUDIO_PLAYING_FILE_NAME,
   PROP_HAS_CHAT,
   PROP_CHAT_TRANSPORT,
   N_PROPS
@@ -259,6 +260,7 @@ void
 sips_session_release_streams (SipsSession *self)
 {
   set_string (self, PROP_AUDIO_RECORDING_FILE_NAME, "");
+  set_string (self, PROP_AUDIO_PLAYING_FILE_NAME, "");
   set_flag (self, PROP_HAS_AUDIO, FALSE);
   set_flag (self, PROP_HAS_CHAT, FALSE);
   if (self->chat_transport != NULL)
@@ -415,6 +417,7 @@ sips_session_class_init (SipsSessionClass *klass)
   properties[PROP_AUDIO_REMOTE_RTP_PORT_RECEIVED] = uint_prop ("audio-remote-rtp-port-received");
   properties[PROP_AUDIO_WAS_RECEIVED] = boolean_prop ("audio-was-received");
   properties[PROP_AUDIO_RECORDING_FILE_NAME] = string_prop ("audio-recording-file-name");
+  properties[PROP_AUDIO_PLAYING_FILE_NAME] = string_prop ("audio-playing-file-name");
   properties[PROP_HAS_CHAT] = boolean_prop ("has-chat");
   properties[PROP_CHAT_TRANSPORT] = g_param_spec_object ("chat-transport", NULL, NULL,
                                                          G_TYPE_OBJECT,

@@ -110,7 +110,9 @@ def test_wav_replaces_device_then_device_returns(ab, files, codec):
     rec = start_recording(b, pb, 'wav-%s.wav' % codec)
     sipsd.run_loop(0.5)
     play(a, pa, files['wav'])
+    assert a.props(pa)['AudioPlayingFileName'] == files['wav']
     stopped = a.wait(pa, 'DidStopPlayingAudioFile', timeout=5)
+    assert a.props(pa)['AudioPlayingFileName'] == ''
     assert stopped[1:] == (files['wav'], True)
     sipsd.run_loop(0.6)
     w = finish_recording(b, pb, rec)
