@@ -366,6 +366,33 @@ on_handle_create_session (SipsDbusSessionManager1 *skeleton, GDBusMethodInvocati
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* CreateSession and New in one call: a session that is never NULL, so a client that
+ * leaves at once (busctl, a shell script) still places the call. */
+static gboolean
+on_handle_new_session (SipsDbusSessionManager1 *skeleton, GDBusMethodInvocation *invocation,
+                       const char *callee_uri, const char *account_path, const char *route,
+                       gboolean audio, gboolean chat, gpointer user_data)
+{
+  SipsDbusSessionsExport *self = user_data;
+  g_autoptr(GError) error = NULL;
+  SipsAccount *account;
+  SipsSession *session;
+  SessionExport *export;
+
+  if ((account = sips_dbus_exporter_lookup_account (self->exporter, account_path, &error)) == NULL)
+    return sips_dbus_return_error (invocation, error);
+  session = sips_session_manager_create_session (session_manager (self));
+  export = g_hash_table_lookup (self->exports, session);
+  g_assert (export != NULL);
+  if (!sips_session_connect (session, callee_uri, account, route, audio, chat, &error))
+    {
+      sips_session_manager_drop_if_null (session_manager (self), session);
+      return sips_dbus_return_error (invocation, error);
+    }
+  sips_dbus_session_manager1_complete_new_session (skeleton, invocation, export->path);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 static gboolean
 on_handle_send_file (SipsDbusSessionManager1 *skeleton, GDBusMethodInvocation *invocation,
                      const char *account_path, const char *to_uri, const char *file_path,
@@ -403,6 +430,7 @@ sips_dbus_sessions_export_new (GDBusObjectManagerServer *server, SipsEngine *eng
 
   g_signal_connect (self->manager_skeleton, "handle-create-session", G_CALLBACK (on_handle_create_session), self);
   g_signal_connect (self->manager_skeleton, "handle-send-file", G_CALLBACK (on_handle_send_file), self);
+  g_signal_connect (self->manager_skeleton, "handle-new-session", G_CALLBACK (on_handle_new_session), self);
   g_dbus_object_skeleton_add_interface (object, G_DBUS_INTERFACE_SKELETON (self->manager_skeleton));
   g_dbus_object_manager_server_export (server, object);
 

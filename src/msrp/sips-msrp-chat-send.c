@@ -283,6 +283,17 @@ make_outgoing (SipsMsrpChat *self, const guint8 *content, gsize len, const char 
   return out;
 }
 
+/* Now, or behind what waits for the connection: messages and indications keep their order. */
+static void
+send_in_order (SipsMsrpChat *self, ChatOutgoing *out)
+{
+  if (self->state == SIPS_MSRP_CHAT_STATE_STARTED && self->connection != NULL &&
+      g_queue_is_empty (&self->waiting))
+    send_now (self, out);
+  else
+    g_queue_push_tail (&self->waiting, out);
+}
+
 char *
 sips_msrp_chat_send_message (SipsMsrpChat *self, const guint8 *content, gsize len,
                              const char *content_type, const char *to_uri, gint64 timestamp,
@@ -305,11 +316,7 @@ sips_msrp_chat_send_message (SipsMsrpChat *self, const guint8 *content, gsize le
   if (out == NULL)
     return NULL;
   id = g_strdup (out->id);
-  if (self->state == SIPS_MSRP_CHAT_STATE_STARTED && self->connection != NULL &&
-      g_queue_is_empty (&self->waiting))
-    send_now (self, out);
-  else
-    g_queue_push_tail (&self->waiting, out);
+  send_in_order (self, out);
   return id;
 }
 
@@ -330,10 +337,10 @@ sips_msrp_chat_send_composing_indication (SipsMsrpChat *self, const char *state,
                    _("The composing state is active or idle, not %s"), state);
       return FALSE;
     }
-  if (self->state != SIPS_MSRP_CHAT_STATE_STARTED || self->connection == NULL)
+  if (self->state != SIPS_MSRP_CHAT_STATE_STARTED && self->state != SIPS_MSRP_CHAT_STATE_CONNECTING)
     {
       g_set_error (error, SIPS_ERROR, SIPS_ERROR_INVALID_STATE,
-                   _("The chat stream is not started"));
+                   _("The chat stream is not active"));
       return FALSE;
     }
   document = sips_iscomposing_build (state, "text/plain", refresh);
@@ -342,6 +349,6 @@ sips_msrp_chat_send_composing_indication (SipsMsrpChat *self, const char *state,
                        error);
   if (out == NULL)
     return FALSE;
-  send_now (self, out);
+  send_in_order (self, out);
   return TRUE;
 }

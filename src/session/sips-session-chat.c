@@ -446,7 +446,11 @@ sips_session_chat_send_message (SipsSessionChat *self, const char *content,
 gboolean
 sips_session_chat_send_composing (SipsSessionChat *self, const char *state, GError **error)
 {
-  if (self->chat == NULL || sips_msrp_chat_get_state (self->chat) != SIPS_MSRP_CHAT_STATE_STARTED)
+  SipsMsrpChatState chat_state = self->chat != NULL ? sips_msrp_chat_get_state (self->chat)
+                                                    : SIPS_MSRP_CHAT_STATE_NEW;
+
+  /* like SendMessage: while the MSRP connection is being made it waits for it */
+  if (chat_state != SIPS_MSRP_CHAT_STATE_CONNECTING && chat_state != SIPS_MSRP_CHAT_STATE_STARTED)
     {
       g_set_error (error, SIPS_ERROR, SIPS_ERROR_INVALID_STATE,
                    _("SendComposingIndication is not allowed: the chat stream is not connected"));

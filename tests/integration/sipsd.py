@@ -260,12 +260,15 @@ class SignalRecorder:
         self.conn = bus_conn
         self.prefix = path_prefix.rstrip('/') or '/'
         self.records = []
+        self.on_record = None    # called with each new record (e.g. to answer calls)
         self._id = bus_conn.signal_subscribe(
             sender, None, None, None, None, Gio.DBusSignalFlags.NONE, self._on_signal)
 
     def _on_signal(self, conn, sender, path, iface, member, params):
         if path == self.prefix or path.startswith(self.prefix + '/') or self.prefix == '/':
             self.records.append((path, iface, member, params.unpack()))
+            if self.on_record is not None:
+                self.on_record(self.records[-1])
 
     def clear(self):
         self.records = []

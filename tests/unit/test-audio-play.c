@@ -33,8 +33,11 @@ on_file_stopped (SipsAudioStream *stream, const char *path, gboolean completed, 
   g_ptr_array_add (((Call *) user_data)->stopped, g_strdup_printf ("%s:%d", path, completed));
 }
 
+#define PEER_HZ 300
+
+/* B sends PEER_HZ when peer_tone, else silence. */
 static void
-call_start (Call *call, const char *codec, guint pt)
+call_start_with (Call *call, const char *codec, guint pt, gboolean peer_tone)
 {
   SipsAudioStreamConfig ca, cb;
 
@@ -46,9 +49,15 @@ call_start (Call *call, const char *codec, guint pt)
   g_signal_connect (call->a.stream, "file-started", G_CALLBACK (on_file_started), call);
   g_signal_connect (call->a.stream, "file-stopped", G_CALLBACK (on_file_stopped), call);
   ca = test_peer_config (&call->a, &call->b, codec, pt, DEVICE_HZ);
-  cb = test_peer_config (&call->b, &call->a, codec, pt, 0);
+  cb = test_peer_config (&call->b, &call->a, codec, pt, peer_tone ? PEER_HZ : 0);
   test_peer_start (&call->b, &cb);
   test_peer_start (&call->a, &ca);
+}
+
+static void
+call_start (Call *call, const char *codec, guint pt)
+{
+  call_start_with (call, codec, pt, FALSE);
 }
 
 /* Stops both and loads what B received. */
@@ -183,7 +192,7 @@ test_loop_replace_stop (void)
   TestWav received, recorded;
   double ogg_s, wav_s;
 
-  call_start (&call, "G722", 9);
+  call_start_with (&call, "G722", 9, TRUE);
   ogg = make_file (call.dir, "short.ogg", 700, 0.5, "audioresample ! opusenc ! oggmux");
   wav = make_file (call.dir, "other.wav", 440, 3, "wavenc");
   rec = g_build_filename (call.dir, "rec.wav", NULL);
@@ -221,6 +230,10 @@ test_loop_replace_stop (void)
                   test_wav_toned_seconds (&recorded, 440, 0.1));
   g_assert_cmpfloat (test_wav_toned_seconds (&recorded, 700, 0.1), >=, 1.3);
   g_assert_cmpfloat (test_wav_toned_seconds (&recorded, 440, 0.1), >=, 0.6);
+  /* what A received is mixed in all along, file or not */
+  g_test_message ("recording: peer %.2f s of %.2f s", test_wav_toned_seconds (&recorded, PEER_HZ, 0.1),
+                  test_wav_seconds (&recorded));
+  g_assert_cmpfloat (test_wav_toned_seconds (&recorded, PEER_HZ, 0.1), >=, test_wav_seconds (&recorded) - 0.3);
   test_wav_clear (&recorded);
   test_wav_clear (&received);
   call_clear (&call);
