@@ -89,19 +89,13 @@ typedef struct {
 } RecordingWait;
 
 static void
-on_recording_signal (GDBusConnection *connection,
-                     const char      *sender,
-                     const char      *path,
-                     const char      *iface,
-                     const char      *member,
-                     GVariant        *params,
-                     gpointer         user_data)
+on_recording_signal (const DaemonSignal *sig, gpointer user_data)
 {
   RecordingWait *wait = user_data;
 
-  if (wait->file_name != NULL || !g_variant_is_of_type (params, G_VARIANT_TYPE ("(xs)")))
+  if (wait->file_name != NULL || !g_variant_is_of_type (sig->params, G_VARIANT_TYPE ("(xs)")))
     return;
-  g_variant_get (params, "(xs)", NULL, &wait->file_name);
+  g_variant_get (sig->params, "(xs)", NULL, &wait->file_name);
   g_main_loop_quit (wait->wait.loop);
 }
 

@@ -169,37 +169,31 @@ typedef struct {
 } Call;
 
 static void
-on_session_signal (GDBusConnection *connection,
-                   const char      *sender,
-                   const char      *path,
-                   const char      *iface,
-                   const char      *member,
-                   GVariant        *params,
-                   gpointer         user_data)
+on_session_signal (const DaemonSignal *sig, gpointer user_data)
 {
   Call *call = user_data;
   g_autoptr(GString) line = g_string_new (NULL);
-  GDBusSignalInfo *signal = call->iface ? g_dbus_interface_info_lookup_signal (call->iface, member)
-                                        : NULL;
-  gsize first;
+  GDBusSignalInfo *signal = NULL;
 
-  append_time (line, signal_time (params, &first));
-  g_string_append_printf (line, " %s", member);
-  append_signal_args (line, signal, params, first);
+  if (call->iface != NULL)
+    signal = g_dbus_interface_info_lookup_signal (call->iface, sig->member);
+  append_time (line, sig->time);
+  g_string_append_printf (line, " %s", sig->member);
+  append_signal_args (line, signal, sig->params, sig->first);
   emit_line (line);
 
-  if (strcmp (member, "DidFail") == 0 &&
-      g_variant_is_of_type (params, G_VARIANT_TYPE ("(xsis)")))
+  if (strcmp (sig->member, "DidFail") == 0 &&
+      g_variant_is_of_type (sig->params, G_VARIANT_TYPE ("(xsis)")))
     {
       const char *originator, *reason;
       gint32 code;
 
-      g_variant_get (params, "(x&si&s)", NULL, &originator, &code, &reason);
+      g_variant_get (sig->params, "(x&si&s)", NULL, &originator, &code, &reason);
       call->follow.failed = TRUE;
       g_free (call->failure);
       call->failure = g_strdup_printf ("%d %s (%s)", code, reason, originator);
     }
-  else if (strcmp (member, "DidEnd") == 0)
+  else if (strcmp (sig->member, "DidEnd") == 0)
     session_follow_ended (&call->follow);
 }
 

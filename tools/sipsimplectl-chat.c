@@ -212,17 +212,13 @@ chat_got_message (Chat *chat, GVariant *params)
 }
 
 static void
-on_chat_signal (GDBusConnection *connection,
-                const char      *sender,
-                const char      *path,
-                const char      *iface,
-                const char      *member,
-                GVariant        *params,
-                gpointer         user_data)
+on_chat_signal (const DaemonSignal *sig, gpointer user_data)
 {
   Chat *chat = user_data;
+  const char *member = sig->member;
+  GVariant *params = sig->params;
 
-  if (strcmp (iface, CHAT_IFACE) == 0)
+  if (strcmp (sig->iface, CHAT_IFACE) == 0)
     {
       if (strcmp (member, "DidStart") == 0 && !chat->started)
         {
@@ -349,15 +345,11 @@ typedef struct {
 } Send;
 
 static void
-on_send_signal (GDBusConnection *connection,
-                const char      *sender,
-                const char      *path,
-                const char      *iface,
-                const char      *member,
-                GVariant        *params,
-                gpointer         user_data)
+on_send_signal (const DaemonSignal *sig, gpointer user_data)
 {
   Send *send = user_data;
+  const char *member = sig->member;
+  GVariant *params = sig->params;
   const char *id, *reason;
   gint32 code;
 

@@ -1,6 +1,7 @@
-/* sipsimplectl-follow.c: what the commands that stay for a session's signals
- * share: `call` and `chat` follow a session to its end, `record` and
- * `send-message` wait for one signal with a timeout.
+/* sipsimplectl-follow.c: what the commands that stay for the daemon's signals
+ * share: every subscription goes through follow_signals(); `call` and `chat`
+ * follow a session to its end, `record` and `send-message` wait for one signal
+ * with a timeout, `monitor` follows everything.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -22,7 +23,9 @@ connect_daemon (GDBusConnection **bus, char **owner)
   return EXIT_OK;
 }
 
-gint64
+/* The time of a signal of ours (its first argument, an x) or else now; *first
+ * is the index of the argument after the time. */
+static gint64
 signal_time (GVariant *params, gsize *first)
 {
   gint64 when = g_get_real_time ();
@@ -36,6 +39,58 @@ signal_time (GVariant *params, gsize *first)
         when = g_variant_get_int64 (arg0), *first = 1;
     }
   return when;
+}
+
+/* ------------------------------------------------------------ following signals */
+
+typedef struct {
+  DaemonSignalFunc func;
+  gpointer user_data;
+} Follower;
+
+/* The one GDBusSignalCallback: the commands' handlers get a DaemonSignal. */
+static void
+on_followed_signal (GDBusConnection *connection,
+                    const char      *sender,
+                    const char      *path,
+                    const char      *iface,
+                    const char      *member,
+                    GVariant        *params,
+                    gpointer         user_data)
+{
+  Follower *follower = user_data;
+  DaemonSignal sig = { path, iface, member, params, 0, 0 };
+
+  sig.time = g_str_has_prefix (iface, IFACE_PREFIX) ? signal_time (params, &sig.first)
+                                                    : g_get_real_time ();
+  follower->func (&sig, follower->user_data);
+}
+
+guint
+follow_signals (GDBusConnection  *bus,
+                const char       *sender,
+                const char       *iface,
+                const char       *member,
+                const char       *path,
+                const char       *arg0,
+                DaemonSignalFunc  func,
+                gpointer          user_data)
+{
+  Follower *follower = g_new (Follower, 1);
+
+  follower->func = func;
+  follower->user_data = user_data;
+  return g_dbus_connection_signal_subscribe (bus, sender, iface, member, path, arg0,
+                                             G_DBUS_SIGNAL_FLAGS_NONE, on_followed_signal,
+                                             follower, g_free);
+}
+
+guint
+follow_daemon_owner (GDBusConnection *bus, DaemonSignalFunc func, gpointer user_data)
+{
+  return follow_signals (bus, "org.freedesktop.DBus", "org.freedesktop.DBus",
+                         "NameOwnerChanged", "/org/freedesktop/DBus", DAEMON_NAME,
+                         func, user_data);
 }
 
 /* ------------------------------------------------------------ waiting for a signal */
@@ -53,14 +108,13 @@ signal_wait_start (SignalWait          *wait,
                    const char          *owner,
                    const char          *path,
                    const char          *member,
-                   GDBusSignalCallback  on_signal,
+                   DaemonSignalFunc     on_signal,
                    gpointer             user_data)
 {
   wait->bus = bus;
   wait->loop = g_main_loop_new (NULL, FALSE);
-  wait->signal_id = g_dbus_connection_signal_subscribe (bus, owner, SESSION_IFACE, member, path,
-                                                        NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-                                                        on_signal, user_data, NULL);
+  wait->signal_id = follow_signals (bus, owner, SESSION_IFACE, member, path, NULL,
+                                    on_signal, user_data);
 }
 
 void
@@ -109,23 +163,16 @@ void
 session_follow_subscribe (SessionFollow       *follow,
                           const char          *iface,
                           const char          *path,
-                          GDBusSignalCallback  on_signal,
+                          DaemonSignalFunc     on_signal,
                           gpointer             user_data)
 {
   g_assert (follow->n_subscriptions < G_N_ELEMENTS (follow->subscriptions));
   follow->subscriptions[follow->n_subscriptions++] =
-    g_dbus_connection_signal_subscribe (follow->bus, follow->owner, iface, NULL, path, NULL,
-                                        G_DBUS_SIGNAL_FLAGS_NONE, on_signal, user_data, NULL);
+    follow_signals (follow->bus, follow->owner, iface, NULL, path, NULL, on_signal, user_data);
 }
 
 static void
-on_daemon_gone (GDBusConnection *connection,
-                const char      *sender,
-                const char      *path,
-                const char      *iface,
-                const char      *member,
-                GVariant        *params,
-                gpointer         user_data)
+on_daemon_gone (const DaemonSignal *sig, gpointer user_data)
 {
   SessionFollow *follow = user_data;
 
@@ -183,11 +230,7 @@ session_follow_new (SessionFollow *follow, const char *uri, const char *account,
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) reply = NULL;
 
-  follow->owner_id = g_dbus_connection_signal_subscribe (follow->bus, "org.freedesktop.DBus",
-                                                         "org.freedesktop.DBus", "NameOwnerChanged",
-                                                         "/org/freedesktop/DBus", DAEMON_NAME,
-                                                         G_DBUS_SIGNAL_FLAGS_NONE,
-                                                         on_daemon_gone, follow, NULL);
+  follow->owner_id = follow_daemon_owner (follow->bus, on_daemon_gone, follow);
   follow->sigint_id = g_unix_signal_add (SIGINT, on_interrupt, follow);
   follow->sigterm_id = g_unix_signal_add (SIGTERM, on_interrupt, follow);
 

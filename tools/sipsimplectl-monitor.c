@@ -91,24 +91,16 @@ append_iface_list (GString *line, GVariantIter *iter)
 }
 
 static void
-on_daemon_signal (GDBusConnection *connection,
-                  const char      *sender,
-                  const char      *path,
-                  const char      *iface,
-                  const char      *member,
-                  GVariant        *params,
-                  gpointer         user_data)
+on_daemon_signal (const DaemonSignal *sig, gpointer user_data)
 {
   Monitor *m = user_data;
   g_autoptr(GString) line = g_string_new (NULL);
-  gsize first = 0;
 
-  /* Our signals carry their time as first argument: show it as the time. */
-  append_time (line, g_str_has_prefix (iface, IFACE_PREFIX) ? signal_time (params, &first)
-                                                            : g_get_real_time ());
+  /* Our signals carry their time as first argument: sig->time is that one. */
+  append_time (line, sig->time);
 
-  if (strcmp (iface, PROPS_IFACE) == 0 && strcmp (member, "PropertiesChanged") == 0 &&
-      g_variant_is_of_type (params, G_VARIANT_TYPE ("(sa{sv}as)")))
+  if (strcmp (sig->iface, PROPS_IFACE) == 0 && strcmp (sig->member, "PropertiesChanged") == 0 &&
+      g_variant_is_of_type (sig->params, G_VARIANT_TYPE ("(sa{sv}as)")))
     {
       const char *changed_iface;
       g_autoptr(GVariantIter) changed = NULL;
@@ -116,8 +108,9 @@ on_daemon_signal (GDBusConnection *connection,
       const char *name;
       GVariant *value;
 
-      g_variant_get (params, "(&sa{sv}as)", &changed_iface, &changed, &invalidated);
-      g_string_append_printf (line, " %s %s %s", path, short_iface (changed_iface), _("changed:"));
+      g_variant_get (sig->params, "(&sa{sv}as)", &changed_iface, &changed, &invalidated);
+      g_string_append_printf (line, " %s %s %s", sig->path, short_iface (changed_iface),
+                              _("changed:"));
       while (g_variant_iter_next (changed, "{&sv}", &name, &value))
         {
           g_string_append_printf (line, " %s=", name);
@@ -131,38 +124,39 @@ on_daemon_signal (GDBusConnection *connection,
             g_string_append_printf (line, " %s", name);
         }
     }
-  else if (strcmp (iface, OM_IFACE) == 0 && strcmp (member, "InterfacesAdded") == 0 &&
-           g_variant_is_of_type (params, G_VARIANT_TYPE ("(oa{sa{sv}})")))
+  else if (strcmp (sig->iface, OM_IFACE) == 0 && strcmp (sig->member, "InterfacesAdded") == 0 &&
+           g_variant_is_of_type (sig->params, G_VARIANT_TYPE ("(oa{sa{sv}})")))
     {
       const char *object;
       g_autoptr(GVariant) ifaces = NULL;
       GVariantIter iter;
       const char *name;
 
-      g_variant_get (params, "(&o@a{sa{sv}})", &object, &ifaces);
+      g_variant_get (sig->params, "(&o@a{sa{sv}})", &object, &ifaces);
       g_string_append_printf (line, " %s %s", object, _("added:"));
       g_variant_iter_init (&iter, ifaces);
       while (g_variant_iter_next (&iter, "{&s@a{sv}}", &name, NULL))
         if (!g_str_has_prefix (name, DBUS_PREFIX))
           g_string_append_printf (line, " %s", short_iface (name));
     }
-  else if (strcmp (iface, OM_IFACE) == 0 && strcmp (member, "InterfacesRemoved") == 0 &&
-           g_variant_is_of_type (params, G_VARIANT_TYPE ("(oas)")))
+  else if (strcmp (sig->iface, OM_IFACE) == 0 && strcmp (sig->member, "InterfacesRemoved") == 0 &&
+           g_variant_is_of_type (sig->params, G_VARIANT_TYPE ("(oas)")))
     {
       const char *object;
       g_autoptr(GVariantIter) ifaces = NULL;
 
-      g_variant_get (params, "(&oas)", &object, &ifaces);
+      g_variant_get (sig->params, "(&oas)", &object, &ifaces);
       g_string_append_printf (line, " %s %s", object, _("removed:"));
       append_iface_list (line, ifaces);
     }
   else
     {
-      GDBusInterfaceInfo *info = monitor_lookup_iface (m, path, iface);
-      GDBusSignalInfo *signal = info ? g_dbus_interface_info_lookup_signal (info, member) : NULL;
+      GDBusInterfaceInfo *info = monitor_lookup_iface (m, sig->path, sig->iface);
+      GDBusSignalInfo *signal = info ? g_dbus_interface_info_lookup_signal (info, sig->member)
+                                     : NULL;
 
-      g_string_append_printf (line, " %s %s.%s", path, short_iface (iface), member);
-      append_signal_args (line, signal, params, first);
+      g_string_append_printf (line, " %s %s.%s", sig->path, short_iface (sig->iface), sig->member);
+      append_signal_args (line, signal, sig->params, sig->first);
     }
   emit_line (line);
 }
@@ -180,29 +174,21 @@ monitor_follow (Monitor *m, const char *owner)
   m->owner = g_strdup (owner);
   /* Filter on the unique name: a well-known sender name is not reliable in
    * match rules, and it must be followed across daemon restarts anyway. */
-  m->signals_id = g_dbus_connection_signal_subscribe (m->bus, m->owner, NULL, NULL, NULL, NULL,
-                                                      G_DBUS_SIGNAL_FLAGS_NONE,
-                                                      on_daemon_signal, m, NULL);
+  m->signals_id = follow_signals (m->bus, m->owner, NULL, NULL, NULL, NULL, on_daemon_signal, m);
 }
 
 static void
-on_name_owner_changed (GDBusConnection *connection,
-                       const char      *sender,
-                       const char      *path,
-                       const char      *iface,
-                       const char      *member,
-                       GVariant        *params,
-                       gpointer         user_data)
+on_name_owner_changed (const DaemonSignal *sig, gpointer user_data)
 {
   Monitor *m = user_data;
   g_autoptr(GString) line = g_string_new (NULL);
   const char *name, *old_owner, *new_owner;
 
-  g_variant_get (params, "(&s&s&s)", &name, &old_owner, &new_owner);
+  g_variant_get (sig->params, "(&s&s&s)", &name, &old_owner, &new_owner);
   if (g_strcmp0 (new_owner, m->owner) == 0)
     return;
   monitor_follow (m, new_owner);
-  append_time (line, g_get_real_time ());
+  append_time (line, sig->time);
   g_string_append_printf (line, " %s ", DAEMON_NAME);
   if (*new_owner != '\0')
     g_string_append_printf (line, _("appeared as %s"), new_owner);
@@ -238,11 +224,7 @@ cmd_monitor (int argc, char **argv)
   m.loop = g_main_loop_new (NULL, FALSE);
   m.ifaces = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                     (GDestroyNotify) g_dbus_interface_info_unref);
-  owner_id = g_dbus_connection_signal_subscribe (m.bus, "org.freedesktop.DBus",
-                                                 "org.freedesktop.DBus", "NameOwnerChanged",
-                                                 "/org/freedesktop/DBus", DAEMON_NAME,
-                                                 G_DBUS_SIGNAL_FLAGS_NONE,
-                                                 on_name_owner_changed, &m, NULL);
+  owner_id = follow_daemon_owner (m.bus, on_name_owner_changed, &m);
   owner = get_daemon_owner_no_start (&error);
   if (error != NULL)
     return fail_error (error);

@@ -8,7 +8,8 @@
  * sipsimplectl-audio.c    dtmf, record
  * sipsimplectl-play.c     play
  * sipsimplectl-chat.c     chat, send-message
- * sipsimplectl-follow.c   following a session (call, chat), waiting for a signal
+ * sipsimplectl-follow.c   following signals (every command's subscriptions), a session
+ *                         (call, chat), waiting for a signal
  * sipsimplectl-complete.c words for the bash completion (__complete)
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -114,9 +115,26 @@ char *pick_session (const char *spec, Pick pick, GError **error);
 /* The bus and the daemon's unique name; EXIT_OK, or the exit status after
  * saying why not (the daemon not running is an error here). */
 int connect_daemon (GDBusConnection **bus, char **owner);
-/* The time of a signal of ours (its first argument, an x) or else now; *first
- * is the index of the argument after the time. */
-gint64 signal_time (GVariant *params, gsize *first);
+
+/* A signal as every command's handler gets it. */
+typedef struct {
+  const char *path;
+  const char *iface;
+  const char *member;
+  GVariant *params;
+  gint64 time;     /* ours carry it as their first argument (an x); others: now */
+  gsize first;     /* the index of the first argument after that time */
+} DaemonSignal;
+
+typedef void (*DaemonSignalFunc) (const DaemonSignal *sig, gpointer user_data);
+
+/* Passes the signals from `sender` that match `iface`, `member`, `path` and
+ * `arg0` (NULL: any) to `func`; unsubscribe with g_dbus_connection_signal_unsubscribe. */
+guint follow_signals (GDBusConnection *bus, const char *sender, const char *iface,
+                      const char *member, const char *path, const char *arg0,
+                      DaemonSignalFunc func, gpointer user_data);
+/* The bus driver's NameOwnerChanged for the daemon's well-known name. */
+guint follow_daemon_owner (GDBusConnection *bus, DaemonSignalFunc func, gpointer user_data);
 
 /* One Session1 signal awaited with a timeout (record, send-message). */
 typedef struct {
@@ -129,7 +147,7 @@ typedef struct {
  * of the session at `path`: before the call that makes it, so it cannot slip by. */
 void signal_wait_start (SignalWait *wait, GDBusConnection *bus, const char *owner,
                         const char *path, const char *member,
-                        GDBusSignalCallback on_signal, gpointer user_data);
+                        DaemonSignalFunc on_signal, gpointer user_data);
 /* Runs the loop until the handler quits it or `wait_ms` pass. */
 void signal_wait_run (SignalWait *wait, int wait_ms);
 void signal_wait_clear (SignalWait *wait);
@@ -156,7 +174,7 @@ typedef struct {
 int session_follow_create (SessionFollow *follow, const char *opt_account, char **account);
 /* Passes the signals of `iface` at `path` (of the daemon) to `on_signal`. */
 void session_follow_subscribe (SessionFollow *follow, const char *iface, const char *path,
-                               GDBusSignalCallback on_signal, gpointer user_data);
+                               DaemonSignalFunc on_signal, gpointer user_data);
 /* Watches for the daemon leaving and for Ctrl-C (first: Terminate, second:
  * leave), then calls New; FALSE (follow->status set) when New failed. */
 gboolean session_follow_new (SessionFollow *follow, const char *uri, const char *account,

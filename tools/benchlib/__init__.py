@@ -1,0 +1,1 @@
+"""tools/bench's workloads (sip, media, msrp) and what they share (common)."""
