@@ -15,16 +15,15 @@ typedef struct {
 } PlayWait;
 
 static void
-on_stopped_playing (GDBusConnection *connection, const char *sender, const char *path,
-                    const char *iface, const char *member, GVariant *params, gpointer user_data)
+on_stopped_playing (const DaemonSignal *sig, gpointer user_data)
 {
   PlayWait *wait = user_data;
   const char *file;
   gboolean completed;
 
-  if (wait->done || !g_variant_is_of_type (params, G_VARIANT_TYPE ("(xsb)")))
+  if (wait->done || !g_variant_is_of_type (sig->params, G_VARIANT_TYPE ("(xsb)")))
     return;
-  g_variant_get (params, "(x&sb)", NULL, &file, &completed);
+  g_variant_get (sig->params, "(x&sb)", NULL, &file, &completed);
   if (g_strcmp0 (file, wait->file) != 0)
     return;
   wait->done = TRUE;
