@@ -8,6 +8,7 @@
 
 #include "account/sips-registration.h"
 #include "core/sips-error.h"
+#include "presence/sips-pager.h"
 
 /* ---- struct ---- */
 
@@ -19,6 +20,7 @@ struct _SipsAccount {
   gboolean           local;
 
   SipsRegistration  *registration;  /* NULL for the local account and before the agent */
+  SipsPager         *pager;         /* NULL before the agent */
 };
 
 G_DEFINE_FINAL_TYPE (SipsAccount, sips_account, G_TYPE_OBJECT)
@@ -55,6 +57,7 @@ sips_account_dispose (GObject *object)
       /* an un-REGISTER in flight finishes on its own */
       g_clear_pointer (&self->registration, sips_registration_release);
     }
+  g_clear_object (&self->pager);
   g_clear_object (&self->config);
 
   G_OBJECT_CLASS (sips_account_parent_class)->dispose (object);
@@ -129,6 +132,13 @@ sips_account_get_registration (SipsAccount *self)
   return self->registration;
 }
 
+SipsPager *
+sips_account_get_pager (SipsAccount *self)
+{
+  g_return_val_if_fail (SIPS_IS_ACCOUNT (self), NULL);
+  return self->pager;
+}
+
 const char *
 sips_account_get_registration_state (SipsAccount *self)
 {
@@ -172,6 +182,8 @@ sips_account_set_sip_agent (SipsAccount *self, SipsSipAgent *agent)
   g_return_if_fail (agent == NULL || SIPS_IS_SIP_AGENT (agent));
   g_return_if_fail (self->registration == NULL);
 
+  if (agent != NULL && self->pager == NULL)
+    self->pager = sips_pager_new (self, agent);
   if (self->local || agent == NULL || self->config == NULL)
     return;
   self->registration = sips_registration_new (self->id, self->config, agent);

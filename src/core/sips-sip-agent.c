@@ -267,6 +267,9 @@ create_nua (SipsSipAgent *self, const SipsTransportSet *set)
   tags[n++] = (tagi_t) { NUTAG_AUTOACK (1) };
   tags[n++] = (tagi_t) { NUTAG_MEDIA_ENABLE (1) };
   tags[n++] = (tagi_t) { NUTAG_ENABLEMESSAGE (1) };
+  /* MESSAGE is answered by pager mode once it has reported it (nua would answer 200
+   * before anyone has seen it) */
+  tags[n++] = (tagi_t) { NUTAG_APPL_METHOD ("MESSAGE") };
   if (slot1 != NULL)
     tags[n++] = (tagi_t) { NUTAG_URL (slot1) };
   if (slot2 != NULL)

@@ -34,6 +34,7 @@
 #include <sofia-sip/url.h>
 
 #include "core/sips-error.h"
+#include "presence/sips-pager.h"
 #include "sips-rtp-ports.h"
 #include "sips-sdp.h"
 #include "sips-session-chat.h"
@@ -464,6 +465,13 @@ on_nua_event (gpointer owner, int event, int status, const char *phrase, gpointe
       self->remote_cancel = TRUE;
       if (self->established)
         sips_session_reinvite_on_cancel (self);
+      break;
+    case nua_i_message:
+      /* an in-dialog MESSAGE (RFC 3428 §4) is the account's, like one outside a dialog */
+      if (status < 200 && self->account != NULL && sips_account_get_pager (self->account) != NULL)
+        sips_pager_receive (sips_account_get_pager (self->account), nh, sip);
+      else if (status < 200)
+        nua_respond (nh, SIP_480_TEMPORARILY_UNAVAILABLE, TAG_END ());
       break;
     default:
       /* BYE/CANCEL responses end in nua_i_state */
