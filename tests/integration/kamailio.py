@@ -10,9 +10,10 @@ manager does both).
       users:       {user: password} for digest auth of REGISTER (401 challenge,
                    realm = the To domain unless realm is given). A REGISTER from a user
                    not in users is refused with 403. users=None: no auth at all.
-      proxy_auth:  INVITEs whose From user has a password need proxy auth (407, realm =
-                   the From domain); other requests are routed by lookup("location")
-                   (404 when the user has no binding) and t_relay, record-routed.
+      proxy_auth:  INVITEs and MESSAGEs whose From user has a password need proxy auth
+                   (407, realm = the From domain); requests are routed by
+                   lookup("location") (404 when the user has no binding) and t_relay,
+                   INVITEs record-routed (MESSAGE: pager mode, RFC 3428).
       max_expires: the registrar grants at most this many seconds.
       register_reply: (code, reason, retry_after or None): every REGISTER with a Contact
                    is answered so (e.g. (503, 'Overloaded', 120)) instead of saved.
@@ -127,6 +128,9 @@ request_route {{
     if (is_method("INVITE")) {{
         route(PROXYAUTH);
         record_route();
+    }}
+    if (is_method("MESSAGE")) {{
+        route(PROXYAUTH);
     }}
     if (!lookup("location")) {{
         xlog("L_NOTICE", "SIPS NOTFOUND method=<$rm> ruri=<$ru>\n");

@@ -141,7 +141,6 @@ def test_direct_both_ways(peers, transport):
     assert from_uri == local_uri(a)
     assert got_id == mid, 'the message id is the MESSAGE\'s Call-ID on both sides'
     assert a.report(mid) == ('DidDeliverMessage', 200, 'OK')
-    assert b.daemon.get(ACCOUNT0, AI, 'Id') != a.daemon.get(ACCOUNT0, AI, 'Id') or True
 
     # B -> A, another content type
     mid2 = b.send('<b>bold</b> ünïcode', a.uri('x', transport), 'text/html')
@@ -157,3 +156,245 @@ def test_direct_both_ways(peers, transport):
     assert len(a.signals('DidDeliverMessage')) == 1 and len(b.signals('DidDeliverMessage')) == 1
     assert len(a.signals('GotMessage')) == 1 and len(b.signals('GotMessage')) == 1
     assert not a.signals('DidNotDeliverMessage') and not b.signals('DidNotDeliverMessage')
+
+
+def test_body_limit_without_congestion_control(peers):
+    """RFC 3428 §8: over 1300 bytes only over TCP/TLS; refused (not truncated) for UDP."""
+    a, b = peers(), peers()
+    limit = 'é' * 650                       # 1300 bytes of UTF-8
+    mid = a.send(limit, b.uri())
+    assert a.report(mid) == ('DidDeliverMessage', 200, 'OK')
+    assert b.wait('GotMessage', lambda g: g[5] == mid)[2] == limit
+
+    msg = expect_error('InvalidArgument', a.send, limit + 'x', b.uri())
+    assert '1300' in msg and 'TCP' in msg, msg
+    expect_error('InvalidArgument', a.send, limit + 'x', b.uri(transport='udp'))
+
+    big = ''.join('line %04d: %s\n' % (i, UTF8_TEXT) for i in range(200))   # ~10 kB
+    mid = a.send(big, b.uri(transport='tcp'))
+    assert a.report(mid) == ('DidDeliverMessage', 200, 'OK')
+    assert b.wait('GotMessage', lambda g: g[5] == mid)[2] == big, 'arrives whole'
+    sipsd.run_loop(0.3)
+    assert len(b.signals('GotMessage')) == 2
+
+
+def test_routed_to_the_account_like_an_invite(peers):
+    """Request-URI user part = an enabled account's user part -> that account; else 0."""
+    a, b = peers(), peers()
+    bob = b.daemon.add_account('bob@example.com', {'Register': v('b', False)})
+    carol = b.daemon.add_account('carol@example.com', {'Register': v('b', False),
+                                                        'Enabled': v('b', False)})
+    for user, path in (('bob', bob), ('carol', ACCOUNT0), ('nobody', ACCOUNT0)):
+        mid = a.send('for %s' % user, b.uri(user))
+        assert a.report(mid)[0] == 'DidDeliverMessage'
+        got = b.wait('GotMessage', lambda g: g[5] == mid)
+        assert got[2] == 'for %s' % user
+        assert b.paths('GotMessage')[-1] == path, (user, b.paths('GotMessage'))
+    assert carol not in b.paths('GotMessage')
+
+    # sent from an added account: its address is the From
+    alice = a.daemon.add_account('alice@example.com', {'Register': v('b', False),
+                                                       'DisplayName': v('s', 'Alice')})
+    mid = a.send('from alice', b.uri('bob'), account=alice)
+    assert a.report(mid) == ('DidDeliverMessage', 200, 'OK')
+    assert a.paths('DidDeliverMessage')[-1] == alice
+    got = b.wait('GotMessage', lambda g: g[5] == mid)
+    assert got[1] == 'sip:alice@example.com'
+
+
+# ---------------------------------------------------------------- through kamailio
+
+def register(peer, kam, user, password):
+    path = peer.daemon.add_account('%s@%s' % (user, kam.hostport), {'Password': v('s', password)})
+    peer.wait('DidSucceed', path=path, iface=RI)
+    return path
+
+
+def test_through_kamailio(kam_factory, peers):
+    kam = kam_factory(users={'alice': 'a-secret', 'bob': 'b-secret'}, proxy_auth=True)
+    a, b = peers(), peers()
+    alice = register(a, kam, 'alice', 'a-secret')
+    bob = register(b, kam, 'bob', 'b-secret')
+
+    # alice -> bob: kamailio challenges (407), the daemon answers once, kamailio relays
+    mid = a.send(UTF8_TEXT, 'sip:bob@%s' % kam.hostport, account=alice)
+    got = b.wait('GotMessage', lambda g: g[5] == mid, path=bob)
+    assert got[1:5] == ('sip:alice@%s' % kam.hostport, UTF8_TEXT, 'text/plain', {})
+    assert a.report(mid) == ('DidDeliverMessage', 200, 'OK')
+    assert a.paths('DidDeliverMessage') == [alice]
+    messages = kam.requests('MESSAGE')
+    assert len(messages) == 2, messages         # the challenged one and the answer
+    routed = [e for e in kam.events('ROUTED') if e['method'] == 'MESSAGE']
+    assert len(routed) == 1 and routed[0]['ruri'].startswith('sip:bob@127.0.0.1:%d' %
+                                                             b.daemon.ports['udp']), routed
+
+    # bob -> alice
+    mid = b.send('Antwort: ça va 👍', 'sip:alice@%s' % kam.hostport, account=bob)
+    got = a.wait('GotMessage', lambda g: g[5] == mid, path=alice)
+    assert got[1:3] == ('sip:bob@%s' % kam.hostport, 'Antwort: ça va 👍')
+    assert b.report(mid) == ('DidDeliverMessage', 200, 'OK')
+
+    # a user kamailio has no binding for: its 404
+    mid = a.send('anyone there?', 'sip:carol@%s' % kam.hostport, account=alice)
+    assert a.report(mid) == ('DidNotDeliverMessage', 404, 'Not Found')
+    assert kam.events('NOTFOUND')[-1]['method'] == 'MESSAGE'
+    sipsd.run_loop(0.3)
+    assert len(a.signals('GotMessage')) == 1 and len(b.signals('GotMessage')) == 1
+
+
+def test_wrong_proxy_password_answered_once(kam_factory, peers):
+    kam = kam_factory(users={'alice': 'a-secret', 'bob': 'b-secret'}, proxy_auth=True)
+    a, b = peers(), peers()
+    alice = register(a, kam, 'alice', 'a-secret')
+    register(b, kam, 'bob', 'b-secret')
+    a.daemon.set(alice, AI, 'Password', v('s', 'wrong'))
+    n = len(kam.requests('MESSAGE'))
+    mid = a.send('hello', 'sip:bob@%s' % kam.hostport, account=alice)
+    assert a.report(mid)[:2] == ('DidNotDeliverMessage', 407)
+    sipsd.run_loop(0.5)
+    assert len(kam.requests('MESSAGE')) == n + 2, 'one challenge answered, then no more'
+    assert not b.signals('GotMessage')
+    assert 'wrong' not in a.daemon.stderr_text()
+
+
+# ---------------------------------------------------------------- sipp
+
+def test_sipp_busy_gives_486(peers, sipp):
+    a = peers()
+    uas = sipp('uas_message_486.xml').start()
+    mid = a.send('are you there?', uas.uri())
+    assert a.report(mid) == ('DidNotDeliverMessage', 486, 'Busy Here')
+    assert uas.wait(10) == 0, uas.describe()
+    assert not a.signals('DidDeliverMessage')
+
+
+@pytest.mark.parametrize('password', ['secret', 'wrong'])
+def test_sipp_digest_challenge_answered_once(peers, sipp, password):
+    a = peers()
+    uas = sipp('uas_message_auth.xml', keys={'user': 'alice', 'pass': 'secret'}).start()
+    alice = a.daemon.add_account('alice@example.com', {'Register': v('b', False),
+                                                       'Password': v('s', password)})
+    mid = a.send('let me in', uas.uri(), account=alice)
+    if password == 'secret':
+        assert a.report(mid) == ('DidDeliverMessage', 200, 'OK')
+    else:
+        assert a.report(mid) == ('DidNotDeliverMessage', 401, 'Unauthorized')
+    # sipp fails its call on a third MESSAGE (an answer to the second challenge)
+    assert uas.wait(10) == 0, uas.describe()
+    log = uas.messages()
+    assert log.count('MESSAGE sip:') == 2, log
+    assert 'username="alice"' in log
+    assert password not in a.daemon.stderr_text()
+
+
+def test_no_credentials_gives_the_challenge(peers, sipp):
+    a = peers()
+    uas = sipp('uas_message_auth.xml', keys={'user': 'alice', 'pass': 'secret'}).start()
+    mid = a.send('let me in', uas.uri())            # account 0: no password
+    assert a.report(mid) == ('DidNotDeliverMessage', 401, 'Unauthorized')
+    uas.stop()
+    assert uas.messages().count('MESSAGE sip:') == 1
+
+
+# ---------------------------------------------------------------- bad input
+
+def test_bad_input_changes_nothing(peers):
+    a, b = peers(), peers()
+    target = b.uri()
+    for uri in ('', 'bob', 'bob@example.com', 'http://example.com/', 'sip:', 'sip:bob@',
+                'sip:bob@exa mple.com', 'sip:bob@example.com;transport=sctp'):
+        expect_error('InvalidArgument', a.send, 'hello', uri)
+    expect_error('InvalidArgument', a.send, '', target)
+    for ctype in ('text', 'text/', '/plain', 'text/plain\r\nX-Evil: 1', 'te xt/plain'):
+        expect_error('InvalidArgument', a.send, 'hello', target, ctype)
+    expect_error('org.freedesktop.DBus.Error.UnknownMethod', a.daemon.call, '/org/sipsimple/Account/9', AI, 'SendMessage',
+                 v('(sss)', (target, 'hello', '')), '(s)')
+
+    # a disabled account sends nothing; enabled again, it does
+    alice = a.daemon.add_account('alice@example.com', {'Register': v('b', False),
+                                                       'Enabled': v('b', False)})
+    msg = expect_error('InvalidState', a.send, 'hello', target, account=alice)
+    assert 'disabled' in msg
+    a.daemon.set(ACCOUNT0, AI, 'Enabled', v('b', False))
+    expect_error('InvalidState', a.send, 'hello', target)
+    sipsd.run_loop(0.5)
+    assert not b.signals('GotMessage')
+    assert not [r for r in a.rec.records if r[2] in ('DidDeliverMessage', 'DidNotDeliverMessage')]
+
+    a.daemon.set(alice, AI, 'Enabled', v('b', True))
+    mid = a.send('hello', target, 'text/plain;charset=utf-8', account=alice)
+    assert a.report(mid)[0] == 'DidDeliverMessage'
+    assert b.wait('GotMessage')[2:4] == ('hello', 'text/plain')
+
+
+# ---------------------------------------------------------------- on the wire
+
+def raw_message(sock, port, body, content_type='text/plain', user='bob', call_id=None):
+    """Sends a MESSAGE over UDP from sock to 127.0.0.1:port; returns its Call-ID."""
+    local = sock.getsockname()[1]
+    call_id = call_id or uuid.uuid4().hex
+    head = ('MESSAGE sip:%s@127.0.0.1:%d SIP/2.0\r\n'
+            'Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK%s;rport\r\n'
+            'Max-Forwards: 70\r\n'
+            'From: <sip:raw@127.0.0.1:%d>;tag=%s\r\n'
+            'To: <sip:%s@127.0.0.1:%d>\r\n'
+            'Call-ID: %s\r\n'
+            'CSeq: 1 MESSAGE\r\n'
+            'Content-Type: %s\r\n'
+            'Content-Length: %d\r\n\r\n'
+            % (user, port, local, uuid.uuid4().hex, local, uuid.uuid4().hex[:8], user, port,
+               call_id, content_type, len(body)))
+    sock.sendto(head.encode() + body, ('127.0.0.1', port))
+    return call_id
+
+
+def final_status(sock, call_id, timeout=5.0):
+    sock.settimeout(timeout)
+    while True:
+        data = sock.recv(65535).decode(errors='replace')
+        if call_id in data and not data.startswith('SIP/2.0 1'):
+            return int(data.split(' ', 2)[1])
+
+
+@pytest.fixture
+def udp_sock():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(('127.0.0.1', 0))
+    yield s
+    s.close()
+
+
+def test_incoming_cpim_and_non_utf8(peers, udp_sock):
+    b = peers()
+    port = b.daemon.ports['udp']
+
+    cpim = ('From: Raw Sender <sip:raw@example.com>\r\n'
+            'To: <sip:bob@example.com>\r\n'
+            'DateTime: 2026-12-07T10:00:00Z\r\n'
+            'Subject: Test\r\n'
+            '\r\n'
+            'Content-Type: text/plain;charset=utf-8\r\n'
+            '\r\n' + UTF8_TEXT).encode()
+    cid = raw_message(udp_sock, port, cpim, 'message/cpim')
+    assert final_status(udp_sock, cid) == 200
+    got = b.wait('GotMessage', lambda g: g[5] == cid)
+    assert got[1] == 'sip:raw@127.0.0.1:%d' % udp_sock.getsockname()[1]
+    assert got[2] == UTF8_TEXT
+    assert got[3].startswith('text/plain')
+    assert got[4]['From'] == 'Raw Sender <sip:raw@example.com>'
+    assert got[4]['Subject'] == 'Test' and got[4]['DateTime'] == '2026-12-07T10:00:00Z'
+
+    latin1 = 'café crème'.encode('latin-1')
+    cid = raw_message(udp_sock, port, latin1, 'text/plain;charset=iso-8859-1')
+    assert final_status(udp_sock, cid) == 200
+    got = b.wait('GotMessage', lambda g: g[5] == cid)
+    assert got[3] == 'text/plain'
+    assert got[4] == {'Content-Transfer-Encoding': 'base64'}
+    assert base64.b64decode(got[2]) == latin1
+
+    # a broken CPIM body: 400, nothing reported
+    cid = raw_message(udp_sock, port, b'no header block at all', 'message/cpim')
+    assert final_status(udp_sock, cid) == 400
+    sipsd.run_loop(0.3)
+    assert not [g for g in b.signals('GotMessage') if g[5] == cid]
+    assert len(b.signals('GotMessage')) == 2
