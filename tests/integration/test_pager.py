@@ -8,7 +8,10 @@ daemon is on its own private bus; both buses dispatch on this process's main loo
 
 import base64
 import os
+import re
+import signal
 import socket
+import subprocess
 import uuid
 
 import pytest
@@ -16,11 +19,13 @@ import pytest
 import kamailio
 import sipsd
 from sipsd import v, expect_error
+from test_sipsimplectl import LineReader, failed, ok
 
 AI = sipsd.ACCOUNT_IFACE
 RI = sipsd.REGISTRATION_IFACE
 ACCOUNT0 = sipsd.ACCOUNT0
 TIMEOUT = 10
+TIME = r'\d\d:\d\d:\d\d\.\d{3}'
 UTF8_TEXT = 'Grüße aus Köln – ¿qué tal? 你好 👋'
 
 
@@ -398,3 +403,75 @@ def test_incoming_cpim_and_non_utf8(peers, udp_sock):
     sipsd.run_loop(0.3)
     assert not [g for g in b.signals('GotMessage') if g[5] == cid]
     assert len(b.signals('GotMessage')) == 2
+
+
+# ---------------------------------------------------------------- sipsimplectl
+
+def ctl(peer, *args, timeout=60):
+    env = dict(os.environ, LC_ALL='C.UTF-8')
+    env.pop('DBUS_SESSION_BUS_ADDRESS', None)
+    return subprocess.run([os.environ['SIPSIMPLECTL'], '--address', peer.bus.address] +
+                          [str(a) for a in args], env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_ctl_message(peers, sipp):
+    a, b = peers(), peers()
+    out = ok(ctl(a, 'message', b.uri('bob'), UTF8_TEXT))
+    mid, delivered = out.splitlines()
+    assert delivered == 'delivered: 200 OK'
+    assert b.wait('GotMessage', lambda g: g[5] == mid)[2] == UTF8_TEXT
+
+    # an account named, a content type
+    alice = a.daemon.add_account('alice@example.com', {'Register': v('b', False)})
+    out = ok(ctl(a, 'message', 'alice@example.com', b.uri('bob'), '<i>hi</i>', '--type=text/html'))
+    mid = out.splitlines()[0]
+    got = b.wait('GotMessage', lambda g: g[5] == mid)
+    assert got[1:4] == ('sip:alice@example.com', '<i>hi</i>', 'text/html')
+    assert a.paths('DidDeliverMessage')[-1] == alice
+
+    # not delivered: exit 1 with the code
+    uas = sipp('uas_message_486.xml').start()
+    r = ctl(a, 'message', uas.uri(), 'busy?')
+    assert failed(r) == 'sipsimplectl: not delivered: 486 Busy Here\n'
+    assert len(r.stdout.splitlines()) == 1          # the id
+
+    # refused by the daemon: exit 1 with the error's short name; usage: exit 2
+    assert failed(ctl(a, 'message', 'not-a-uri', 'x')).startswith(
+        'sipsimplectl: InvalidArgument: ')
+    a.daemon.set(alice, AI, 'Enabled', v('b', False))
+    assert failed(ctl(a, 'message', 'account:alice@example.com', b.uri(), 'x')).startswith(
+        'sipsimplectl: InvalidState: ')
+    assert ctl(a, 'message', b.uri()).returncode == 2
+    assert ctl(a, 'message', 'a', 'b', 'c', 'd').returncode == 2
+
+
+def test_monitor_shows_pager_signals(peers):
+    a, b = peers(), peers()
+    env = dict(os.environ, LC_ALL='C.UTF-8')
+    monitors = [subprocess.Popen([os.environ['SIPSIMPLECTL'], '--address', p.bus.address,
+                                  'monitor'], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 stdin=subprocess.DEVNULL, env=env) for p in (a, b)]
+    try:
+        readers = [LineReader(m.stdout) for m in monitors]
+        for r in readers:
+            assert r.wait_for(lambda l: l.startswith('Monitoring '))
+        mid = a.send('über', b.uri())
+        prefix = r'^%s %s Account1\.' % (TIME, re.escape(ACCOUNT0))
+        line = readers[1].wait_for(lambda l: re.search(prefix + 'GotMessage ', l), TIMEOUT)
+        assert line, readers[1].seen()
+        assert "from_uri='%s'" % local_uri(a) in line and "content='über'" in line, line
+        assert "content_type='text/plain'" in line and "message_id='%s'" % mid in line, line
+        line = readers[0].wait_for(lambda l: re.search(prefix + 'DidDeliverMessage ', l), TIMEOUT)
+        assert line, readers[0].seen()
+        assert re.search(r"message_id='%s' code=200 reason='OK'$" % mid, line), line
+    finally:
+        for m in monitors:
+            m.send_signal(signal.SIGINT)
+            try:
+                m.wait(10)
+            except subprocess.TimeoutExpired:
+                m.kill()
+                m.wait()
+            m.stdout.close()
+            m.stderr.close()
