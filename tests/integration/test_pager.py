@@ -475,3 +475,27 @@ def test_monitor_shows_pager_signals(peers):
                 m.wait()
             m.stdout.close()
             m.stderr.close()
+
+
+def test_in_flight_when_the_stack_restarts_or_stops(peers, udp_sock):
+    """A MESSAGE nobody answers: a rebind of the SIP transports takes its transaction
+    with it (DidNotDeliverMessage 0); the new stack sends; a stop with one in flight is
+    clean."""
+    a, b = peers(), peers()
+    silent = 'sip:nobody@127.0.0.1:%d' % udp_sock.getsockname()[1]
+    mid = a.send('into the void', silent)
+    udp_sock.settimeout(5)
+    assert b'MESSAGE sip:nobody@' in udp_sock.recv(65535)
+    sipsd.run_loop(0.2)
+    assert not a.signals('DidNotDeliverMessage')
+    a.daemon.set(sipsd.SETTINGS, sipsd.SETTINGS_IFACE, 'SipUdpPort',
+                 v('u', sipsd.free_ports(1)[0]))
+    what, code, reason = a.report(mid)
+    assert (what, code) == ('DidNotDeliverMessage', 0) and reason, (what, code, reason)
+
+    mid = a.send('after the rebind', b.uri())
+    assert a.report(mid) == ('DidDeliverMessage', 200, 'OK')
+    a.send('never answered', silent)
+    assert udp_sock.recv(65535).startswith(b'MESSAGE sip:nobody@')
+    assert a.daemon.stop() == 0
+    assert 'did not shut down in time' not in a.daemon.stderr_text(), a.daemon.stderr_text()
