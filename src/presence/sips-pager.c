@@ -105,7 +105,8 @@ on_message_event (gpointer owner, int event, int status, const char *phrase, gpo
   finish (self, out, status, phrase);
 }
 
-/* The nua goes away (transport rebind, shutdown) and takes our handles with it. */
+/* The nua goes away (transport rebind, shutdown). Our handles go first: nua_shutdown
+ * waits (up to 30 s) for a client transaction still in progress. */
 static void
 on_nua_closing (SipsSipAgent *agent, gpointer nua, gpointer user_data)
 {
@@ -122,6 +123,7 @@ on_nua_closing (SipsSipAgent *agent, gpointer nua, gpointer user_data)
     {
       PagerOutgoing *out = gone->pdata[i];
 
+      nua_handle_destroy (out->nh);
       out->nh = NULL;
       out->nua = NULL;
       finish (self, out, 0, _("The SIP stack was restarted"));
