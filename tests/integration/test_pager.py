@@ -17,6 +17,7 @@ import uuid
 import pytest
 
 import kamailio
+import peers as peers_module
 import sipsd
 from sipsd import v, expect_error
 from test_sipsimplectl import LineReader, failed, ok
@@ -499,3 +500,21 @@ def test_in_flight_when_the_stack_restarts_or_stops(peers, udp_sock):
     assert udp_sock.recv(65535).startswith(b'MESSAGE sip:nobody@')
     assert a.daemon.stop() == 0
     assert 'did not shut down in time' not in a.daemon.stderr_text(), a.daemon.stderr_text()
+
+
+def test_message_inside_a_dialog(peers, sipp):
+    """sipp calls, the daemon accepts, sipp sends a MESSAGE in the dialog: GotMessage on
+    the account the call came to, 200; the call goes on to sipp's BYE."""
+    b = peers(peers_module.LOOPBACK_SETTINGS)
+    bob = b.daemon.add_account('bob@example.com', {'Register': v('b', False)})
+    uac = sipp('uac_dialog_message.xml', remote='127.0.0.1:%d' % b.daemon.ports['udp'],
+               service='bob').start()
+    incoming = b.wait('NewIncoming', iface=sipsd.SESSION_IFACE)
+    path = b.paths('NewIncoming', iface=sipsd.SESSION_IFACE)[0]
+    assert incoming
+    b.daemon.call(path, sipsd.SESSION_IFACE, 'Accept', v('(bb)', (True, False)))
+    got = b.wait('GotMessage', path=bob)
+    assert got[1].startswith('sip:sipp@127.0.0.1:'), got
+    assert (got[2].rstrip('\r\n'), got[3]) == ('In the dialog', 'text/plain'), got
+    b.wait('DidEnd', path=path, iface=sipsd.SESSION_IFACE)
+    assert uac.wait(10) == 0, uac.describe()
