@@ -154,7 +154,8 @@ check_send (SipsPager *self, const char *to_uri, const char *content,
   SipsConfigSection *config = sips_account_get_config (self->account);
   const char *transport;
 
-  if (!sips_config_is_sip_uri (to_uri))
+  /* it goes into To: as <URI> */
+  if (!sips_config_is_sip_uri (to_uri) || strpbrk (to_uri, "<>\"") != NULL)
     {
       g_set_error (error, SIPS_ERROR, SIPS_ERROR_INVALID_ARGUMENT,
                    _("“%s” is not a SIP URI"), to_uri);

@@ -308,7 +308,8 @@ def test_bad_input_changes_nothing(peers):
     a, b = peers(), peers()
     target = b.uri()
     for uri in ('', 'bob', 'bob@example.com', 'http://example.com/', 'sip:', 'sip:bob@',
-                'sip:bob@exa mple.com', 'sip:bob@example.com;transport=sctp'):
+                'sip:bob@exa mple.com', 'sip:bob@example.com;transport=sctp',
+                'sip:b>o<b@example.com', 'sip:"bob"@example.com'):
         expect_error('InvalidArgument', a.send, 'hello', uri)
     expect_error('InvalidArgument', a.send, '', target)
     for ctype in ('text', 'text/', '/plain', 'text/plain\r\nX-Evil: 1', 'te xt/plain'):
