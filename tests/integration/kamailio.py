@@ -21,7 +21,8 @@ manager does both).
       .log_path .log_text()
       .registers()  -> [{'from':, 'fromname':, 'to':, 'expires':, 'contact':, 'auth': bool, 'transport':}]
                        every REGISTER kamailio received, in order
-      .requests(method=None) -> [{'method':, 'ruri':, 'from':, 'to':}] the other requests
+      .requests(method=None) -> [{'method':, 'ruri':, 'from':, 'to':, 'src':, 'proto':}]
+                       the other requests
       .events(kind)  -> [{field: value}] of the lines of kind 'SAVED', 'SAVEFAIL',
                        'AUTHFAIL', 'ROUTED' (ruri = the contact it went to), 'NOTFOUND'
       .bindings(user) -> [contact URI strings] the registrar has for user right now
@@ -99,7 +100,7 @@ request_route {{
         route(REGISTRAR);
         exit;
     }}
-    xlog("L_NOTICE", "SIPS REQUEST method=<$rm> ruri=<$ru> from=<$fu> to=<$tu> src=<$si:$sp>\n");
+    xlog("L_NOTICE", "SIPS REQUEST method=<$rm> ruri=<$ru> from=<$fu> to=<$tu> src=<$si:$sp> proto=<$pr>\n");
     if (is_method("OPTIONS") && $rU == $null) {{
         sl_send_reply("200", "OK");
         exit;

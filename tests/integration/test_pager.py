@@ -166,7 +166,7 @@ def test_direct_both_ways(peers, transport):
 
 def test_body_limit_without_congestion_control(peers):
     """RFC 3428 §8: over 1300 bytes only over TCP/TLS; refused (not truncated) for UDP."""
-    a, b = peers(), peers()
+    a, b = peers({'TlsVerifyServer': False}), peers({'TlsVerifyServer': False})
     limit = 'é' * 650                       # 1300 bytes of UTF-8
     mid = a.send(limit, b.uri())
     assert a.report(mid) == ('DidDeliverMessage', 200, 'OK')
@@ -180,8 +180,11 @@ def test_body_limit_without_congestion_control(peers):
     mid = a.send(big, b.uri(transport='tcp'))
     assert a.report(mid) == ('DidDeliverMessage', 200, 'OK')
     assert b.wait('GotMessage', lambda g: g[5] == mid)[2] == big, 'arrives whole'
+    mid = a.send(big, 'sips:anyone@127.0.0.1:%d' % b.daemon.ports['tls'])
+    assert a.report(mid) == ('DidDeliverMessage', 200, 'OK')
+    assert b.wait('GotMessage', lambda g: g[5] == mid)[2] == big
     sipsd.run_loop(0.3)
-    assert len(b.signals('GotMessage')) == 2
+    assert len(b.signals('GotMessage')) == 3
 
 
 def test_routed_to_the_account_like_an_invite(peers):
@@ -240,12 +243,23 @@ def test_through_kamailio(kam_factory, peers):
     assert got[1:3] == ('sip:bob@%s' % kam.hostport, 'Antwort: ça va 👍')
     assert b.report(mid) == ('DidDeliverMessage', 200, 'OK')
 
+    # over 1300 bytes: refused towards kamailio over UDP, sent through it as the
+    # outbound proxy over TCP
+    long_text = 'ü' * 1000
+    expect_error('InvalidArgument', a.send, long_text, 'sip:bob@%s' % kam.hostport,
+                 account=alice)
+    a.daemon.set(alice, AI, 'OutboundProxy', v('s', 'sip:%s;transport=tcp' % kam.hostport))
+    mid = a.send(long_text, 'sip:bob@%s' % kam.hostport, account=alice)
+    assert b.wait('GotMessage', lambda g: g[5] == mid, path=bob)[2] == long_text
+    assert a.report(mid) == ('DidDeliverMessage', 200, 'OK')
+    assert kam.requests('MESSAGE')[-1]['proto'] == 'tcp', kam.requests('MESSAGE')
+
     # a user kamailio has no binding for: its 404
     mid = a.send('anyone there?', 'sip:carol@%s' % kam.hostport, account=alice)
     assert a.report(mid) == ('DidNotDeliverMessage', 404, 'Not Found')
     assert kam.events('NOTFOUND')[-1]['method'] == 'MESSAGE'
     sipsd.run_loop(0.3)
-    assert len(a.signals('GotMessage')) == 1 and len(b.signals('GotMessage')) == 1
+    assert len(a.signals('GotMessage')) == 1 and len(b.signals('GotMessage')) == 2
 
 
 def test_wrong_proxy_password_answered_once(kam_factory, peers):
