@@ -13,7 +13,14 @@
  * nua (nua_set_params ignores NUTAG_URL), so a change recreates the nua.
  *
  * With every transport off the agent still exists (outgoing-only): it binds UDP and TCP
- * on an ephemeral port of the listen address, which is not reported as listening. */
+ * on an ephemeral port of the listen address, which is not reported as listening.
+ *
+ * A rebind never iterates the GLib main context (no D-Bus or SIP callback may run inside
+ * a Settings write): the owners of the old nua's handles destroy them ("nua-closing"),
+ * so nua_shutdown has nothing to wait for, and the su_msg queue that carries the
+ * shutdown request and its answer is drained directly (su_base_port_getmsgs), which runs
+ * sofia's messages only. Sofia 1.12.11 cannot rebind transports in place (the nta agent
+ * of a nua is not reachable, a primary tport cannot be removed), so every call ends. */
 #include "sips-sip-agent.h"
 
 #include <string.h>
@@ -42,9 +49,12 @@ typedef struct {
 
 /* Exported by libsofia-sip-ua but not in its public headers (see above). */
 extern int nua_stack_init_transport (nua_t *nua, tagi_t const *tags);
+/* Ditto: runs the messages queued on a port, what su_glib's GSource dispatch does first */
+extern int su_base_port_getmsgs (su_port_t *port);
 
-#define REBIND_SHUTDOWN_TIMEOUT_MS 2000
 #define SHUTDOWN_TIMEOUT_MS        5000
+/* rounds of queued sofia messages a synchronous nua shutdown may take */
+#define CLOSE_MAX_ROUNDS           32
 
 /* ---- properties ---- */
 
@@ -82,7 +92,10 @@ struct _SipsSipAgent {
   /* a nua being shut down: the old one during a rebind, or the last one */
   nua_t *closing_nua;
   gboolean closing_done;
-  gboolean rebinding;       /* apply_setting is iterating the main context */
+  /* a rebind whose old nua did not shut down at once: bound when it has */
+  gboolean rebind_pending;
+  SipsTransportSet pending;
+  SipsTransportSet fallback;  /* what was bound before, if pending cannot be */
   gboolean stack_leaked;    /* a nua that never finished shutting down: keep the root */
 
   GTask *shutdown_task;
@@ -92,8 +105,9 @@ struct _SipsSipAgent {
 
 G_DEFINE_FINAL_TYPE (SipsSipAgent, sips_sip_agent, G_TYPE_OBJECT)
 
-static void     close_nua_sync   (SipsSipAgent *self, guint timeout_ms);
+static gboolean close_nua_now    (SipsSipAgent *self);
 static gboolean on_shutdown_idle (gpointer user_data);
+static gboolean on_rebind_idle   (gpointer user_data);
 
 /* ---- private helpers: sofia logs ---- */
 
@@ -137,11 +151,11 @@ on_sofia_log (void *stream, char const *fmt, va_list ap)
 
 /* ---- private helpers: transports ---- */
 
-/* Is (socket type, port) served by the running nua? Then it is no conflict. */
+/* Is (socket type, port) on address served by the running nua? Then it is no conflict. */
 static gboolean
-is_ours (SipsSipAgent *self, GSocketType type, guint port)
+is_ours (SipsSipAgent *self, const char *address, GSocketType type, guint port)
 {
-  if (self->nua == NULL || port == 0)
+  if (self->nua == NULL || port == 0 || g_strcmp0 (address, self->current.address) != 0)
     return FALSE;
   if (type == G_SOCKET_TYPE_DATAGRAM)
     return self->current.udp == port;
@@ -187,8 +201,11 @@ on_nua_event (nua_event_t   event,
       if (self != NULL && nua == self->closing_nua && status >= 200)
         {
           self->closing_done = TRUE;
+          /* nua must not be destroyed from inside its own callback */
           if (self->shutdown_task != NULL && self->shutdown_idle_id == 0)
             self->shutdown_idle_id = g_idle_add (on_shutdown_idle, self);
+          else if (self->rebind_pending && self->shutdown_idle_id == 0)
+            self->shutdown_idle_id = g_idle_add (on_rebind_idle, self);
         }
       return;
     }
@@ -294,49 +311,41 @@ create_nua (SipsSipAgent *self, const SipsTransportSet *set)
           g_debug ("Binding %s failed", slot3);
           self->closing_nua = nua;
           self->closing_done = FALSE;
-          close_nua_sync (self, REBIND_SHUTDOWN_TIMEOUT_MS);
+          if (!close_nua_now (self))
+            g_warning ("SIP stack did not shut down; leaking it");
           return NULL;
         }
     }
   return nua;
 }
 
+/* Shuts closing_nua down without iterating the main context: its handles are gone
+ * ("nua-closing"), so only sofia's queued messages (the shutdown request, its answer) need
+ * to run. TRUE when it is destroyed; FALSE when something in it still waits for the
+ * network: then nua_r_shutdown comes later (nua gives up after 30 s) and the caller
+ * finishes from there. */
 static gboolean
-on_wait_timeout (gpointer user_data)
+close_nua_now (SipsSipAgent *self)
 {
-  gboolean *timed_out = user_data;
-
-  *timed_out = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Shuts closing_nua down, iterating the main context for at most timeout_ms, then
- * destroys it. Used where the caller must answer synchronously (rebind, dispose). */
-static void
-close_nua_sync (SipsSipAgent *self, guint timeout_ms)
-{
-  gboolean timed_out = FALSE;
-  guint timeout_id;
+  su_port_t *port = su_root_task (self->root)->sut_port;
 
   if (self->closing_nua == NULL)
-    return;
+    return TRUE;
   g_signal_emit (self, signals[SIGNAL_NUA_CLOSING], 0, (gpointer) self->closing_nua);
   nua_shutdown (self->closing_nua);
-  timeout_id = g_timeout_add (timeout_ms, on_wait_timeout, &timed_out);
-  while (!self->closing_done && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (!timed_out)
-    g_source_remove (timeout_id);
-
-  if (self->closing_done)
-    nua_destroy (self->closing_nua);
-  else
+  for (guint i = 0; i < CLOSE_MAX_ROUNDS && !self->closing_done; i++)
+    if (su_base_port_getmsgs (port) <= 0)
+      break;
+  if (!self->closing_done)
     {
-      g_warning ("SIP stack did not shut down in time; leaking it");
-      self->stack_leaked = TRUE;
+      g_debug ("nua shutdown waits for the network");
+      return FALSE;
     }
+  g_clear_handle_id (&self->shutdown_idle_id, g_source_remove);
+  nua_destroy (self->closing_nua);
   self->closing_nua = NULL;
   self->closing_done = FALSE;
+  return TRUE;
 }
 
 /* Binds set (ports already checked). On failure nothing is running. */
@@ -352,8 +361,9 @@ bind_transports (SipsSipAgent *self, const SipsTransportSet *set)
   return TRUE;
 }
 
+/* force: notify even if the URIs stay the same (a new nua: its users must know) */
 static void
-update_listening_uris (SipsSipAgent *self)
+update_listening_uris (SipsSipAgent *self, gboolean force)
 {
   g_auto(GStrv) uris = NULL;
 
@@ -362,7 +372,7 @@ update_listening_uris (SipsSipAgent *self)
   else
     uris = g_new0 (char *, 1);
 
-  if (self->listening_uris != NULL &&
+  if (!force && self->listening_uris != NULL &&
       g_strv_equal ((const char * const *) uris, (const char * const *) self->listening_uris))
     return;
   g_strfreev (self->listening_uris);
@@ -405,13 +415,24 @@ sips_sip_agent_dispose (GObject *object)
   SipsSipAgent *self = SIPS_SIP_AGENT (object);
 
   /* Normally shutdown_async did all this; a bounded synchronous teardown otherwise */
+  if (self->closing_nua != NULL)
+    {
+      g_warning ("SIP stack did not shut down in time; leaking it");
+      self->stack_leaked = TRUE;
+      self->closing_nua = NULL;
+    }
   if (self->nua != NULL)
     {
       self->closing_nua = self->nua;
       self->closing_done = FALSE;
       self->nua = NULL;
-      close_nua_sync (self, REBIND_SHUTDOWN_TIMEOUT_MS);
+      if (!close_nua_now (self))
+        {
+          g_warning ("SIP stack did not shut down in time; leaking it");
+          self->stack_leaked = TRUE;
+        }
     }
+  g_clear_handle_id (&self->shutdown_idle_id, g_source_remove);
   stop_root (self);
   self->link->agent = NULL;
   g_clear_object (&self->settings);
@@ -427,6 +448,8 @@ sips_sip_agent_finalize (GObject *object)
   if (!self->stack_leaked)
     g_free (self->link);
   sips_transport_set_clear (&self->current);
+  sips_transport_set_clear (&self->pending);
+  sips_transport_set_clear (&self->fallback);
   g_strfreev (self->listening_uris);
   g_free (self->state_dir);
 
@@ -565,7 +588,7 @@ sips_sip_agent_start (SipsSipAgent *self, GError **error)
       sips_transport_set_clear (&fallback);
     }
   sips_transport_set_clear (&set);
-  update_listening_uris (self);
+  update_listening_uris (self, FALSE);
   return TRUE;
 }
 
@@ -575,6 +598,94 @@ sips_sip_agent_get_listening_uris (SipsSipAgent *self)
   g_return_val_if_fail (SIPS_IS_SIP_AGENT (self), NULL);
 
   return (const char * const *) self->listening_uris;
+}
+
+/* The transports once name = value is written: the running ones with only what name
+ * changes, so that a transport off since start (port busy) stays off and is no obstacle. */
+static void
+next_transports (SipsSipAgent *self, const char *name, GVariant *value, SipsTransportSet *set,
+                 char **certificate_file, char **ca_file)
+{
+  SipsTransportSet configured = { NULL };
+
+  sips_transport_set_read (self->settings, name, value, &configured, certificate_file, ca_file);
+  sips_transport_set_copy (set, &self->current);
+  if (g_str_equal (name, "SipListenAddress"))
+    {
+      g_free (set->address);
+      set->address = g_strdup (configured.address);
+    }
+  else if (g_str_equal (name, "SipUdpPort"))
+    set->udp = configured.udp;
+  else if (g_str_equal (name, "SipTcpPort"))
+    set->tcp = configured.tcp;
+  else if (g_str_equal (name, "SipTlsPort"))
+    set->tls = configured.tls;
+  set->verify_server = configured.verify_server;
+  sips_transport_set_clear (&configured);
+}
+
+/* Probe-binds every port of set that the running nua does not hold already. */
+static gboolean
+check_ports (SipsSipAgent *self, const SipsTransportSet *set, GError **error)
+{
+  const char *host = sips_transport_set_bind_host (set);
+  struct { guint port; GSocketType type; } wanted[] = {
+    { set->udp, G_SOCKET_TYPE_DATAGRAM },
+    { set->tcp, G_SOCKET_TYPE_STREAM },
+    { set->tls, G_SOCKET_TYPE_STREAM },
+  };
+
+  if (set->tls != 0 && set->tls == set->tcp)
+    {
+      g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("Port %u is in use"), set->tls);
+      return FALSE;
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (wanted); i++)
+    if (wanted[i].port != 0 && !is_ours (self, set->address, wanted[i].type, wanted[i].port) &&
+        !sips_transport_port_is_free (host, wanted[i].type, wanted[i].port, NULL))
+      {
+        g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("Port %u is in use"),
+                     wanted[i].port);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+/* After the old nua is gone: set, else what was bound before, else outgoing-only.
+ * FALSE when set could not be bound. */
+static gboolean
+bind_after_close (SipsSipAgent *self, const SipsTransportSet *set, const SipsTransportSet *old)
+{
+  SipsTransportSet bare = { .address = old->address };
+  gboolean ok = bind_transports (self, set);
+
+  if (!ok && !bind_transports (self, old))
+    {
+      g_warning ("SIP transports could not be restored; the agent is outgoing-only");
+      if (!bind_transports (self, &bare))
+        g_warning ("SIP transports could not be restored; SIP is off");
+    }
+  update_listening_uris (self, TRUE);  /* a new nua: registrations follow it */
+  return ok;
+}
+
+/* The old nua of a rebind finally shut down (it waited for the network) */
+static gboolean
+on_rebind_idle (gpointer user_data)
+{
+  SipsSipAgent *self = user_data;
+
+  self->shutdown_idle_id = 0;
+  nua_destroy (self->closing_nua);
+  self->closing_nua = NULL;
+  self->closing_done = FALSE;
+  self->rebind_pending = FALSE;
+  if (!bind_after_close (self, &self->pending, &self->fallback))
+    g_warning ("Cannot bind the new SIP transports; the previous ones are back");
+  sips_transport_set_clear (&self->pending);
+  sips_transport_set_clear (&self->fallback);
+  return G_SOURCE_REMOVE;
 }
 
 gboolean
@@ -593,14 +704,12 @@ sips_sip_agent_apply_setting (SipsConfigSection *section,
   g_autofree char *certificate_file = NULL;
   g_autofree char *ca_file = NULL;
   gboolean tls_key;
-  const char *host;
   gboolean ok = FALSE;
 
   g_return_val_if_fail (SIPS_IS_SIP_AGENT (self), FALSE);
 
-  if (self->rebinding)
+  if (self->rebind_pending && g_strv_contains (transport_keys, name))
     {
-      /* reached from the main-context iteration of a rebind in progress */
       g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED,
                    _("The SIP transports are being rebound; try again"));
       return FALSE;
@@ -617,36 +726,15 @@ sips_sip_agent_apply_setting (SipsConfigSection *section,
   if (!g_strv_contains (transport_keys, name))
     return TRUE;
 
-  sips_transport_set_read (self->settings, name, value, &set, &certificate_file, &ca_file);
-  host = sips_transport_set_bind_host (&set);
+  next_transports (self, name, value, &set, &certificate_file, &ca_file);
   tls_key = g_str_has_prefix (name, "Tls");
 
   /* The whole new set must be bindable before anything is torn down */
-  if (set.udp != 0 && !is_ours (self, G_SOCKET_TYPE_DATAGRAM, set.udp) &&
-      !sips_transport_port_is_free (host, G_SOCKET_TYPE_DATAGRAM, set.udp, NULL))
+  if (!check_ports (self, &set, error))
+    goto out;
+  if (set.tls != 0 && (tls_key || self->current.tls == 0))
     {
-      g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("Port %u is in use"), set.udp);
-      goto out;
-    }
-  if (set.tcp != 0 && !is_ours (self, G_SOCKET_TYPE_STREAM, set.tcp) &&
-      !sips_transport_port_is_free (host, G_SOCKET_TYPE_STREAM, set.tcp, NULL))
-    {
-      g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("Port %u is in use"), set.tcp);
-      goto out;
-    }
-  if (set.tls != 0 &&
-      (set.tls == set.tcp ||
-       (!is_ours (self, G_SOCKET_TYPE_STREAM, set.tls) &&
-        !sips_transport_port_is_free (host, G_SOCKET_TYPE_STREAM, set.tls, NULL))))
-    {
-      g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("Port %u is in use"), set.tls);
-      goto out;
-    }
-  if (set.tls != 0)
-    {
-      if (!tls_key && self->current.tls != 0)
-        set.cert_dir = g_strdup (self->current.cert_dir);  /* material unchanged */
-      else if (!prepare_tls (self, &set, certificate_file, ca_file, error))
+      if (!prepare_tls (self, &set, certificate_file, ca_file, error))
         goto out;
     }
 
@@ -663,19 +751,21 @@ sips_sip_agent_apply_setting (SipsConfigSection *section,
   self->closing_nua = self->nua;
   self->closing_done = FALSE;
   self->nua = NULL;
-  self->rebinding = TRUE;
-  close_nua_sync (self, REBIND_SHUTDOWN_TIMEOUT_MS);
-
-  ok = bind_transports (self, &set);
-  if (!ok)
+  if (!close_nua_now (self))
     {
-      g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED,
-                   _("Cannot bind the SIP transports with the new %s"), name);
-      if (!bind_transports (self, &old))
-        g_warning ("SIP transports could not be restored; SIP is off");
+      /* a handle nobody owns still talks to the network: bind when nua lets go */
+      self->rebind_pending = TRUE;
+      sips_transport_set_copy (&self->pending, &set);
+      sips_transport_set_copy (&self->fallback, &old);
+      update_listening_uris (self, TRUE);
+      ok = TRUE;
+      goto out;
     }
-  self->rebinding = FALSE;
-  update_listening_uris (self);
+
+  ok = bind_after_close (self, &set, &old);
+  if (!ok)
+    g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED,
+                 _("Cannot bind the SIP transports with the new %s"), name);
 
 out:
   sips_transport_set_clear (&set);
@@ -745,7 +835,7 @@ finish_shutdown (SipsSipAgent *self)
     }
   self->closing_nua = NULL;
   stop_root (self);
-  update_listening_uris (self);
+  update_listening_uris (self, FALSE);
   g_task_return_boolean (task, TRUE);
 }
 
@@ -785,6 +875,17 @@ sips_sip_agent_shutdown_async (SipsSipAgent        *self,
     {
       g_task_return_new_error (task, SIPS_ERROR, SIPS_ERROR_INVALID_STATE,
                                _("The SIP stack is already shutting down"));
+      return;
+    }
+  if (self->rebind_pending)
+    {
+      /* the old nua of a rebind is still shutting down: finish with it */
+      self->rebind_pending = FALSE;
+      self->shutdown_task = g_steal_pointer (&task);
+      self->shutdown_timeout_id = g_timeout_add (SHUTDOWN_TIMEOUT_MS, on_shutdown_timeout, self);
+      g_clear_handle_id (&self->shutdown_idle_id, g_source_remove);  /* no rebind now */
+      if (self->closing_done)
+        self->shutdown_idle_id = g_idle_add (on_shutdown_idle, self);
       return;
     }
   if (self->nua == NULL)
