@@ -151,11 +151,22 @@ on_sofia_log (void *stream, char const *fmt, va_list ap)
 
 /* ---- private helpers: transports ---- */
 
-/* Is (socket type, port) on address served by the running nua? Then it is no conflict. */
+static gboolean
+is_wildcard (const char *address)
+{
+  return address == NULL || *address == '\0' || g_str_equal (address, "0.0.0.0") ||
+         g_str_equal (address, "::");
+}
+
+/* Is (socket type, port) on address served by the running nua? Then it is no conflict.
+ * A wildcard on one side overlaps the other address: a probe would hit our own socket. */
 static gboolean
 is_ours (SipsSipAgent *self, const char *address, GSocketType type, guint port)
 {
-  if (self->nua == NULL || port == 0 || g_strcmp0 (address, self->current.address) != 0)
+  if (self->nua == NULL || port == 0)
+    return FALSE;
+  if (g_strcmp0 (address, self->current.address) != 0 &&
+      !is_wildcard (address) && !is_wildcard (self->current.address))
     return FALSE;
   if (type == G_SOCKET_TYPE_DATAGRAM)
     return self->current.udp == port;

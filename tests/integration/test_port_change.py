@@ -219,6 +219,24 @@ def test_repeated_writes_keep_sip(daemon, recorder, sipp):
         swallower.close()
 
 
+def test_listen_address_to_wildcard_and_back(daemon, recorder, sipp):
+    """'' (all addresses) overlaps 127.0.0.1 on the same ports: our own sockets are no
+    obstacle, in either direction."""
+    before = listening(daemon)
+    daemon.set(S, SI, 'SipListenAddress', v('s', ''))
+    assert listening(daemon) == before
+    assert all(u.split(':')[1] == '0.0.0.0'
+               for u in daemon.get(S, SI, 'SipListeningUris'))
+    status = sip_options(before['udp'])
+    assert status and status.startswith('SIP/2.0 200'), status
+    assert tcp_accepts(before['tcp']) and tcp_accepts(before['tls'])
+    place_call(daemon, recorder, sipp)
+    daemon.set(S, SI, 'SipListenAddress', v('s', '127.0.0.1'))
+    assert_bound(daemon, before)
+    place_call(daemon, recorder, sipp)
+    no_leak(daemon)
+
+
 # ---------------------------------------------------------------- point 9: no re-entrancy
 
 def test_pipelined_calls_are_handled_in_order(daemon, recorder, sipp):
