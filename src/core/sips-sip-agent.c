@@ -494,8 +494,8 @@ sips_sip_agent_class_init (SipsSipAgentClass *klass)
                   G_TYPE_POINTER, G_TYPE_POINTER, G_TYPE_POINTER);
 
   /* void (*nua_closing) (SipsSipAgent *, gpointer nua, gpointer): nua is about to be
-   * shut down (rebind or shutdown); its handles die with it and its events are no
-   * longer delivered, so their owners must forget them. */
+   * shut down (rebind or shutdown); owners destroy their handles now, so that the
+   * shutdown need not wait for them. Its events are no longer delivered. */
   signals[SIGNAL_NUA_CLOSING] =
     g_signal_new ("nua-closing", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
