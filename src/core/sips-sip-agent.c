@@ -21,31 +21,13 @@
  * shutdown request and its answer is drained directly (su_base_port_getmsgs), which runs
  * sofia's messages only. Sofia 1.12.11 cannot rebind transports in place (the nta agent
  * of a nua is not reachable, a primary tport cannot be removed), so every call ends. */
-#include "sips-sip-agent.h"
+#include "sips-sip-agent-private.h"
 
 #include <string.h>
 #include <glib/gi18n.h>
 
-/* nua's magic outlives the agent if a stack ever has to be leaked (shutdown timeout):
- * its events then find agent == NULL and are dropped */
-typedef struct {
-  SipsSipAgent *agent;
-} AgentLink;
-
-#define NUA_MAGIC_T  AgentLink
-#define NUA_HMAGIC_T void  /* a SipsNuaOwner, see the header */
-#include <sofia-sip/su.h>
-#include <sofia-sip/su_glib.h>
-#include <sofia-sip/su_log.h>
-#include <sofia-sip/su_uniqueid.h>
-#include <sofia-sip/sip_status.h>
-#include <sofia-sip/nua.h>
-#include <sofia-sip/nua_tag.h>
-#include <sofia-sip/tport_tag.h>
-
 #include "core/sips-error.h"
 #include "core/sips-tls-cert.h"
-#include "core/sips-sip-transports.h"
 
 /* Exported by libsofia-sip-ua but not in its public headers (see above). */
 extern int nua_stack_init_transport (nua_t *nua, tagi_t const *tags);
@@ -74,40 +56,9 @@ enum {
 };
 static guint signals[N_SIGNALS];
 
-/* ---- struct ---- */
-
-struct _SipsSipAgent {
-  GObject parent_instance;
-
-  SipsConfigSection *settings;
-  char *state_dir;
-
-  AgentLink *link;
-  su_root_t *root;
-  GSource *root_source;
-  nua_t *nua;
-  SipsTransportSet current;     /* what nua was created with */
-  GStrv listening_uris;
-
-  /* a nua being shut down: the old one during a rebind, or the last one */
-  nua_t *closing_nua;
-  gboolean closing_done;
-  /* a rebind whose old nua did not shut down at once: bound when it has */
-  gboolean rebind_pending;
-  SipsTransportSet pending;
-  SipsTransportSet fallback;  /* what was bound before, if pending cannot be */
-  gboolean stack_leaked;    /* a nua that never finished shutting down: keep the root */
-
-  GTask *shutdown_task;
-  guint shutdown_timeout_id;
-  guint shutdown_idle_id;
-};
-
 G_DEFINE_FINAL_TYPE (SipsSipAgent, sips_sip_agent, G_TYPE_OBJECT)
 
-static gboolean close_nua_now    (SipsSipAgent *self);
 static gboolean on_shutdown_idle (gpointer user_data);
-static gboolean on_rebind_idle   (gpointer user_data);
 
 /* ---- private helpers: sofia logs ---- */
 
@@ -151,32 +102,10 @@ on_sofia_log (void *stream, char const *fmt, va_list ap)
 
 /* ---- private helpers: transports ---- */
 
-static gboolean
-is_wildcard (const char *address)
-{
-  return address == NULL || *address == '\0' || g_str_equal (address, "0.0.0.0") ||
-         g_str_equal (address, "::");
-}
-
-/* Is (socket type, port) on address served by the running nua? Then it is no conflict.
- * A wildcard on one side overlaps the other address: a probe would hit our own socket. */
-static gboolean
-is_ours (SipsSipAgent *self, const char *address, GSocketType type, guint port)
-{
-  if (self->nua == NULL || port == 0)
-    return FALSE;
-  if (g_strcmp0 (address, self->current.address) != 0 &&
-      !is_wildcard (address) && !is_wildcard (self->current.address))
-    return FALSE;
-  if (type == G_SOCKET_TYPE_DATAGRAM)
-    return self->current.udp == port;
-  return self->current.tcp == port || self->current.tls == port;
-}
-
 /* Prepares the certificate directory for set->tls: a configured certificate is copied
  * to its own directory so that it never overwrites the generated one. */
-static gboolean
-prepare_tls (SipsSipAgent *self, SipsTransportSet *set, const char *certificate_file,
+gboolean
+sips_sip_agent_prepare_tls (SipsSipAgent *self, SipsTransportSet *set, const char *certificate_file,
              const char *ca_file, GError **error)
 {
   g_autofree char *dir = g_build_filename (self->state_dir,
@@ -216,7 +145,7 @@ on_nua_event (nua_event_t   event,
           if (self->shutdown_task != NULL && self->shutdown_idle_id == 0)
             self->shutdown_idle_id = g_idle_add (on_shutdown_idle, self);
           else if (self->rebind_pending && self->shutdown_idle_id == 0)
-            self->shutdown_idle_id = g_idle_add (on_rebind_idle, self);
+            self->shutdown_idle_id = g_idle_add (sips_sip_agent_on_rebind_idle, self);
         }
       return;
     }
@@ -322,7 +251,7 @@ create_nua (SipsSipAgent *self, const SipsTransportSet *set)
           g_debug ("Binding %s failed", slot3);
           self->closing_nua = nua;
           self->closing_done = FALSE;
-          if (!close_nua_now (self))
+          if (!sips_sip_agent_close_nua_now (self))
             g_warning ("SIP stack did not shut down; leaking it");
           return NULL;
         }
@@ -335,8 +264,8 @@ create_nua (SipsSipAgent *self, const SipsTransportSet *set)
  * to run. TRUE when it is destroyed; FALSE when something in it still waits for the
  * network: then nua_r_shutdown comes later (nua gives up after 30 s) and the caller
  * finishes from there. */
-static gboolean
-close_nua_now (SipsSipAgent *self)
+gboolean
+sips_sip_agent_close_nua_now (SipsSipAgent *self)
 {
   su_port_t *port = su_root_task (self->root)->sut_port;
 
@@ -360,8 +289,8 @@ close_nua_now (SipsSipAgent *self)
 }
 
 /* Binds set (ports already checked). On failure nothing is running. */
-static gboolean
-bind_transports (SipsSipAgent *self, const SipsTransportSet *set)
+gboolean
+sips_sip_agent_bind_transports (SipsSipAgent *self, const SipsTransportSet *set)
 {
   nua_t *nua = create_nua (self, set);
 
@@ -373,8 +302,8 @@ bind_transports (SipsSipAgent *self, const SipsTransportSet *set)
 }
 
 /* force: notify even if the URIs stay the same (a new nua: its users must know) */
-static void
-update_listening_uris (SipsSipAgent *self, gboolean force)
+void
+sips_sip_agent_update_listening_uris (SipsSipAgent *self, gboolean force)
 {
   g_auto(GStrv) uris = NULL;
 
@@ -437,7 +366,7 @@ sips_sip_agent_dispose (GObject *object)
       self->closing_nua = self->nua;
       self->closing_done = FALSE;
       self->nua = NULL;
-      if (!close_nua_now (self))
+      if (!sips_sip_agent_close_nua_now (self))
         {
           g_warning ("SIP stack did not shut down in time; leaking it");
           self->stack_leaked = TRUE;
@@ -575,20 +504,20 @@ sips_sip_agent_start (SipsSipAgent *self, GError **error)
     {
       g_autoptr(GError) local_error = NULL;
 
-      if (!prepare_tls (self, &set, certificate_file, ca_file, &local_error))
+      if (!sips_sip_agent_prepare_tls (self, &set, certificate_file, ca_file, &local_error))
         {
           g_warning ("TLS stays off: %s", local_error->message);
           set.tls = 0;
         }
     }
 
-  if (!bind_transports (self, &set))
+  if (!sips_sip_agent_bind_transports (self, &set))
     {
       SipsTransportSet fallback = { .address = g_strdup (set.address) };
 
       /* e.g. a port taken between the check and the bind, or broken TLS material */
       g_warning ("SIP transports could not be bound; the agent is outgoing-only");
-      if (!bind_transports (self, &fallback))
+      if (!sips_sip_agent_bind_transports (self, &fallback))
         {
           sips_transport_set_clear (&fallback);
           sips_transport_set_clear (&set);
@@ -599,7 +528,7 @@ sips_sip_agent_start (SipsSipAgent *self, GError **error)
       sips_transport_set_clear (&fallback);
     }
   sips_transport_set_clear (&set);
-  update_listening_uris (self, FALSE);
+  sips_sip_agent_update_listening_uris (self, FALSE);
   return TRUE;
 }
 
@@ -609,179 +538,6 @@ sips_sip_agent_get_listening_uris (SipsSipAgent *self)
   g_return_val_if_fail (SIPS_IS_SIP_AGENT (self), NULL);
 
   return (const char * const *) self->listening_uris;
-}
-
-/* The transports once name = value is written: the running ones with only what name
- * changes, so that a transport off since start (port busy) stays off and is no obstacle. */
-static void
-next_transports (SipsSipAgent *self, const char *name, GVariant *value, SipsTransportSet *set,
-                 char **certificate_file, char **ca_file)
-{
-  SipsTransportSet configured = { NULL };
-
-  sips_transport_set_read (self->settings, name, value, &configured, certificate_file, ca_file);
-  sips_transport_set_copy (set, &self->current);
-  if (g_str_equal (name, "SipListenAddress"))
-    {
-      g_free (set->address);
-      set->address = g_strdup (configured.address);
-    }
-  else if (g_str_equal (name, "SipUdpPort"))
-    set->udp = configured.udp;
-  else if (g_str_equal (name, "SipTcpPort"))
-    set->tcp = configured.tcp;
-  else if (g_str_equal (name, "SipTlsPort"))
-    set->tls = configured.tls;
-  set->verify_server = configured.verify_server;
-  sips_transport_set_clear (&configured);
-}
-
-/* Probe-binds every port of set that the running nua does not hold already. */
-static gboolean
-check_ports (SipsSipAgent *self, const SipsTransportSet *set, GError **error)
-{
-  const char *host = sips_transport_set_bind_host (set);
-  struct { guint port; GSocketType type; } wanted[] = {
-    { set->udp, G_SOCKET_TYPE_DATAGRAM },
-    { set->tcp, G_SOCKET_TYPE_STREAM },
-    { set->tls, G_SOCKET_TYPE_STREAM },
-  };
-
-  if (set->tls != 0 && set->tls == set->tcp)
-    {
-      g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("Port %u is in use"), set->tls);
-      return FALSE;
-    }
-  for (gsize i = 0; i < G_N_ELEMENTS (wanted); i++)
-    if (wanted[i].port != 0 && !is_ours (self, set->address, wanted[i].type, wanted[i].port) &&
-        !sips_transport_port_is_free (host, wanted[i].type, wanted[i].port, NULL))
-      {
-        g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("Port %u is in use"),
-                     wanted[i].port);
-        return FALSE;
-      }
-  return TRUE;
-}
-
-/* After the old nua is gone: set, else what was bound before, else outgoing-only.
- * FALSE when set could not be bound. */
-static gboolean
-bind_after_close (SipsSipAgent *self, const SipsTransportSet *set, const SipsTransportSet *old)
-{
-  SipsTransportSet bare = { .address = old->address };
-  gboolean ok = bind_transports (self, set);
-
-  if (!ok && !bind_transports (self, old))
-    {
-      g_warning ("SIP transports could not be restored; the agent is outgoing-only");
-      if (!bind_transports (self, &bare))
-        g_warning ("SIP transports could not be restored; SIP is off");
-    }
-  update_listening_uris (self, TRUE);  /* a new nua: registrations follow it */
-  return ok;
-}
-
-/* The old nua of a rebind finally shut down (it waited for the network) */
-static gboolean
-on_rebind_idle (gpointer user_data)
-{
-  SipsSipAgent *self = user_data;
-
-  self->shutdown_idle_id = 0;
-  nua_destroy (self->closing_nua);
-  self->closing_nua = NULL;
-  self->closing_done = FALSE;
-  self->rebind_pending = FALSE;
-  if (!bind_after_close (self, &self->pending, &self->fallback))
-    g_warning ("Cannot bind the new SIP transports; the previous ones are back");
-  sips_transport_set_clear (&self->pending);
-  sips_transport_set_clear (&self->fallback);
-  return G_SOURCE_REMOVE;
-}
-
-gboolean
-sips_sip_agent_apply_setting (SipsConfigSection *section,
-                              const char        *name,
-                              GVariant          *value,
-                              gpointer           agent,
-                              GError           **error)
-{
-  SipsSipAgent *self = agent;
-  static const char *transport_keys[] = { "SipListenAddress", "SipUdpPort", "SipTcpPort",
-                                          "SipTlsPort", "TlsCaFile", "TlsCertificateFile",
-                                          "TlsVerifyServer", NULL };
-  SipsTransportSet set = { NULL };
-  SipsTransportSet old = { NULL };
-  g_autofree char *certificate_file = NULL;
-  g_autofree char *ca_file = NULL;
-  gboolean tls_key;
-  gboolean ok = FALSE;
-
-  g_return_val_if_fail (SIPS_IS_SIP_AGENT (self), FALSE);
-
-  if (self->rebind_pending && g_strv_contains (transport_keys, name))
-    {
-      g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED,
-                   _("The SIP transports are being rebound; try again"));
-      return FALSE;
-    }
-  if (self->nua == NULL)
-    return TRUE;  /* not running: the value is used at the next start */
-
-  if (g_str_equal (name, "UserAgent"))
-    {
-      nua_set_params (self->nua, NUTAG_USER_AGENT (g_variant_get_string (value, NULL)),
-                      TAG_END ());
-      return TRUE;
-    }
-  if (!g_strv_contains (transport_keys, name))
-    return TRUE;
-
-  next_transports (self, name, value, &set, &certificate_file, &ca_file);
-  tls_key = g_str_has_prefix (name, "Tls");
-
-  /* The whole new set must be bindable before anything is torn down */
-  if (!check_ports (self, &set, error))
-    goto out;
-  if (set.tls != 0 && (tls_key || self->current.tls == 0))
-    {
-      if (!prepare_tls (self, &set, certificate_file, ca_file, error))
-        goto out;
-    }
-
-  if (g_strcmp0 (set.address, self->current.address) == 0 && set.udp == self->current.udp &&
-      set.tcp == self->current.tcp && set.tls == self->current.tls &&
-      (set.tls == 0 || !tls_key))
-    {
-      ok = TRUE;  /* nothing to rebind */
-      goto out;
-    }
-
-  g_debug ("Rebinding the SIP transports for %s", name);
-  sips_transport_set_copy (&old, &self->current);
-  self->closing_nua = self->nua;
-  self->closing_done = FALSE;
-  self->nua = NULL;
-  if (!close_nua_now (self))
-    {
-      /* a handle nobody owns still talks to the network: bind when nua lets go */
-      self->rebind_pending = TRUE;
-      sips_transport_set_copy (&self->pending, &set);
-      sips_transport_set_copy (&self->fallback, &old);
-      update_listening_uris (self, TRUE);
-      ok = TRUE;
-      goto out;
-    }
-
-  ok = bind_after_close (self, &set, &old);
-  if (!ok)
-    g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED,
-                 _("Cannot bind the SIP transports with the new %s"), name);
-
-out:
-  sips_transport_set_clear (&set);
-  sips_transport_set_clear (&old);
-  return ok;
 }
 
 char *
@@ -846,7 +602,7 @@ finish_shutdown (SipsSipAgent *self)
     }
   self->closing_nua = NULL;
   stop_root (self);
-  update_listening_uris (self, FALSE);
+  sips_sip_agent_update_listening_uris (self, FALSE);
   g_task_return_boolean (task, TRUE);
 }
 
