@@ -790,9 +790,8 @@ sips_session_sip_nua_closing (SipsSessionSip *self, gpointer nua)
 
   if (self->nh == NULL || self->nua != nua)
     return;
-  /* the handle dies with its nua: forget it without touching it */
-  self->nh = NULL;
-  self->nua = NULL;
+  /* destroyed (nua sends CANCEL or BYE once) so that the nua's shutdown need not wait */
+  destroy_handle (self);
   hold = g_object_ref (self->session);
   if (self->local_end)
     sips_session_sip_finish (self, NULL, 0, NULL, "local");
