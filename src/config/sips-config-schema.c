@@ -307,6 +307,9 @@ validate_file_or_empty (SipsConfigSection *section, const char *name, GVariant *
 
   if (*s == '\0')
     return TRUE;
+  /* relative would depend on the daemon's working directory */
+  if (!g_path_is_absolute (s))
+    return invalid (error, _("%s: “%s” is not an absolute path"), name, s);
   if (!g_file_test (s, G_FILE_TEST_IS_REGULAR) || access (s, R_OK) != 0)
     return invalid (error, _("%s: “%s” is not a readable file"), name, s);
   return TRUE;
@@ -595,6 +598,9 @@ sips_config_is_readable_wav (const char *path, GError **error)
 
   if (path == NULL || *path == '\0')
     return invalid (error, _("No file name given"));
+  /* relative would depend on the daemon's working directory */
+  if (!g_path_is_absolute (path))
+    return invalid (error, _("“%s” is not an absolute path"), path);
   if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
     return invalid (error, _("“%s” is not a readable file"), path);
 
