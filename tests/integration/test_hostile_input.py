@@ -116,8 +116,10 @@ def test_stop_recording_without_rtp_answers_at_once(daemon, recorder, sipp, tmp_
         rate = w.getframerate()
         assert w.getnchannels() == 1 and w.getsampwidth() == 2
         assert len(w.readframes(frames)) == frames * 2
-    if scenario == 'uas':   # not held: what we sent was recorded
-        assert frames / rate >= 1.5, (frames, rate)
+    if scenario == 'uas':
+        # not held: what we sent was recorded (a tee blocked by the recorder's mixer
+        # stalled the sent audio too: 0.13 s of 2.5 s)
+        assert frames / rate >= 1.0, (frames, rate)
     assert os.path.getsize(out) >= 44 + frames * 2
     assert daemon.get(path, SI, 'AudioRecordingFileName') == ''
     daemon.call(path, SI, 'Terminate')
