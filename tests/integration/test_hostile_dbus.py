@@ -32,8 +32,10 @@ XML_DIR = os.environ.get('XML_DIR', os.path.join(os.path.dirname(__file__), '..'
                                                  'dbus-interfaces'))
 SI = sipsd.SESSION_IFACE
 DAEMON_SETTINGS = dict(peers.LOOPBACK_SETTINGS,
+                       MSRPConfiguration={'LocalIp': '127.0.0.1', 'LocalUseTls': False},
                        AudioInputDevice='audiotestsrc wave=sine freq=440 is-live=true',
                        AudioOutputDevice='fakesink', AudioAlertDevice='fakesink')
+CI = 'org.sipsimple.MSRPChat1'
 MAX_CALL_S = 2.0
 MIB = 1 << 20
 INJECTED = ('X-Hostile-Inject', 'Via: x')   # header lines that must never be sent
@@ -378,6 +380,7 @@ def test_hostile_dbus_callers(daemon, recorder, sipp, tmp_path):
     tmp = Tmp(tmp_path)
     vals = Values(trap, tmp)
     covered = set()
+    cleanups = []
     try:
         peer = sipp('uas').start()
         account = daemon.add_account('added@127.0.0.1',
@@ -385,6 +388,18 @@ def test_hostile_dbus_callers(daemon, recorder, sipp, tmp_path):
         established = peers.new_call(daemon, peer.uri())
         assert peers.wait_session_signal(recorder, established, 'DidStart', 15), \
             peer.describe() + daemon.stderr_text()[-3000:]
+
+        # a chat session with a second daemon, for the MSRPChat1 object
+        from test_chat import Peer
+        chat_peer = Peer(use_tls=False)
+        cleanups.append(chat_peer.stop)
+        chat_session = peers.new_call(daemon, chat_peer.uri(), audio=False, chat=True)
+        r = chat_peer.rec.wait_for(lambda r: r[1] == SI and r[2] == 'NewIncoming', 10)
+        assert r, chat_peer.daemon.stderr_text()[-3000:]
+        chat_peer.call(r[0], 'Accept', v('(bb)', (False, True)))
+        chat = chat_session + '/Chat'
+        assert recorder.wait_for(lambda r: r[0] == chat and r[2] == 'DidStart', 10), \
+            daemon.stderr_text()[-3000:]
 
         objects = [
             (sipsd.SESSION_MANAGER, [sipsd.SESSION_MANAGER_IFACE]),
@@ -401,6 +416,12 @@ def test_hostile_dbus_callers(daemon, recorder, sipp, tmp_path):
                 write_props_hostile(chk, vals, daemon, path, iface,
                                     contract[iface]['properties'], ifaces)
         write_props_hostile(chk, vals, daemon, established, SI, contract[SI]['properties'], [SI])
+        write_props_hostile(chk, vals, daemon, chat, CI, contract[CI]['properties'], [CI])
+        for method, args in contract[CI]['methods'].items():
+            call_method_hostile(chk, vals, chat, CI, method, args)
+        if daemon.get(chat, CI, 'State') != 'started':
+            chk.problems.append('the chat stream is %s after the hostile calls' % (
+                daemon.get(chat, CI, 'State')))
 
         def end_new_sessions():
             # a hostile New that was taken places a call: end it (the trap never answers)
@@ -459,9 +480,7 @@ def test_hostile_dbus_callers(daemon, recorder, sipp, tmp_path):
                         if x[0] not in ('GotRingIndication',)][-6:]))
         for method in FINAL_METHODS:
             call_method_hostile(chk, vals, established, SI, method, contract[SI]['methods'][method])
-        chat_ifaces = [i for i in contract if i.endswith('MSRPChat1')]
-        untested = sorted(set(contract) - {i for _, ifs in objects for i in ifs} - {SI}
-                          - set(chat_ifaces))
+        untested = sorted(set(contract) - {i for _, ifs in objects for i in ifs} - {SI, CI})
 
         if os.environ.get('HOSTILE_DUMP'):
             with open(os.environ['HOSTILE_DUMP'], 'w') as f:
@@ -471,6 +490,13 @@ def test_hostile_dbus_callers(daemon, recorder, sipp, tmp_path):
         sipsd.run_loop(1.0)   # let retransmissions of the last requests arrive
         sent = trap.text() + peer.messages()
         assert not injected_lines(sent), injected_lines(sent)[:5]
+        # what the chat peer got: the CPIM headers and content types hold nothing injected
+        got = [r[3] for r in chat_peer.rec.records if r[2] == 'GotMessage']
+        assert got, 'the chat peer got no message at all'
+        for _, _, ctype, headers, _ in got:
+            assert not injected_lines(ctype) and '\n' not in ctype and '\r' not in ctype, ctype
+            for k, val in headers.items():
+                assert not injected_lines(k + '\n' + val), (k, val)
         assert trap.text(), 'the trap received nothing: the URIs did not reach the wire'
 
         assert not chk.problems, '%d problems in %d calls:\n%s' % (
@@ -488,3 +514,5 @@ def test_hostile_dbus_callers(daemon, recorder, sipp, tmp_path):
         assert daemon.proc.poll() is None
     finally:
         trap.stop()
+        for c in cleanups:
+            c()
