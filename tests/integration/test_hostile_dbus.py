@@ -24,11 +24,9 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 
-from gi.repository import Gio, GLib
-
 import peers
 import sipsd
-from sipsd import v
+from sipsd import Gio, GLib, v   # gi with its versions required
 
 XML_DIR = os.environ.get('XML_DIR', os.path.join(os.path.dirname(__file__), '..', '..',
                                                  'dbus-interfaces'))
