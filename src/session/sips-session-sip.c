@@ -541,11 +541,12 @@ sips_session_sip_connect (SipsSessionSip *self, const char *callee_uri, SipsAcco
   self->contact = sips_sip_agent_contact_for (self->agent,
                                               sips_headers_transport_of_target (callee_uri, proxy),
                                               user);
+  /* The Contact saved with the handle goes into every request of the dialog (INVITE,
+   * re-INVITE, BYE), so no request adds another. */
   self->nh = nua_handle (nua, &self->owner,
                          SIPTAG_TO_STR (callee_uri),
                          SIPTAG_FROM_STR (from),
                          TAG_IF (self->contact != NULL, SIPTAG_CONTACT_STR (self->contact)),
-                         TAG_IF (*proxy != '\0', NUTAG_PROXY (URL_STRING_MAKE (proxy))),
                          TAG_END ());
   if (self->nh == NULL)
     {
@@ -556,8 +557,13 @@ sips_session_sip_connect (SipsSessionSip *self, const char *callee_uri, SipsAcco
   self->nua = nua;
   self->outgoing = TRUE;
   g_set_object (&self->account, account);
-  /* the peer's re-INVITEs wait for us: a stream proposal is the application's to answer */
-  nua_set_hparams (self->nh, NUTAG_AUTOANSWER (0), TAG_END ());
+  /* the peer's re-INVITEs wait for us: a stream proposal is the application's to answer.
+   * The route is a handle parameter: nua_handle() keeps only nua/soa tags as parameters
+   * and drops NUTAG_PROXY (an nta tag), so the INVITE went to the callee URI's RFC 3263
+   * target. Set here, every request of the handle goes to the route, over its transport. */
+  nua_set_hparams (self->nh, NUTAG_AUTOANSWER (0),
+                   TAG_IF (*proxy != '\0', NUTAG_PROXY (URL_STRING_MAKE (proxy))),
+                   TAG_END ());
 
   local_uri = g_strconcat ("sip:", sips_account_get_id (account), NULL);
   sips_session_set_string_prop (self->session, "direction", "outgoing");
