@@ -45,6 +45,8 @@ extern int nua_stack_init_transport (nua_t *nua, tagi_t const *tags);
 
 #define REBIND_SHUTDOWN_TIMEOUT_MS 2000
 #define SHUTDOWN_TIMEOUT_MS        5000
+/* The methods we take: nua's default list without MESSAGE (see create_nua) */
+#define SIPS_SIP_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, PRACK, SUBSCRIBE, NOTIFY, REFER, UPDATE"
 
 /* ---- properties ---- */
 
@@ -267,6 +269,10 @@ create_nua (SipsSipAgent *self, const SipsTransportSet *set)
   tags[n++] = (tagi_t) { NUTAG_AUTOACK (1) };
   tags[n++] = (tagi_t) { NUTAG_MEDIA_ENABLE (1) };
   tags[n++] = (tagi_t) { NUTAG_ENABLEMESSAGE (1) };
+  /* nua's default Allow names MESSAGE, and nua answers a MESSAGE the application does
+   * not handle 200 OK: its sender would believe it delivered. Until pager mode takes
+   * them, MESSAGE is not allowed, so nta answers 405 with this Allow. */
+  tags[n++] = (tagi_t) { SIPTAG_ALLOW_STR (SIPS_SIP_ALLOW) };
   if (slot1 != NULL)
     tags[n++] = (tagi_t) { NUTAG_URL (slot1) };
   if (slot2 != NULL)
