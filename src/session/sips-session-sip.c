@@ -358,6 +358,13 @@ on_call_state (SipsSessionSip *self, int status, const char *phrase, const tagi_
            SOATAG_REMOTE_SDP_STR_REF (remote),
            TAG_END ());
 
+  /* soa still reports the offer of a re-INVITE we refused (488): not ours to apply */
+  if (self->offer_refused && offer_recv)
+    {
+      offer_recv = 0;
+      remote = NULL;
+      self->offer_refused = FALSE;
+    }
   /* a stream proposal's offer waits for AcceptProposal */
   if (offer_recv && remote != NULL && sips_session_reinvite_keep_offer (self, remote))
     remote = NULL;
@@ -431,6 +438,29 @@ on_call_state (SipsSessionSip *self, int status, const char *phrase, const tagi_
             status >= 300 ? phrase : "Request Timeout", "remote");
 }
 
+/* A re-INVITE whose offer is malformed is refused with the reason; the call stays as
+ * it was. TRUE when refused. */
+static gboolean
+refuse_reinvite (SipsSessionSip *self, int status, const sip_t *sip)
+{
+  g_autofree char *body = NULL;
+  g_autofree char *warning = NULL;
+  g_autoptr(GError) error = NULL;
+
+  self->offer_refused = FALSE;
+  if (status >= 200 || self->nh == NULL || sip == NULL || sip->sip_payload == NULL ||
+      sip->sip_payload->pl_data == NULL || sip->sip_payload->pl_len == 0)
+    return FALSE;
+  body = g_strndup (sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+  if (sips_session_offer_usable (body, FALSE, &error))
+    return FALSE;
+  self->offer_refused = TRUE;
+  g_message ("Session %p: re-INVITE refused: %s", (void *) self->session, error->message);
+  warning = sips_session_offer_warning (error->message);
+  nua_respond (self->nh, SIP_488_NOT_ACCEPTABLE, SIPTAG_WARNING_STR (warning), TAG_END ());
+  return TRUE;
+}
+
 static void
 on_nua_event (gpointer owner, int event, int status, const char *phrase, gpointer nh,
               gconstpointer sip_, gconstpointer tags_)
@@ -457,7 +487,7 @@ on_nua_event (gpointer owner, int event, int status, const char *phrase, gpointe
       break;
     case nua_i_invite:
       /* the initial INVITE reached the session manager before the handle was ours */
-      if (self->established)
+      if (self->established && !refuse_reinvite (self, status, sip))
         sips_session_reinvite_on_request (self, status, sip);
       break;
     case nua_i_cancel:
@@ -653,101 +683,6 @@ sips_session_sip_take_incoming (SipsSessionSip *self, gpointer nh, gconstpointer
     sips_session_media_ring_inbound (self->media, remote_uri);
 }
 
-/* A c= address we could send to: an IP literal or a host name. */
-static gboolean
-address_usable (const char *address)
-{
-  gboolean letter = FALSE;
-
-  if (address == NULL || *address == '\0')
-    return FALSE;
-  if (g_hostname_is_ip_address (address))
-    return TRUE;
-  for (const char *p = address; *p != '\0'; p++)
-    {
-      if (g_ascii_isalpha (*p))
-        letter = TRUE;
-      else if (!g_ascii_isdigit (*p) && *p != '-' && *p != '.')
-        return FALSE;
-    }
-  return letter;  /* "999.1.1.1.1" is neither */
-}
-
-/* Offers that sofia's SDP parser lets through but no call can be made of (nua itself
- * answers an SDP it cannot parse with 400 Bad Session Description). */
-static gboolean
-offer_usable (const char *body, GError **error)
-{
-  SipsSdpInfo info = { 0 };
-  SipsSdpAudio audio = { 0 };
-  gboolean ok = TRUE;
-
-  if (body == NULL)
-    return TRUE;  /* no offer: ours goes in the 200 */
-  if (sips_sdp_parse (body, &info) && !info.has_audio && !info.has_chat)
-    {
-      g_set_error (error, SIPS_ERROR, SIPS_ERROR_INVALID_ARGUMENT,
-                   _("The offer has no audio or chat stream"));
-      ok = FALSE;
-    }
-  else if (sips_sdp_parse_audio (body, &audio) && audio.present)
-    {
-      if (audio.port > 65535 || audio.rtcp_port > 65535)
-        {
-          g_set_error (error, SIPS_ERROR, SIPS_ERROR_INVALID_ARGUMENT,
-                       _("The offer's audio port is out of range"));
-          ok = FALSE;
-        }
-      else if (!address_usable (audio.address))
-        {
-          g_set_error (error, SIPS_ERROR, SIPS_ERROR_INVALID_ARGUMENT,
-                       _("The offer's audio connection address is missing or malformed"));
-          ok = FALSE;
-        }
-    }
-  if (ok && info.has_chat)
-    {
-      SipsSdpChat chat = { 0 };
-
-      /* RFC 4975: a=path is a list of msrp: or msrps: URIs */
-      if (sips_sdp_parse_chat (body, &chat) && chat.present)
-        {
-          gboolean path_ok = chat.path != NULL && chat.path[0] != NULL;
-
-          for (guint i = 0; path_ok && chat.path[i] != NULL; i++)
-            path_ok = g_ascii_strncasecmp (chat.path[i], "msrp://", 7) == 0 ||
-                      g_ascii_strncasecmp (chat.path[i], "msrps://", 8) == 0;
-          if (!path_ok)
-            {
-              g_set_error (error, SIPS_ERROR, SIPS_ERROR_INVALID_ARGUMENT,
-                           _("The offer's chat stream has no valid MSRP path"));
-              ok = FALSE;
-            }
-        }
-      sips_sdp_chat_clear (&chat);
-    }
-  sips_sdp_info_clear (&info);
-  sips_sdp_audio_clear (&audio);
-  return ok;
-}
-
-/* Warning: 399 sipsimpled "reason" (RFC 3261 20.43), so the caller learns why */
-static char *
-warning_for (const char *reason)
-{
-  GString *warning = g_string_new ("399 sipsimpled \"");
-
-  for (const char *p = reason; *p != '\0'; p++)
-    {
-      if (*p == '"' || *p == '\\')
-        g_string_append_c (warning, '\\');
-      if ((guchar) *p >= 0x20)
-        g_string_append_c (warning, *p);
-    }
-  g_string_append_c (warning, '"');
-  return g_string_free (warning, FALSE);
-}
-
 gboolean
 sips_session_sip_refuse_incoming (gpointer nh, gconstpointer sip_, SipsConfigSection *rtp)
 {
@@ -758,10 +693,10 @@ sips_session_sip_refuse_incoming (gpointer nh, gconstpointer sip_, SipsConfigSec
 
   if (sip->sip_payload != NULL && sip->sip_payload->pl_data != NULL && sip->sip_payload->pl_len > 0)
     body = g_strndup (sip->sip_payload->pl_data, sip->sip_payload->pl_len);
-  if (offer_usable (body, &error) && sips_session_media_offer_acceptable (body, rtp, &error))
+  if (sips_session_offer_usable (body, TRUE, &error) && sips_session_media_offer_acceptable (body, rtp, &error))
     return FALSE;
   g_message ("Incoming call refused: %s", error->message);
-  warning = warning_for (error->message);
+  warning = sips_session_offer_warning (error->message);
   nua_respond (nh, SIP_488_NOT_ACCEPTABLE, SIPTAG_WARNING_STR (warning), TAG_END ());
   nua_handle_destroy (nh);
   return TRUE;
