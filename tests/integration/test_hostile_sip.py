@@ -36,7 +36,7 @@ BAD_OFFERS = {
     'not-sdp': ('this is not SDP at all\r\n', False),
     'binary': (bytes(range(256)), False),
     'no-version': (sdp(*HEAD[1:], GOOD_C, 't=0 0', 'm=audio 4000 RTP/AVP 0'), False),
-    'truncated': (sdp(*HEAD, GOOD_C, 't=0 0')[:-2] + 'm=aud', False),
+    'truncated': (sdp(*HEAD, GOOD_C, 't=0 0') + 'm=aud', False),
     'bad-payload-types': (sdp(*HEAD, GOOD_C, 't=0 0', 'm=audio 4000 RTP/AVP 300000 -1 abc'), False),
     'empty-rtpmap': (sdp(*HEAD, GOOD_C, 't=0 0', 'm=audio 4000 RTP/AVP 96', 'a=rtpmap:96 '), False),
     'no-connection': (sdp(*HEAD, 't=0 0', 'm=audio 4000 RTP/AVP 0'), False),
