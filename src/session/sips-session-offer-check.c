@@ -69,7 +69,9 @@ sips_session_offer_usable (const char *body, gboolean initial, GError **error)
           ok = FALSE;
         }
     }
-  if (ok && info.has_chat)
+  /* (a re-INVITE's chat is a stream proposal: the application sees it, and accepting a
+   * bad path fails it with 488 then) */
+  if (ok && initial && info.has_chat)
     {
       SipsSdpChat chat = { 0 };
 

@@ -110,7 +110,7 @@ void     sips_session_sip_finish      (SipsSessionSip *self, const char *fail_or
 /* sips-session-offer-check.c */
 /* FALSE (error set: the reason) when the offer body is malformed in a way soa accepts:
  * no stream (initial) or no m-line (re-INVITE), a port out of range, a c= address that is
- * none, a chat stream without an MSRP path. NULL = no offer = fine. */
+ * none, an initial chat stream without an MSRP path. NULL = no offer = fine. */
 gboolean sips_session_offer_usable  (const char *body, gboolean initial, GError **error);
 /* A Warning header value (399, RFC 3261 20.43) carrying reason */
 char    *sips_session_offer_warning (const char *reason);
