@@ -40,14 +40,15 @@ sips_session_offer_usable (const char *body, gboolean initial, GError **error)
   SipsSdpInfo info = { 0 };
   SipsSdpAudio audio = { 0 };
   gboolean ok = TRUE;
-  gboolean no_stream;
+  gboolean parsed, no_stream;
 
   if (body == NULL)
     return TRUE;  /* no offer: ours goes in the 200 */
-  no_stream = initial ? (sips_sdp_parse (body, &info) && !info.has_audio && !info.has_chat)
-                      : (!g_str_has_prefix (body, "m=") && strstr (body, "\nm=") == NULL);
-  if (!initial)
-    sips_sdp_parse (body, &info);
+  parsed = sips_sdp_parse (body, &info);
+  if (initial)
+    no_stream = parsed && !info.has_audio && !info.has_chat;
+  else
+    no_stream = !g_str_has_prefix (body, "m=") && strstr (body, "\nm=") == NULL;
   if (no_stream)
     {
       g_set_error (error, SIPS_ERROR, SIPS_ERROR_INVALID_ARGUMENT,

@@ -693,7 +693,8 @@ sips_session_sip_refuse_incoming (gpointer nh, gconstpointer sip_, SipsConfigSec
 
   if (sip->sip_payload != NULL && sip->sip_payload->pl_data != NULL && sip->sip_payload->pl_len > 0)
     body = g_strndup (sip->sip_payload->pl_data, sip->sip_payload->pl_len);
-  if (sips_session_offer_usable (body, TRUE, &error) && sips_session_media_offer_acceptable (body, rtp, &error))
+  if (sips_session_offer_usable (body, TRUE, &error) &&
+      sips_session_media_offer_acceptable (body, rtp, &error))
     return FALSE;
   g_message ("Incoming call refused: %s", error->message);
   warning = sips_session_offer_warning (error->message);
