@@ -148,6 +148,26 @@ def test_call_through_proxy_route(ab, proxy, transport):
     assert byes and byes[-1] == (transport, '127.0.0.1', proxy.port), byes
 
 
+def test_empty_route_uses_the_accounts_outbound_proxy(ab, proxy):
+    """route "" = the account's OutboundProxy, which then routes the call the same way."""
+    a, b = ab
+    outbound = 'sip:127.0.0.1:%d;transport=tcp' % proxy.port
+    a.daemon.set(sipsd.ACCOUNT0, sipsd.ACCOUNT_IFACE, 'OutboundProxy', v('s', outbound))
+    try:
+        before = len(sent_requests(a, 'INVITE'))
+        pa = call(a, unreachable_uri(), '')
+        assert a.props(pa)['Route'] == outbound
+        r = b.rec.wait_for(lambda r: r[1] == SI and r[2] == 'NewIncoming', TIMEOUT)
+        assert r, 'B got no call via the outbound proxy; A saw %s' % a.events(pa)
+        b.call(r[0], 'Reject')
+        a.wait(pa, 'DidEnd')
+        assert ('DidFail', 'remote', 603, 'Decline') in a.events(pa)
+        invites = sent_requests(a, 'INVITE')[before:]
+        assert invites and set(invites) == {('tcp', '127.0.0.1', proxy.port)}, invites
+    finally:
+        a.daemon.set(sipsd.ACCOUNT0, sipsd.ACCOUNT_IFACE, 'OutboundProxy', v('s', ''))
+
+
 def test_call_through_tls_route(ab):
     a, b = ab
     uri = unreachable_uri()
