@@ -551,6 +551,7 @@ sips_session_sip_connect (SipsSessionSip *self, const char *callee_uri, SipsAcco
   nua_t *nua = sips_sip_agent_get_nua (self->agent);
   g_autofree char *proxy = NULL;
   g_autofree char *from = NULL;
+  g_autofree char *to = NULL;
   g_autofree char *local_uri = NULL;
   g_autofree char *user = NULL;
 
@@ -567,6 +568,7 @@ sips_session_sip_connect (SipsSessionSip *self, const char *callee_uri, SipsAcco
   /* route "" = the account's outbound proxy, else sofia's RFC 3263 lookup of the callee */
   proxy = (route != NULL && *route != '\0') ? g_strdup (route) : sips_headers_outbound_proxy (account);
   from = sips_headers_from (account);
+  to = sips_headers_to (callee_uri);
   user = sips_headers_user_part (sips_account_get_id (account));
   self->contact = sips_sip_agent_contact_for (self->agent,
                                               sips_headers_transport_of_target (callee_uri, proxy),
@@ -574,7 +576,7 @@ sips_session_sip_connect (SipsSessionSip *self, const char *callee_uri, SipsAcco
   /* The Contact saved with the handle goes into every request of the dialog (INVITE,
    * re-INVITE, BYE), so no request adds another. */
   self->nh = nua_handle (nua, &self->owner,
-                         SIPTAG_TO_STR (callee_uri),
+                         SIPTAG_TO_STR (to),
                          SIPTAG_FROM_STR (from),
                          TAG_IF (self->contact != NULL, SIPTAG_CONTACT_STR (self->contact)),
                          TAG_END ());

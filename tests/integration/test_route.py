@@ -189,6 +189,23 @@ def test_sips_route_means_tls(ab):
     assert invites and set(invites) == {('tls', '127.0.0.1', b.ports['tls'])}, invites
 
 
+@pytest.mark.parametrize('transport', ['tcp', 'tls'])
+def test_callee_uri_transport_is_honoured_without_route(ab, transport):
+    """No route: the callee URI's own ;transport= (or sips:) picks the transport. (Its
+    parameters once became the To header's and the INVITE went over UDP.)"""
+    a, b = ab
+    uri = b.uri('bob', transport)
+    before = len(sent_requests(a, 'INVITE'))
+    pa = call(a, uri, '')
+    r = b.rec.wait_for(lambda r: r[1] == SI and r[2] == 'NewIncoming', TIMEOUT)
+    assert r, 'B got no call at %s; A saw %s' % (uri, a.events(pa))
+    b.call(r[0], 'Reject')
+    a.wait(pa, 'DidEnd')
+    invites = sent_requests(a, 'INVITE')[before:]
+    assert invites and set(invites) == {(transport, '127.0.0.1', b.ports[transport])}, invites
+    assert a.props(pa)['CalleeUri'] == uri
+
+
 @pytest.mark.parametrize('transport', ['udp', 'tcp'])
 def test_without_route_the_call_fails(ab, proxy, transport):
     """The premise: the callee URI alone reaches nobody."""
@@ -208,11 +225,12 @@ def test_route_to_dead_proxy_fails_though_callee_is_reachable(ab):
     a, b = ab
     dead = sipsd.free_ports(1)[0]
     route = 'sip:127.0.0.1:%d;transport=tcp' % dead
+    before = len(sent_requests(a, 'INVITE'))
     pa = call(a, b.uri('bob'), route)
     a.wait(pa, 'DidEnd')
     fail = [e for e in a.events(pa) if e[0] == 'DidFail']
     assert fail and fail[0][1] == 'local' and fail[0][2] in (408, 503), a.events(pa)
     assert not [r for r in b.rec.records if r[2] == 'NewIncoming']
     # (a refused TCP connection leaves no "send" in the trace; nothing went to B either)
-    assert not [s for s in sent_requests(a, 'INVITE') if s[2] == b.ports['udp']]
+    assert not [s for s in sent_requests(a, 'INVITE')[before:] if s[2] == b.ports['udp']]
     assert a.props(pa)['Route'] == route
