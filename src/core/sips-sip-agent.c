@@ -37,6 +37,13 @@ extern int su_base_port_getmsgs (su_port_t *port);
 #define SHUTDOWN_TIMEOUT_MS        5000
 /* rounds of queued sofia messages a synchronous nua shutdown may take */
 #define CLOSE_MAX_ROUNDS           32
+/* The methods we take: nua's default list without MESSAGE (see create_nua) */
+#define SIPS_SIP_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, PRACK, SUBSCRIBE, NOTIFY, REFER, UPDATE"
+/* Hostile stream peers: a message larger than a UDP datagram could carry is refused
+ * (413, connection closed; sofia's default is 2 MB), and one that stays incomplete
+ * this long is dropped (default: never). */
+#define SIPS_SIP_MAX_MESSAGE      65535
+#define SIPS_SIP_RECV_TIMEOUT_MS  10000
 
 /* ---- properties ---- */
 
@@ -224,6 +231,12 @@ create_nua (SipsSipAgent *self, const SipsTransportSet *set)
   tags[n++] = (tagi_t) { NUTAG_AUTOACK (1) };
   tags[n++] = (tagi_t) { NUTAG_MEDIA_ENABLE (1) };
   tags[n++] = (tagi_t) { NUTAG_ENABLEMESSAGE (1) };
+  /* nua's default Allow names MESSAGE, and nua answers a MESSAGE the application does
+   * not handle 200 OK: its sender would believe it delivered. Until pager mode takes
+   * them, MESSAGE is not allowed, so nta answers 405 with this Allow. */
+  tags[n++] = (tagi_t) { SIPTAG_ALLOW_STR (SIPS_SIP_ALLOW) };
+  tags[n++] = (tagi_t) { NTATAG_MAXSIZE (SIPS_SIP_MAX_MESSAGE) };
+  tags[n++] = (tagi_t) { TPTAG_TIMEOUT (SIPS_SIP_RECV_TIMEOUT_MS) };
   if (slot1 != NULL)
     tags[n++] = (tagi_t) { NUTAG_URL (slot1) };
   if (slot2 != NULL)
