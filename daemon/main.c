@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <systemd/sd-daemon.h>
 
-#include "core/sips-engine.h"
+#include "engine/sips-engine.h"
 #include "core/sips-log.h"
 #include "dbus/sips-dbus-exporter.h"
 

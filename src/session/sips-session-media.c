@@ -125,7 +125,7 @@ uri_user (const char *uri)
   end = strchr (start, '@');
   if (end == NULL)
     end = start + strcspn (start, ":;?>");
-  for (const char *p = start; p < end; p++)
+  for (const char *p = start; p < end && user->len < 64; p++)  /* the name fits NAME_MAX */
     g_string_append_c (user, g_ascii_isalnum (*p) || strchr ("-_.+", *p) != NULL ? *p : '_');
   if (user->len == 0)
     g_string_append (user, "unknown");

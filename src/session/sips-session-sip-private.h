@@ -78,6 +78,8 @@ struct _SipsSessionSip {
   gboolean answer_is_local;
 
   char    *contact;              /* our Contact (NULL = sofia's), see sips_sip_agent_contact_for() */
+  gboolean offer_refused;        /* the peer's re-INVITE in progress was refused as malformed:
+                                  * its offer is not the session's */
 
   /* re-INVITEs (sips-session-reinvite.c) */
   gboolean hold_local;
@@ -104,6 +106,14 @@ void     sips_session_sip_fail        (SipsSessionSip *self, int code, const cha
 /* Ends the session: -> TERMINATED, then DidFail (when fail_originator) and DidEnd. */
 void     sips_session_sip_finish      (SipsSessionSip *self, const char *fail_originator, int code,
                                        const char *reason, const char *end_originator);
+
+/* sips-session-offer-check.c */
+/* FALSE (error set: the reason) when the offer body is malformed in a way soa accepts:
+ * no stream (initial) or no m-line (re-INVITE), a port out of range, a c= address that is
+ * none, an initial chat stream without an MSRP path. NULL = no offer = fine. */
+gboolean sips_session_offer_usable  (const char *body, gboolean initial, GError **error);
+/* A Warning header value (399, RFC 3261 20.43) carrying reason */
+char    *sips_session_offer_warning (const char *reason);
 
 /* sips-session-relay.c */
 /* The initial INVITE with our offer / the 200 with our answer (WillStart). */

@@ -359,6 +359,13 @@ on_call_state (SipsSessionSip *self, int status, const char *phrase, const tagi_
            SOATAG_REMOTE_SDP_STR_REF (remote),
            TAG_END ());
 
+  /* soa still reports the offer of a re-INVITE we refused (488): not ours to apply */
+  if (self->offer_refused && offer_recv)
+    {
+      offer_recv = 0;
+      remote = NULL;
+      self->offer_refused = FALSE;
+    }
   /* a stream proposal's offer waits for AcceptProposal */
   if (offer_recv && remote != NULL && sips_session_reinvite_keep_offer (self, remote))
     remote = NULL;
@@ -432,6 +439,29 @@ on_call_state (SipsSessionSip *self, int status, const char *phrase, const tagi_
             status >= 300 ? phrase : "Request Timeout", "remote");
 }
 
+/* A re-INVITE whose offer is malformed is refused with the reason; the call stays as
+ * it was. TRUE when refused. */
+static gboolean
+refuse_reinvite (SipsSessionSip *self, int status, const sip_t *sip)
+{
+  g_autofree char *body = NULL;
+  g_autofree char *warning = NULL;
+  g_autoptr(GError) error = NULL;
+
+  self->offer_refused = FALSE;
+  if (status >= 200 || self->nh == NULL || sip == NULL || sip->sip_payload == NULL ||
+      sip->sip_payload->pl_data == NULL || sip->sip_payload->pl_len == 0)
+    return FALSE;
+  body = g_strndup (sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+  if (sips_session_offer_usable (body, FALSE, &error))
+    return FALSE;
+  self->offer_refused = TRUE;
+  g_message ("Session %p: re-INVITE refused: %s", (void *) self->session, error->message);
+  warning = sips_session_offer_warning (error->message);
+  nua_respond (self->nh, SIP_488_NOT_ACCEPTABLE, SIPTAG_WARNING_STR (warning), TAG_END ());
+  return TRUE;
+}
+
 static void
 on_nua_event (gpointer owner, int event, int status, const char *phrase, gpointer nh,
               gconstpointer sip_, gconstpointer tags_)
@@ -458,7 +488,7 @@ on_nua_event (gpointer owner, int event, int status, const char *phrase, gpointe
       break;
     case nua_i_invite:
       /* the initial INVITE reached the session manager before the handle was ours */
-      if (self->established)
+      if (self->established && !refuse_reinvite (self, status, sip))
         sips_session_reinvite_on_request (self, status, sip);
       break;
     case nua_i_cancel:
@@ -529,6 +559,7 @@ sips_session_sip_connect (SipsSessionSip *self, const char *callee_uri, SipsAcco
   nua_t *nua = sips_sip_agent_get_nua (self->agent);
   g_autofree char *proxy = NULL;
   g_autofree char *from = NULL;
+  g_autofree char *to = NULL;
   g_autofree char *local_uri = NULL;
   g_autofree char *user = NULL;
 
@@ -545,15 +576,17 @@ sips_session_sip_connect (SipsSessionSip *self, const char *callee_uri, SipsAcco
   /* route "" = the account's outbound proxy, else sofia's RFC 3263 lookup of the callee */
   proxy = (route != NULL && *route != '\0') ? g_strdup (route) : sips_headers_outbound_proxy (account);
   from = sips_headers_from (account);
+  to = sips_headers_to (callee_uri);
   user = sips_headers_user_part (sips_account_get_id (account));
   self->contact = sips_sip_agent_contact_for (self->agent,
                                               sips_headers_transport_of_target (callee_uri, proxy),
                                               user);
+  /* The Contact saved with the handle goes into every request of the dialog (INVITE,
+   * re-INVITE, BYE), so no request adds another. */
   self->nh = nua_handle (nua, &self->owner,
-                         SIPTAG_TO_STR (callee_uri),
+                         SIPTAG_TO_STR (to),
                          SIPTAG_FROM_STR (from),
                          TAG_IF (self->contact != NULL, SIPTAG_CONTACT_STR (self->contact)),
-                         TAG_IF (*proxy != '\0', NUTAG_PROXY (URL_STRING_MAKE (proxy))),
                          TAG_END ());
   if (self->nh == NULL)
     {
@@ -564,8 +597,13 @@ sips_session_sip_connect (SipsSessionSip *self, const char *callee_uri, SipsAcco
   self->nua = nua;
   self->outgoing = TRUE;
   g_set_object (&self->account, account);
-  /* the peer's re-INVITEs wait for us: a stream proposal is the application's to answer */
-  nua_set_hparams (self->nh, NUTAG_AUTOANSWER (0), TAG_END ());
+  /* the peer's re-INVITEs wait for us: a stream proposal is the application's to answer.
+   * The route is a handle parameter: nua_handle() keeps only nua/soa tags as parameters
+   * and drops NUTAG_PROXY (an nta tag), so the INVITE went to the callee URI's RFC 3263
+   * target. Set here, every request of the handle goes to the route, over its transport. */
+  nua_set_hparams (self->nh, NUTAG_AUTOANSWER (0),
+                   TAG_IF (*proxy != '\0', NUTAG_PROXY (URL_STRING_MAKE (proxy))),
+                   TAG_END ());
 
   local_uri = g_strconcat ("sip:", sips_account_get_id (account), NULL);
   sips_session_set_string_prop (self->session, "direction", "outgoing");
@@ -660,14 +698,17 @@ sips_session_sip_refuse_incoming (gpointer nh, gconstpointer sip_, SipsConfigSec
 {
   const sip_t *sip = sip_;
   g_autofree char *body = NULL;
+  g_autofree char *warning = NULL;
   g_autoptr(GError) error = NULL;
 
   if (sip->sip_payload != NULL && sip->sip_payload->pl_data != NULL && sip->sip_payload->pl_len > 0)
     body = g_strndup (sip->sip_payload->pl_data, sip->sip_payload->pl_len);
-  if (sips_session_media_offer_acceptable (body, rtp, &error))
+  if (sips_session_offer_usable (body, TRUE, &error) &&
+      sips_session_media_offer_acceptable (body, rtp, &error))
     return FALSE;
   g_message ("Incoming call refused: %s", error->message);
-  nua_respond (nh, SIP_488_NOT_ACCEPTABLE, TAG_END ());
+  warning = sips_session_offer_warning (error->message);
+  nua_respond (nh, SIP_488_NOT_ACCEPTABLE, SIPTAG_WARNING_STR (warning), TAG_END ());
   nua_handle_destroy (nh);
   return TRUE;
 }
@@ -798,9 +839,8 @@ sips_session_sip_nua_closing (SipsSessionSip *self, gpointer nua)
 
   if (self->nh == NULL || self->nua != nua)
     return;
-  /* the handle dies with its nua: forget it without touching it */
-  self->nh = NULL;
-  self->nua = NULL;
+  /* destroyed (nua sends CANCEL or BYE once) so that the nua's shutdown need not wait */
+  destroy_handle (self);
   hold = g_object_ref (self->session);
   if (self->local_end)
     sips_session_sip_finish (self, NULL, 0, NULL, "local");

@@ -1,6 +1,6 @@
 /* sips-engine.c: the daemon's model: configuration, accounts, sessions, the SIP agent
  * and the MSRP endpoint */
-#include "sips-engine.h"
+#include "engine/sips-engine.h"
 
 #include <glib/gi18n.h>
 #include <string.h>
