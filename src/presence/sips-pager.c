@@ -111,18 +111,21 @@ static void
 on_nua_closing (SipsSipAgent *agent, gpointer nua, gpointer user_data)
 {
   SipsPager *self = user_data;
-  g_autoptr(GPtrArray) gone = g_ptr_array_new ();
+  g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func (g_free);
   GHashTableIter iter;
   gpointer value;
 
   g_hash_table_iter_init (&iter, self->outgoing);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     if (((PagerOutgoing *) value)->nua == nua)
-      g_ptr_array_add (gone, value);
+      g_ptr_array_add (gone, g_strdup (((PagerOutgoing *) value)->id));
+  /* by id: the signal handlers of one may change the table */
   for (guint i = 0; i < gone->len; i++)
     {
-      PagerOutgoing *out = gone->pdata[i];
+      PagerOutgoing *out = g_hash_table_lookup (self->outgoing, gone->pdata[i]);
 
+      if (out == NULL || out->nua != nua)
+        continue;
       nua_handle_destroy (out->nh);
       out->nh = NULL;
       out->nua = NULL;
