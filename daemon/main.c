@@ -3,6 +3,7 @@
 #include <glib/gi18n.h>
 #include <glib-unix.h>
 #include <locale.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <systemd/sd-daemon.h>
 
@@ -128,6 +129,11 @@ main (int argc, char **argv)
   g_autofree char *state_dir = NULL;
   Daemon daemon = { 0 };
 
+#ifdef __GLIBC__
+  /* GStreamer and GLib threads would each get a malloc arena (8 per core) that keeps
+   * what a burst of calls freed: few arenas, trimmed when the sessions are gone */
+  mallopt (M_ARENA_MAX, 2);
+#endif
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");

@@ -226,6 +226,8 @@ begin_teardown (SipsAudioStream *self)
 
   g_object_ref (self);
   self->stopping = TRUE;
+  /* the UDP sinks drop from now on; the rest drains (a recording gets its end) */
+  g_atomic_int_set (&self->send_stopped, 1);
   self->playback_done = FALSE;
   clear_source (&self->no_audio_source);
   clear_source (&self->rtp_check_source);

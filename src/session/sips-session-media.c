@@ -41,6 +41,7 @@ struct _SipsSessionMedia {
   SipsAudioStream    *stream;
   char               *remote_address;  /* the last usable one (a c=0.0.0.0 hold keeps it) */
   gboolean            no_audio_reported;
+  gboolean            rtp_timeout_ends;  /* Settings1.RtpTimeoutEndsSession */
 
   char               *recording;     /* full path while recording */
   gboolean            recording_stop_announced;
@@ -221,9 +222,14 @@ static void
 on_rtp_timeout (SipsAudioStream *stream, guint seconds, gpointer user_data)
 {
   SipsSessionMedia *self = user_data;
+  g_autofree char *reason = NULL;
 
-  /* Settings1.RtpTimeout reports and ends nothing */
   g_message ("Session %p: no RTP received for %u s", (void *) session_of (self), seconds);
+  /* Settings1.RtpTimeoutEndsSession (as when the session was made): BYE, DidFail, DidEnd */
+  if (!self->rtp_timeout_ends)
+    return;
+  reason = g_strdup_printf ("No RTP received for %u s", seconds);
+  sips_session_sip_fail (self->sip, 0, reason);
 }
 
 static void
@@ -630,6 +636,7 @@ sips_session_media_new (SipsSessionSip *sip, SipsConfigSection *rtp, SipsRington
   self->use_srtp = sips_config_section_get_boolean (rtp, "UseSrtp") ||
                    sips_config_section_get_boolean (rtp, "SrtpForced");
   self->srtp_forced = sips_config_section_get_boolean (rtp, "SrtpForced");
+  self->rtp_timeout_ends = sips_config_section_get_boolean (sip->settings, "RtpTimeoutEndsSession");
   self->sdp_keys = g_ptr_array_new_with_free_func ((GDestroyNotify) sips_sdes_crypto_free);
   self->state_handler = g_signal_connect (sip->session, "notify::state",
                                           G_CALLBACK (on_session_state), self);
