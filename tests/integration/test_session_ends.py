@@ -1,0 +1,281 @@
+"""Sessions always end (issue 8, defect 2): AnswerTimeout, RtpTimeoutEndsSession, a 200
+never ACKed, a BYE or re-INVITE the peer never answers; and no RTP leaves after DidEnd.
+
+The daemon runs with short timeouts: AnswerTimeout=2, RtpTimeout=2 and the test-only
+SIPSIMPLED_SIP_T1_MS=50 (sipsimpled(8)), so a SIP transaction times out after 3.2 s.
+Peers are sipp scenarios on loopback; a Python socket captures the RTP a peer gets.
+"""
+
+import socket
+import struct
+import threading
+import time
+
+import pytest
+
+import peers
+import sipsd
+from sipsd import v
+
+SI = sipsd.SESSION_IFACE
+SM, SMI = sipsd.SESSION_MANAGER, sipsd.SESSION_MANAGER_IFACE
+T1_MS = 50
+END_TIMEOUT = 15.0
+SETTINGS = dict(peers.LOOPBACK_SETTINGS, AnswerTimeout=2, RtpTimeout=2)
+
+
+def make_daemon(bus, monkeypatch, **settings):
+    monkeypatch.setenv('SIPSIMPLED_SIP_T1_MS', str(T1_MS))
+    d = sipsd.Daemon(bus, settings=dict(SETTINGS, **settings))
+    d.start()
+    return d
+
+
+@pytest.fixture
+def daemon(bus, monkeypatch):
+    d = make_daemon(bus, monkeypatch)
+    try:
+        yield d
+    finally:
+        d.cleanup()
+
+
+def signals(recorder, path):
+    return peers.session_signals(recorder, path)
+
+
+def members(recorder, path):
+    return [m for m, _ in signals(recorder, path) if m not in ('ChangedState',)]
+
+
+def context(daemon, *peer_list):
+    return '\n'.join([p.describe() for p in peer_list] +
+                     ['--- daemon stderr\n' + daemon.stderr_text()[-6000:]])
+
+
+def wait_end(recorder, path, timeout=END_TIMEOUT):
+    return peers.wait_session_signal(recorder, path, 'DidEnd', timeout)
+
+
+def fail_of(recorder, path):
+    fails = [a for m, a in signals(recorder, path) if m == 'DidFail']
+    return fails[0] if fails else None
+
+
+def assert_gone(daemon, path):
+    """The session left SessionManager1.Sessions."""
+    assert sipsd.wait_until(lambda: path not in daemon.get(SM, SMI, 'Sessions'), 5), \
+        daemon.get(SM, SMI, 'Sessions')
+    assert daemon.get(path, SI, 'State') == 'TERMINATED'
+
+
+def established_call(daemon, recorder, peer):
+    path = peers.new_call(daemon, peer.uri())
+    got = peers.wait_any_session_signal(recorder, path, ('DidStart', 'DidEnd'), END_TIMEOUT)
+    assert got is not None and got[0] == 'DidStart', (got, signals(recorder, path),
+                                                      context(daemon, peer))
+    return path
+
+
+# ---------------------------------------------------------------- AnswerTimeout
+
+def test_answer_timeout_ends_unanswered_incoming(daemon, recorder, sipp):
+    answer = peers.AutoAnswer(daemon, action=None)  # nobody answers
+    try:
+        uac = sipp('uac', remote='127.0.0.1:%d' % daemon.ports['udp'], calls=1,
+                   service='service').start()
+        assert sipsd.wait_until(lambda: answer.incoming, 10), context(daemon, uac)
+        path = answer.incoming[0]
+        started = time.monotonic()
+        end = wait_end(recorder, path, 10)
+        took = time.monotonic() - started
+        rc = uac.wait(10)
+    finally:
+        answer.close()
+    assert end is not None, 'INCOMING session not ended: %s\n%s' % (
+        signals(recorder, path), context(daemon, uac))
+    assert 1.5 <= took <= 5, 'ended after %.1f s (AnswerTimeout=2)' % took
+    fail = fail_of(recorder, path)
+    assert fail is not None and fail[1] == 'local' and fail[2] == 480 and fail[3], fail
+    ms = members(recorder, path)
+    assert ms.index('DidFail') < ms.index('DidEnd'), ms
+    assert end[1] == 'local'
+    assert 'SIP/2.0 480' in uac.messages(), uac.messages()[-3000:]
+    assert rc == 1, context(daemon, uac)  # sipp's call failed with our 480
+    assert_gone(daemon, path)
+
+
+def test_answer_timeout_zero_never_ends(bus, monkeypatch, sipp):
+    d = make_daemon(bus, monkeypatch, AnswerTimeout=0)
+    recorder = sipsd.SignalRecorder(bus.connection(), sipsd.ROOT)
+    answer = peers.AutoAnswer(d, action=None)
+    try:
+        uac = sipp('uac', remote='127.0.0.1:%d' % d.ports['udp'], calls=1,
+                   service='service').start()
+        assert sipsd.wait_until(lambda: answer.incoming, 10), context(d, uac)
+        path = answer.incoming[0]
+        sipsd.run_loop(4)
+        assert d.get(path, SI, 'State') == 'INCOMING', signals(recorder, path)
+        d.call(path, SI, 'Reject')
+        assert wait_end(recorder, path) is not None
+    finally:
+        answer.close()
+        recorder.close()
+        d.cleanup()
+
+
+# ---------------------------------------------------------------- RtpTimeoutEndsSession
+
+def test_rtp_timeout_ends_session(daemon, recorder, sipp):
+    """sipp's built-in UAS sends no RTP: after RtpTimeout the session ends with BYE."""
+    uas = sipp('uas').start()
+    path = established_call(daemon, recorder, uas)
+    started = time.monotonic()
+    end = wait_end(recorder, path, 10)
+    took = time.monotonic() - started
+    assert end is not None, 'no end without RTP: %s\n%s' % (signals(recorder, path),
+                                                            context(daemon, uas))
+    assert 1.5 <= took <= 6, 'ended after %.1f s (RtpTimeout=2)' % took
+    fail = fail_of(recorder, path)
+    assert fail is not None and tuple(fail[1:]) == ('local', 0, 'No RTP received for 2 s'), fail
+    assert end[1] == 'local'
+    assert uas.wait(10) == 0, 'sipp did not get our BYE\n' + context(daemon, uas)
+    assert 'BYE sip:' in uas.messages()
+    assert_gone(daemon, path)
+
+
+def test_rtp_timeout_only_logged_when_disabled(bus, monkeypatch, sipp):
+    d = make_daemon(bus, monkeypatch, RtpTimeoutEndsSession=False)
+    recorder = sipsd.SignalRecorder(bus.connection(), sipsd.ROOT)
+    try:
+        uas = sipp('uas').start()
+        path = established_call(d, recorder, uas)
+        sipsd.run_loop(4.5)
+        assert d.get(path, SI, 'State') == 'ESTABLISHED', signals(recorder, path)
+        assert 'no RTP received for 2 s' in d.stderr_text(), d.stderr_text()[-3000:]
+        d.call(path, SI, 'Terminate')
+        assert wait_end(recorder, path) is not None
+    finally:
+        recorder.close()
+        d.cleanup()
+
+
+def test_rtp_timeout_setting_copied_at_creation(daemon, recorder, sipp):
+    """A session keeps RtpTimeoutEndsSession as it was when it was made."""
+    uas = sipp('uas').start()
+    path = peers.new_call(daemon, uas.uri())
+    daemon.set(sipsd.SETTINGS, sipsd.SETTINGS_IFACE, 'RtpTimeoutEndsSession', v('b', False))
+    end = wait_end(recorder, path, 10)
+    assert end is not None, signals(recorder, path)
+    assert fail_of(recorder, path)[3] == 'No RTP received for 2 s'
+
+
+# ---------------------------------------------------------------- SIP transactions that time out
+
+def test_no_ack_ends_session(daemon, recorder, sipp):
+    answer = peers.AutoAnswer(daemon, 'accept')
+    try:
+        uac = sipp('uac_no_ack.xml', remote='127.0.0.1:%d' % daemon.ports['udp'], calls=1,
+                   service='service').start()
+        assert sipsd.wait_until(lambda: answer.incoming, 10), context(daemon, uac)
+        path = answer.incoming[0]
+        end = wait_end(recorder, path, 64 * T1_MS / 1000 + 8)
+    finally:
+        answer.close()
+    assert end is not None, 'no ACK, no end: %s\n%s' % (signals(recorder, path),
+                                                        context(daemon, uac))
+    fail = fail_of(recorder, path)
+    assert fail is not None, signals(recorder, path)
+    assert 'DidStart' not in members(recorder, path)
+    assert_gone(daemon, path)
+
+
+def test_bye_to_vanished_peer_ends_session(daemon, recorder, sipp):
+    uas = sipp('uas').start()
+    path = established_call(daemon, recorder, uas)
+    uas.stop()  # gone without a word
+    daemon.call(path, SI, 'Terminate')
+    end = wait_end(recorder, path, 64 * T1_MS / 1000 + 8)
+    assert end is not None, 'BYE unanswered, no end: %s\n%s' % (signals(recorder, path),
+                                                                 context(daemon, uas))
+    assert end[1] == 'local'
+    assert_gone(daemon, path)
+
+
+def test_unanswered_reinvite_ends_session(bus, monkeypatch, sipp):
+    """Hold's re-INVITE is never answered: the transaction times out (408) and, as RFC 3261
+    12.2.1.2 says, the dialog ends; the session does not stay stuck."""
+    d = make_daemon(bus, monkeypatch, RtpTimeout=0)
+    recorder = sipsd.SignalRecorder(bus.connection(), sipsd.ROOT)
+    try:
+        uas = sipp('uas_ignore_reinvite.xml').start()
+        path = established_call(d, recorder, uas)
+        d.call(path, SI, 'Hold')
+        end = wait_end(recorder, path, 64 * T1_MS / 1000 + 8)
+        assert end is not None, 're-INVITE unanswered, no end: %s\n%s' % (
+            signals(recorder, path), context(d, uas))
+        fail = fail_of(recorder, path)
+        assert fail is not None and fail[2] == 408, signals(recorder, path)
+        assert_gone(d, path)
+    finally:
+        recorder.close()
+        d.cleanup()
+
+
+# ---------------------------------------------------------------- no RTP after DidEnd
+
+SO_TIMESTAMPNS = getattr(socket, 'SO_TIMESTAMPNS', 35)
+
+
+class RtpCapture(threading.Thread):
+    """Receives UDP on a free loopback port; keeps each packet's kernel arrival time
+    (CLOCK_REALTIME, microseconds, as the signals' timestamps)."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(('127.0.0.1', 0))
+        self.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.times = []
+        self.running = True
+
+    def run(self):
+        while self.running:
+            try:
+                _, anc, _, _ = self.sock.recvmsg(2048, socket.CMSG_SPACE(16))
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+            for level, kind, data in anc:
+                if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+                    sec, nsec = struct.unpack('qq', data[:16])
+                    self.times.append(sec * 1000000 + nsec // 1000)
+
+    def stop(self):
+        self.running = False
+        self.join(2)
+        self.sock.close()
+
+
+def test_no_rtp_after_did_end(daemon, recorder, sipp):
+    capture = RtpCapture()
+    capture.start()
+    try:
+        uas = sipp('uas_capture_rtp.xml', keys={'capture_port': capture.port}).start()
+        path = established_call(daemon, recorder, uas)
+        assert sipsd.wait_until(lambda: len(capture.times) >= 10, 5), \
+            'no RTP reached the peer\n' + context(daemon, uas)
+        daemon.call(path, SI, 'Terminate')
+        end = wait_end(recorder, path)
+        assert end is not None
+        sipsd.run_loop(1.0)
+    finally:
+        capture.stop()
+    did_end = end[0]
+    # 1 ms for a packet a sink thread had already taken when the stream stopped
+    late = [t - did_end for t in capture.times if t > did_end + 1000]
+    assert not late, '%d RTP packets after DidEnd, up to %.1f ms late' % (
+        len(late), max(late) / 1000.0)
