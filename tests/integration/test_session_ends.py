@@ -6,6 +6,7 @@ SIPSIMPLED_SIP_T1_MS=50 (sipsimpled(8)), so a SIP transaction times out after 3.
 Peers are sipp scenarios on loopback; a Python socket captures the RTP a peer gets.
 """
 
+import os
 import socket
 import struct
 import threading
@@ -27,7 +28,7 @@ SETTINGS = dict(peers.LOOPBACK_SETTINGS, AnswerTimeout=2, RtpTimeout=2)
 def make_daemon(bus, monkeypatch, **settings):
     monkeypatch.setenv('SIPSIMPLED_SIP_T1_MS', str(T1_MS))
     d = sipsd.Daemon(bus, settings=dict(SETTINGS, **settings))
-    d.start()
+    d.start(['--verbose'] if os.environ.get('ENDS_VERBOSE') else [])
     return d
 
 
@@ -254,28 +255,67 @@ class RtpCapture(threading.Thread):
                     sec, nsec = struct.unpack('qq', data[:16])
                     self.times.append(sec * 1000000 + nsec // 1000)
 
+    def send_to(self, port):
+        """Sends PCMU silence, 20 ms packets, from this socket to 127.0.0.1:port."""
+        def loop():
+            seq = 0
+            while self.running:
+                header = struct.pack('!BBHII', 0x80, 0, seq & 0xffff, seq * 160, 0x5eed)
+                try:
+                    self.sock.sendto(header + b'\xff' * 160, ('127.0.0.1', port))
+                except OSError:
+                    break
+                seq += 1
+                time.sleep(0.02)
+        self.sender = threading.Thread(target=loop, daemon=True)
+        self.sender.start()
+
     def stop(self):
         self.running = False
         self.join(2)
+        if getattr(self, 'sender', None):
+            self.sender.join(2)
         self.sock.close()
 
 
-def test_no_rtp_after_did_end(daemon, recorder, sipp):
-    capture = RtpCapture()
-    capture.start()
+@pytest.mark.parametrize('ender', ['local', 'remote'])
+def test_no_rtp_after_did_end(bus, monkeypatch, sipp, ender):
+    """The stream stops sending before DidEnd, whoever ends the call (Terminate, the
+    peer's BYE). Five calls each: the pipeline drains for a few ms after it stops."""
+    # 20 ms packets, as from a sound card
+    d = make_daemon(bus, monkeypatch, AudioInputDevice='audiotestsrc wave=sine is-live=true '
+                    'samplesperbuffer=160', AudioOutputDevice='fakesink sync=true', RtpTimeout=0)
+    recorder = sipsd.SignalRecorder(bus.connection(), sipsd.ROOT)
+    late = []
     try:
-        uas = sipp('uas_capture_rtp.xml', keys={'capture_port': capture.port}).start()
-        path = established_call(daemon, recorder, uas)
-        assert sipsd.wait_until(lambda: len(capture.times) >= 10, 5), \
-            'no RTP reached the peer\n' + context(daemon, uas)
-        daemon.call(path, SI, 'Terminate')
-        end = wait_end(recorder, path)
-        assert end is not None
-        sipsd.run_loop(1.0)
+        for _ in range(5):
+            capture = RtpCapture()
+            capture.start()
+            try:
+                if ender == 'local':
+                    uas = sipp('uas_capture_rtp.xml', keys={'capture_port': capture.port})
+                else:
+                    uas = sipp('uas_capture_rtp_bye.xml', keys={'capture_port': capture.port},
+                               hold_ms=500)
+                uas.start()
+                path = established_call(d, recorder, uas)
+                # what the peer sends is played out (a sink that keeps time, as a sound
+                # card): the pipeline drains for longer after it was told to stop
+                capture.send_to(d.get(path, SI, 'AudioLocalRtpPort'))
+                assert sipsd.wait_until(lambda: len(capture.times) >= 10, 5), \
+                    'no RTP reached the peer\n' + context(d, uas)
+                if ender == 'local':
+                    d.call(path, SI, 'Terminate')
+                end = wait_end(recorder, path)
+                assert end is not None, '%s\n%s' % (signals(recorder, path), context(d, uas))
+                assert end[1] == ender, end
+                sipsd.run_loop(0.3)
+            finally:
+                capture.stop()
+            # 1 ms for a packet a sink thread had already taken when the stream stopped
+            late += [t - end[0] for t in capture.times if t > end[0] + 1000]
     finally:
-        capture.stop()
-    did_end = end[0]
-    # 1 ms for a packet a sink thread had already taken when the stream stopped
-    late = [t - did_end for t in capture.times if t > did_end + 1000]
+        recorder.close()
+        d.cleanup()
     assert not late, '%d RTP packets after DidEnd, up to %.1f ms late' % (
         len(late), max(late) / 1000.0)
