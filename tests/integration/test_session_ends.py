@@ -22,7 +22,9 @@ SI = sipsd.SESSION_IFACE
 SM, SMI = sipsd.SESSION_MANAGER, sipsd.SESSION_MANAGER_IFACE
 T1_MS = 50
 END_TIMEOUT = 15.0
-SETTINGS = dict(peers.LOOPBACK_SETTINGS, AnswerTimeout=2, RtpTimeout=2)
+SETTINGS = dict(peers.LOOPBACK_SETTINGS, AnswerTimeout=2, RtpTimeout=2,
+                AudioInputDevice='audiotestsrc wave=silence is-live=true',
+                AudioOutputDevice='fakesink')
 
 
 def make_daemon(bus, monkeypatch, **settings):
@@ -151,9 +153,10 @@ def test_rtp_timeout_only_logged_when_disabled(bus, monkeypatch, sipp):
     try:
         uas = sipp('uas').start()
         path = established_call(d, recorder, uas)
-        sipsd.run_loop(4.5)
+        assert sipsd.wait_until(lambda: 'no RTP received for 2 s' in d.stderr_text(), 8), \
+            d.stderr_text()[-3000:]
+        sipsd.run_loop(0.5)
         assert d.get(path, SI, 'State') == 'ESTABLISHED', signals(recorder, path)
-        assert 'no RTP received for 2 s' in d.stderr_text(), d.stderr_text()[-3000:]
         d.call(path, SI, 'Terminate')
         assert wait_end(recorder, path) is not None
     finally:
