@@ -3,7 +3,11 @@
  *
  *   AnswerTimeout   an incoming session still INCOMING that many seconds after its
  *                   INVITE is answered 480: WillEnd, -> TERMINATING, then (nua done)
- *                   DidFail("local", 480, reason) and DidEnd("local")
+ *                   DidFail("local", 480, reason) and DidEnd("local"); one ACCEPTING
+ *                   then (our 200 sent, its ACK not come; at least SIPS_ACK_GRACE_S
+ *                   after Accept) ends at once with DidFail("local", 408, "No ACK
+ *                   received") and DidEnd("local"), rather than after RFC 3261's
+ *                   64*T1 (32 s): the handle goes, sofia drops the dialog
  *   overload        a new INVITE is answered 503 with Retry-After, and no session is
  *                   made, while SIPS_MAX_UNANSWERED sessions wait for the application
  *                   (its clients are too slow) or every RTP port pair may be in use
@@ -21,10 +25,27 @@ on_answer_timeout (gpointer user_data)
 {
   SipsSessionSip *self = user_data;
   g_autoptr(SipsSession) hold = g_object_ref (self->session);
+  SipsSessionState state = sips_session_get_state (self->session);
 
   self->answer_timeout_id = 0;
-  if (sips_session_get_state (self->session) != SIPS_SESSION_STATE_INCOMING || self->nh == NULL ||
-      self->fail_reason != NULL)
+  if (state == SIPS_SESSION_STATE_ACCEPTING && !self->awaiting_relay && self->nh != NULL &&
+      self->fail_reason == NULL)
+    {
+      gint64 waited = g_get_monotonic_time () - self->accepted_at;
+
+      /* an Accept just before the timeout still gets its ACK's round trip */
+      if (waited < SIPS_ACK_GRACE_S * G_USEC_PER_SEC)
+        {
+          self->answer_timeout_id =
+            g_timeout_add ((guint) ((SIPS_ACK_GRACE_S * G_USEC_PER_SEC - waited) / 1000) + 1,
+                           on_answer_timeout, self);
+          return G_SOURCE_REMOVE;
+        }
+      g_message ("Session %p: no ACK for our 200", (void *) self->session);
+      sips_session_sip_finish (self, "local", 408, _("No ACK received"), "local");
+      return G_SOURCE_REMOVE;
+    }
+  if (state != SIPS_SESSION_STATE_INCOMING || self->nh == NULL || self->fail_reason != NULL)
     return G_SOURCE_REMOVE;
   g_message ("Session %p: not answered within %u s", (void *) self->session, self->answer_timeout);
   self->fail_code = 480;

@@ -38,8 +38,9 @@ typedef struct {
 } Entry;
 
 /* after the last session went: give the freed heap back to the system (a burst of calls
- * leaves most of it free but kept by malloc) */
-#define TRIM_DELAY_S 1
+ * leaves most of it free but kept by malloc), again once sofia has dropped the finished
+ * transactions (64*T1 = 32 s) */
+static const guint trim_delays_s[] = { 1, 10, 35 };
 
 struct _SipsSessionManager {
   GObject parent_instance;
@@ -57,6 +58,7 @@ struct _SipsSessionManager {
   SipsConfigSection  *msrp_config;  /* MSRPConfiguration1: the relay */
 
   guint trim_id;
+  guint trim_step;   /* index in trim_delays_s */
 };
 
 G_DEFINE_FINAL_TYPE (SipsSessionManager, sips_session_manager, G_TYPE_OBJECT)
@@ -105,6 +107,9 @@ on_trim (gpointer user_data)
   malloc_trim (0);
 #endif
   g_debug ("no sessions left: heap trimmed");
+  if (self->entries->len == 0 && ++self->trim_step < G_N_ELEMENTS (trim_delays_s))
+    self->trim_id = g_timeout_add_seconds (trim_delays_s[self->trim_step] -
+                                           trim_delays_s[self->trim_step - 1], on_trim, self);
   return G_SOURCE_REMOVE;
 }
 
@@ -124,8 +129,12 @@ remove_entry (SipsSessionManager *self, Entry *entry)
   if (was_active)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SESSIONS]);
   g_signal_emit (self, signals[SIGNAL_SESSION_REMOVED], 0, session);
-  if (self->entries->len == 0 && self->trim_id == 0)
-    self->trim_id = g_timeout_add_seconds (TRIM_DELAY_S, on_trim, self);
+  if (self->entries->len == 0)
+    {
+      self->trim_step = 0;
+      g_clear_handle_id (&self->trim_id, g_source_remove);
+      self->trim_id = g_timeout_add_seconds (trim_delays_s[0], on_trim, self);
+    }
 }
 
 static gboolean

@@ -22,6 +22,8 @@ G_BEGIN_DECLS
  * the application's answer; Retry-After in seconds */
 #define SIPS_MAX_UNANSWERED        64
 #define SIPS_OVERLOAD_RETRY_AFTER  5
+/* AnswerTimeout over while ACCEPTING: the ACK gets at least this long after Accept */
+#define SIPS_ACK_GRACE_S           4
 
 /* Answers follow our codec preference (Settings1.AudioCodecs) and keep every common codec. */
 #define SIPS_OFFER_ANSWER_TAGS                                                   \
@@ -87,6 +89,7 @@ struct _SipsSessionSip {
   /* sips-session-ends.c: Settings1.AnswerTimeout as when the session was made */
   guint    answer_timeout;
   guint    answer_timeout_id;
+  gint64   accepted_at;          /* monotonic, when Accept sent our 200 (or began to) */
 
   /* re-INVITEs (sips-session-reinvite.c) */
   gboolean hold_local;

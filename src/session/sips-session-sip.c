@@ -695,6 +695,7 @@ sips_session_sip_accept (SipsSessionSip *self, gboolean audio, gboolean chat, GE
   if (audio && (!sips_session_sip_reserve_rtp (self, error) ||
                 !sips_session_media_prepare_answer (self->media, self->initial_offer, error)))
     return FALSE;
+  self->accepted_at = g_get_monotonic_time ();
   if (chat && sips_session_chat_wants_relay (self->chat, self->initial_offer))
     {
       /* the 200 waits for the relay's AUTH (our path carries its Use-Path) */

@@ -194,6 +194,35 @@ def test_no_ack_ends_session(daemon, recorder, sipp):
     assert_gone(daemon, path)
 
 
+def test_no_ack_ends_session_within_answer_timeout(bus, sipp):
+    """With sofia's own timers (T1 500 ms: the 200 is retransmitted for 32 s), a session
+    whose ACK never comes ends once AnswerTimeout is over (and the ACK had its grace)."""
+    d = sipsd.Daemon(bus, settings=SETTINGS)  # no SIPSIMPLED_SIP_T1_MS
+    d.start()
+    recorder = sipsd.SignalRecorder(bus.connection(), sipsd.ROOT)
+    answer = peers.AutoAnswer(d, 'accept')
+    try:
+        uac = sipp('uac_no_ack.xml', remote='127.0.0.1:%d' % d.ports['udp'], calls=1,
+                   service='service').start()
+        assert sipsd.wait_until(lambda: answer.incoming, 10), context(d, uac)
+        path = answer.incoming[0]
+        started = time.monotonic()
+        end = wait_end(recorder, path, 12)
+        took = time.monotonic() - started
+        assert end is not None, 'no ACK, no end: %s\n%s' % (signals(recorder, path),
+                                                            context(d, uac))
+        assert took < 8, took  # AnswerTimeout 2 s, 4 s for the ACK after Accept
+        fail = fail_of(recorder, path)
+        assert fail is not None and tuple(fail[1:3]) == ('local', 408), fail
+        assert end[1] == 'local'
+        assert 'DidStart' not in members(recorder, path)
+        assert_gone(d, path)
+    finally:
+        answer.close()
+        recorder.close()
+        d.cleanup()
+
+
 def test_bye_to_vanished_peer_ends_session(daemon, recorder, sipp):
     uas = sipp('uas').start()
     path = established_call(daemon, recorder, uas)
