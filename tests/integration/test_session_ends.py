@@ -127,6 +127,32 @@ def test_answer_timeout_zero_never_ends(bus, monkeypatch, sipp):
         d.cleanup()
 
 
+def test_refused_with_503_when_ports_run_out(bus, monkeypatch, sipp):
+    """A call the daemon could not give RTP ports is refused at once (503, Retry-After),
+    not left ringing: two port pairs, two calls waiting, the third refused."""
+    d = make_daemon(bus, monkeypatch, RtpPortMin=40100, RtpPortMax=40103, AnswerTimeout=30)
+    recorder = sipsd.SignalRecorder(bus.connection(), sipsd.ROOT)
+    answer = peers.AutoAnswer(d, action=None)
+    try:
+        uac = sipp('uac', remote='127.0.0.1:%d' % d.ports['udp'], calls=3, rate=10,
+                   service='service').start()
+        assert sipsd.wait_until(lambda: 'SIP/2.0 503' in uac.messages(), 10), \
+            context(d, uac)
+        msgs = uac.messages()
+        refusal = msgs[msgs.index('SIP/2.0 503'):]
+        assert 'Retry-After: 5' in refusal[:refusal.find('\n\n')], refusal[:800]
+        sipsd.run_loop(0.5)
+        assert len(answer.incoming) == 2, answer.incoming
+        assert len(d.get(SM, SMI, 'Sessions')) == 2
+        for path in answer.incoming:
+            d.call(path, SI, 'Reject')
+            assert wait_end(recorder, path) is not None
+    finally:
+        answer.close()
+        recorder.close()
+        d.cleanup()
+
+
 # ---------------------------------------------------------------- RtpTimeoutEndsSession
 
 def test_rtp_timeout_ends_session(daemon, recorder, sipp):
