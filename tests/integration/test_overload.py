@@ -7,13 +7,18 @@ AnswerTimeout of the burst's end, and its RSS must come back to within 20 MB of 
 figure. Calls it cannot take are refused at once (503 with Retry-After), not left
 half set up.
 
-The sustainable rate is measured first (a short run at a rate this box surely takes,
-then the rate of completed calls in a longer one); the burst runs at 1.5x that or more.
-Figures are printed for the record (pytest -s, or the meson test log).
+The sustainable rate is measured first: sipp offers more than the daemon takes (200
+calls/s, 100 under ASan) and the most calls completed in one second is what it sustains;
+the burst then runs at 1.5x that for 6 s. Figures are printed for the record (the meson
+test log). Under ASan the RSS bound is not asserted (its allocator keeps freed memory in
+size-class regions and shadow pages, ~120 MB after a burst); LeakSanitizer covers leaks
+there, and the plain build asserts the bound.
 """
 
 import os
 import time
+
+import pytest
 
 import peers
 import sipsd
@@ -80,6 +85,22 @@ def wait_no_sessions(daemon, timeout):
     return sipsd.wait_until(lambda: sessions(daemon) == 0, timeout, interval=0.2)
 
 
+@pytest.fixture
+def daemon(bus, monkeypatch):
+    if SANITIZED:
+        # ASan keeps freed memory in quarantine (256 MB) and gives pages back only now and
+        # then: a small quarantine and a short release interval let RSS show what the
+        # daemon itself holds
+        monkeypatch.setenv('ASAN_OPTIONS', os.environ.get('ASAN_OPTIONS', '') +
+                           ':quarantine_size_mb=4:allocator_release_to_os_interval_ms=500')
+    d = sipsd.Daemon(bus, settings=DAEMON_SETTINGS)
+    try:
+        d.start()
+        yield d
+    finally:
+        d.cleanup()
+
+
 def test_overload_recovers(daemon, sipp):
     pid = daemon.proc.pid
     answer = peers.AutoAnswer(daemon, 'accept')
@@ -96,7 +117,7 @@ def test_overload_recovers(daemon, sipp):
         idle = rss_kb(pid)
 
         # what it sustains: calls completed per second when offered more than it takes
-        offered = 50 if SANITIZED else 200
+        offered = 100 if SANITIZED else 200
         probe_uac = start_uac(sipp, daemon, offered * 3, offered)
         probe = wait_uac(probe_uac, 60, sample)
         sustained = completion_rate(probe_uac)
@@ -131,7 +152,8 @@ def test_overload_recovers(daemon, sipp):
         left = sessions(daemon)
         gone_after = time.monotonic() - burst_end
         # sofia keeps finished transactions for 64*T1 (32 s), then the heap is trimmed
-        sipsd.wait_until(lambda: rss_kb(pid) <= idle + RSS_MARGIN_KB, RSS_WAIT, interval=1.0)
+        sipsd.wait_until(lambda: rss_kb(pid) <= idle + RSS_MARGIN_KB,
+                         10 if SANITIZED else RSS_WAIT, interval=1.0)
         rss_after = time.monotonic() - burst_end
         after = rss_kb(pid)
     finally:
@@ -151,4 +173,5 @@ def test_overload_recovers(daemon, sipp):
     assert burst['created'] > 0, burst
     assert recovered is not None and recovered < ANSWER_TIMEOUT + 10, recovered
     assert ended and left == 0, 'sessions left after the burst: %d' % left
-    assert after <= idle + RSS_MARGIN_KB, 'RSS %d kB after, %d kB idle' % (after, idle)
+    if not SANITIZED:
+        assert after <= idle + RSS_MARGIN_KB, 'RSS %d kB after, %d kB idle' % (after, idle)
