@@ -281,6 +281,27 @@ def test_unanswered_reinvite_ends_session(bus, monkeypatch, sipp):
         d.cleanup()
 
 
+def test_unanswered_proposal_does_not_stay_proposing(bus, monkeypatch, sipp):
+    """AddChat's re-INVITE is never answered: the session leaves PROPOSING (the proposal
+    rejected, then the dialog ends on the 408) instead of staying there."""
+    d = make_daemon(bus, monkeypatch, RtpTimeout=0)
+    recorder = sipsd.SignalRecorder(bus.connection(), sipsd.ROOT)
+    try:
+        uas = sipp('uas_ignore_reinvite.xml').start()
+        path = established_call(d, recorder, uas)
+        d.call(path, SI, 'AddChat')
+        assert d.get(path, SI, 'State') == 'PROPOSING'
+        end = wait_end(recorder, path, 64 * T1_MS / 1000 + 8)
+        assert end is not None, 'proposal unanswered, no end: %s\n%s' % (
+            signals(recorder, path), context(d, uas))
+        ms = members(recorder, path)
+        assert 'RejectedStreamProposal' in ms, ms
+        assert_gone(d, path)
+    finally:
+        recorder.close()
+        d.cleanup()
+
+
 # ---------------------------------------------------------------- no RTP after DidEnd
 
 SO_TIMESTAMPNS = getattr(socket, 'SO_TIMESTAMPNS', 35)
