@@ -71,8 +71,8 @@ sips_session_sip_stop_timers (SipsSessionSip *self)
 }
 
 gboolean
-sips_session_sip_refuse_overload (gpointer nh, gconstpointer sip_, guint n_unanswered,
-                                  guint n_active, SipsConfigSection *settings)
+sips_session_sip_refuse_overload (gpointer nh, guint n_unanswered, guint n_active,
+                                  SipsConfigSection *settings)
 {
   guint min = sips_config_section_get_uint (settings, "RtpPortMin");
   guint max = sips_config_section_get_uint (settings, "RtpPortMax");
@@ -81,7 +81,6 @@ sips_session_sip_refuse_overload (gpointer nh, gconstpointer sip_, guint n_unans
   sip_retry_after_t retry_after = { { { 0 } } };
   const char *why;
 
-  (void) sip_;
   if (n_unanswered >= SIPS_MAX_UNANSWERED)
     why = "too many calls wait for an answer";
   else if (n_active >= n_pairs)

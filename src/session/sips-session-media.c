@@ -12,7 +12,8 @@
  * from the negotiated SDPs (codec and payload types from the answer, destination, a=rtcp
  * and a=ptime from the peer's), updated when a re-INVITE changes them, held, stopped when
  * the audio goes or the session ends. Its reports become the session's properties and
- * signals; a pipeline error ends the session with DidFail("local", 0). */
+ * signals; a pipeline error ends the session with DidFail("local", 0), and so does
+ * RtpTimeout with RtpTimeoutEndsSession (copied when the session was made). */
 #include "sips-session-media.h"
 
 #include <glib/gi18n.h>
@@ -228,6 +229,7 @@ on_rtp_timeout (SipsAudioStream *stream, guint seconds, gpointer user_data)
   /* Settings1.RtpTimeoutEndsSession (as when the session was made): BYE, DidFail, DidEnd */
   if (!self->rtp_timeout_ends)
     return;
+  /* the contract's reason, as clients may match it: not translated */
   reason = g_strdup_printf ("No RTP received for %u s", seconds);
   sips_session_sip_fail (self->sip, 0, reason);
 }
