@@ -440,7 +440,7 @@ make_playback (GstElement *output)
   GstElement *queue = gst_element_factory_make ("queue", NULL);
   g_autoptr(GstPad) target = gst_element_get_static_pad (queue, "sink");
 
-  /* output is not floating: the bin adds its own reference */
+  /* output is not floating: the bin takes a reference of its own */
   gst_bin_add_many (GST_BIN (bin), queue, output, NULL);
   gst_element_link (queue, output);
   gst_element_add_pad (bin, gst_ghost_pad_new ("sink", target));
@@ -499,9 +499,7 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
     }
 
   /* send: a non-live input (a file) is paced by identity sync=true */
-  /* the devices are not floating (sips_audio_device_make): the bin adds its own
-   * reference, ours goes with the g_autoptr */
-  gst_bin_add (GST_BIN (self->pipeline), input);
+  gst_bin_add (GST_BIN (self->pipeline), input);  /* not floating: the bin takes its own ref */
   self->input = input;
   self->output = output;
   sync = add (self, "identity");
