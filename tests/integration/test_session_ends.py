@@ -6,7 +6,6 @@ SIPSIMPLED_SIP_T1_MS=50 (sipsimpled(8)), so a SIP transaction times out after 3.
 Peers are sipp scenarios on loopback; a Python socket captures the RTP a peer gets.
 """
 
-import os
 import socket
 import struct
 import threading
@@ -30,7 +29,7 @@ SETTINGS = dict(peers.LOOPBACK_SETTINGS, AnswerTimeout=2, RtpTimeout=2,
 def make_daemon(bus, monkeypatch, **settings):
     monkeypatch.setenv('SIPSIMPLED_SIP_T1_MS', str(T1_MS))
     d = sipsd.Daemon(bus, settings=dict(SETTINGS, **settings))
-    d.start(['--verbose'] if os.environ.get('ENDS_VERBOSE') else [])
+    d.start()
     return d
 
 
