@@ -195,7 +195,8 @@ create_nua (SipsSipAgent *self, const SipsTransportSet *set)
   g_autofree char *tls_url = NULL;
   const char *user_agent = sips_config_section_get_string (self->settings, "UserAgent");
   const char *slot1 = NULL, *slot2 = NULL, *slot3 = NULL;
-  tagi_t tags[16];
+  const char *t1 = g_getenv ("SIPSIMPLED_SIP_T1_MS");
+  tagi_t tags[18];
   guint n = 0;
   nua_t *nua;
 
@@ -237,6 +238,14 @@ create_nua (SipsSipAgent *self, const SipsTransportSet *set)
   tags[n++] = (tagi_t) { SIPTAG_ALLOW_STR (SIPS_SIP_ALLOW) };
   tags[n++] = (tagi_t) { NTATAG_MAXSIZE (SIPS_SIP_MAX_MESSAGE) };
   tags[n++] = (tagi_t) { TPTAG_TIMEOUT (SIPS_SIP_RECV_TIMEOUT_MS) };
+  /* tests only (sipsimpled(8)): a short RFC 3261 T1 makes transactions time out fast */
+  if (t1 != NULL && g_ascii_strtoull (t1, NULL, 10) > 0 && g_ascii_strtoull (t1, NULL, 10) <= 500)
+    {
+      unsigned ms = (unsigned) g_ascii_strtoull (t1, NULL, 10);
+
+      tags[n++] = (tagi_t) { NTATAG_SIP_T1 (ms) };
+      tags[n++] = (tagi_t) { NTATAG_SIP_T1X64 (64 * ms) };
+    }
   if (slot1 != NULL)
     tags[n++] = (tagi_t) { NUTAG_URL (slot1) };
   if (slot2 != NULL)

@@ -189,6 +189,7 @@ sips_session_sip_finish (SipsSessionSip *self, const char *fail_originator, int 
   g_debug ("session %p ends (%s %d %s)", (void *) self->session,
            fail_originator != NULL ? fail_originator : "-", code, reason != NULL ? reason : "");
   sips_session_reinvite_clear (self);
+  sips_session_sip_stop_timers (self);
   destroy_handle (self);
   sips_session_media_stop (self->media);
   sips_session_chat_stop (self->chat);
@@ -524,6 +525,7 @@ sips_session_sip_new (SipsSession *session, SipsSipAgent *agent, SipsConfigSecti
   self->agent = g_object_ref (agent);
   self->settings = g_object_ref (settings);
   self->rtp = g_object_ref (rtp);
+  self->answer_timeout = sips_config_section_get_uint (settings, "AnswerTimeout");
   self->media = sips_session_media_new (self, rtp, ringtones);
   self->chat = sips_session_chat_new (self, msrp, msrp_config);
   return self;
@@ -535,6 +537,7 @@ sips_session_sip_free (SipsSessionSip *self)
   if (self == NULL)
     return;
   sips_session_reinvite_clear (self);
+  sips_session_sip_stop_timers (self);
   destroy_handle (self);
   g_clear_pointer (&self->media, sips_session_media_free);
   g_clear_pointer (&self->chat, sips_session_chat_free);
@@ -686,6 +689,7 @@ sips_session_sip_take_incoming (SipsSessionSip *self, gpointer nh, gconstpointer
 
   emit_new_incoming (self->session, self->offered_audio, self->offered_chat);
   sips_session_set_state (self->session, SIPS_SESSION_STATE_INCOMING);
+  sips_session_sip_start_answer_timer (self);
   if (self->nh != NULL)
     nua_respond (self->nh, SIP_180_RINGING,
                  TAG_IF (self->contact != NULL, SIPTAG_CONTACT_STR (self->contact)), TAG_END ());
@@ -740,6 +744,7 @@ sips_session_sip_accept (SipsSessionSip *self, gboolean audio, gboolean chat, GE
   if (audio && (!sips_session_sip_reserve_rtp (self, error) ||
                 !sips_session_media_prepare_answer (self->media, self->initial_offer, error)))
     return FALSE;
+  self->accepted_at = g_get_monotonic_time ();
   if (chat && sips_session_chat_wants_relay (self->chat, self->initial_offer))
     {
       /* the 200 waits for the relay's AUTH (our path carries its Use-Path) */
@@ -759,8 +764,8 @@ sips_session_sip_accept (SipsSessionSip *self, gboolean audio, gboolean chat, GE
   return TRUE;
 }
 
-static void
-begin_local_end (SipsSessionSip *self)
+void
+sips_session_sip_begin_local_end (SipsSessionSip *self)
 {
   self->local_end = TRUE;
   emit_plain (self->session, "will-end");
@@ -775,7 +780,7 @@ sips_session_sip_reject (SipsSessionSip *self, GError **error)
       g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("The call is gone"));
       return FALSE;
     }
-  begin_local_end (self);
+  sips_session_sip_begin_local_end (self);
   nua_respond (self->nh, SIP_603_DECLINE, TAG_END ());
   return TRUE;
 }
@@ -788,7 +793,7 @@ sips_session_sip_terminate (SipsSessionSip *self)
   if (self->nh == NULL)
     return FALSE;
 
-  begin_local_end (self);
+  sips_session_sip_begin_local_end (self);
   if (self->awaiting_relay)
     {
       sips_session_relay_abandon (self);
