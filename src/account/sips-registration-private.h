@@ -9,6 +9,8 @@
 #define NUA_HMAGIC_T SipsNuaOwner
 #include <sofia-sip/nua.h>
 
+#include "core/sips-log.h"
+
 G_BEGIN_DECLS
 
 typedef enum {
@@ -23,6 +25,7 @@ struct _SipsRegistration {
   GObject parent_instance;
 
   char              *aor;      /* user@domain */
+  SipsLogContext    *log;      /* SIPS_ACCOUNT=aor on its log lines */
   char              *user;
   char              *domain;
   SipsConfigSection *config;

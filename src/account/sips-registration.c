@@ -74,7 +74,7 @@ sips_registration_set_phase (SipsRegistration *self, Phase phase)
   state = phase_state (self);
   if (g_strcmp0 (state, self->state) == 0)
     return;
-  g_debug ("Registration of %s: %s -> %s", self->aor, self->state, state);
+  sips_log_debug (self->log, "Registration of %s: %s -> %s", self->aor, self->state, state);
   g_free (self->state);
   self->state = g_strdup (state);
   if (!self->released)
@@ -245,7 +245,7 @@ fail (SipsRegistration *self, int status, const char *phrase, gconstpointer sip)
       retry_after = next_retry (self, sip);
       self->retry_id = g_timeout_add_seconds (retry_after, on_retry, self);
     }
-  g_debug ("Registration of %s failed: %d %s; retry in %u s", self->aor, status,
+  sips_log_debug (self->log, "Registration of %s failed: %d %s; retry in %u s", self->aor, status,
            phrase ? phrase : "", retry_after);
   sips_registration_set_phase (self, PHASE_FAILED);
   g_signal_emit (self, signals[SIGNAL_DID_FAIL], 0, g_get_real_time (), code,
@@ -294,7 +294,7 @@ succeed (SipsRegistration *self, gconstpointer sip)
   set_expires (self, expires);
   set_string (self, &self->contact_uri, ours ? ours : "", PROP_CONTACT_URI);
   sips_registration_set_phase (self, PHASE_REGISTERED);
-  g_debug ("Registered %s at %s for %u s", self->aor, self->registrar, expires);
+  sips_log_debug (self->log, "Registered %s at %s for %u s", self->aor, self->registrar, expires);
   g_signal_emit (self, signals[SIGNAL_DID_SUCCEED], 0, g_get_real_time (),
                  self->contact_uri, contacts, expires, self->registrar);
 }
@@ -348,7 +348,7 @@ on_unregister_response (SipsRegistration *self, int status, const char *phrase, 
   if ((status == 401 || status == 407) && authenticate (self, sip))
     return;
   if (status >= 300)
-    g_debug ("Unregistering %s failed: %d %s", self->aor, status, phrase ? phrase : "");
+    sips_log_debug (self->log, "Unregistering %s failed: %d %s", self->aor, status, phrase ? phrase : "");
   /* a failed un-REGISTER leaves the binding to run out */
   sips_registration_finish_unregister (self, status >= 300);
 }
@@ -429,7 +429,7 @@ sips_registration_begin_register (SipsRegistration *self)
   self->auth_attempts = 0;
   if (self->phase != PHASE_REGISTERED)
     sips_registration_set_phase (self, PHASE_REGISTERING);
-  g_debug ("Registering %s at %s", self->aor, self->registrar);
+  sips_log_debug (self->log, "Registering %s at %s", self->aor, self->registrar);
   /* "no-validate": no OPTIONS to ourselves through the registrar after each REGISTER */
   nua_register (self->nh,
                 NUTAG_M_USERNAME (self->user),
@@ -551,6 +551,7 @@ sips_registration_finalize (GObject *object)
   SipsRegistration *self = SIPS_REGISTRATION (object);
 
   g_free (self->aor);
+  sips_log_context_unref (self->log);
   g_free (self->user);
   g_free (self->domain);
   g_free (self->state);
@@ -618,6 +619,8 @@ sips_registration_new (const char *aor, SipsConfigSection *config, SipsSipAgent 
   self = g_object_new (SIPS_TYPE_REGISTRATION, NULL);
   at = strchr (aor, '@');
   self->aor = g_strdup (aor);
+  self->log = sips_log_context_new ();
+  sips_log_context_set (self->log, SIPS_LOG_FIELD_ACCOUNT, aor);
   self->user = g_strndup (aor, at - aor);
   self->domain = g_strdup (at + 1);
   self->config = g_object_ref (config);

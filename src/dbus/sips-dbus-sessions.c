@@ -298,6 +298,8 @@ on_session_added (SipsSessionManager *manager, SipsSession *session, gpointer us
   export->owner = self;
   export->session = g_object_ref (session);
   export->path = g_strdup_printf ("/org/sipsimple/Session/%u", self->next_session++);
+  /* its log lines name it as clients know it (journalctl SIPS_SESSION=...) */
+  sips_log_context_set (sips_session_get_log_context (session), SIPS_LOG_FIELD_SESSION, export->path);
   export->skeleton = G_DBUS_INTERFACE_SKELETON (sips_dbus_session1_skeleton_new ());
   g_hash_table_insert (self->exports, session, export);
 

@@ -120,7 +120,8 @@ on_did_end (SipsMsrpChat *chat, gint64 timestamp, gpointer user_data)
   if (chat != self->chat || sips_msrp_chat_get_state (chat) != SIPS_MSRP_CHAT_STATE_FAILED)
     return;
   reason = g_steal_pointer (&self->fail_reason);
-  g_message ("Session %p: the chat stream failed: %s", (void *) session_of (self),
+  sips_log_message (sips_session_get_log_context (session_of (self)),
+                    "Session %p: the chat stream failed: %s", (void *) session_of (self),
              reason != NULL ? reason : "");
   sips_session_reinvite_chat_failed (self->sip, reason != NULL ? reason : _("The chat stream failed"));
 }
@@ -386,7 +387,8 @@ sips_session_chat_answer_received (SipsSessionChat *self, const char *answer)
   self->answer_setup = sips_msrp_setup_parse (remote.setup);
   if (!apply_remote (self, &remote, &error))
     {
-      g_message ("Session %p: unusable chat answer: %s", (void *) session_of (self),
+      sips_log_message (sips_session_get_log_context (session_of (self)),
+                        "Session %p: unusable chat answer: %s", (void *) session_of (self),
                  error->message);
       sips_session_chat_stop (self);
     }
@@ -407,7 +409,8 @@ sips_session_chat_sync (SipsSessionChat *self)
       !sips_session_get_boolean_prop (session, "has-chat"))
     return;
   active = sips_msrp_setup_is_active (self->offerer, self->offer_setup, self->answer_setup);
-  g_debug ("session %p: chat starts (%s)", (void *) session, active ? "active" : "passive");
+  sips_log_debug (sips_session_get_log_context (session),
+                  "session %p: chat starts (%s)", (void *) session, active ? "active" : "passive");
   sips_msrp_chat_start (self->chat, active);
 }
 
@@ -470,7 +473,8 @@ on_relay_did_fail (SipsMsrpRelay *relay, const char *reason, gpointer user_data)
   SipsSessionChat *self = user_data;
   g_autoptr(SipsMsrpRelay) keep = g_object_ref (relay);  /* dropped with the stream */
 
-  g_message ("Session %p: the MSRP relay binding was lost: %s", (void *) session_of (self),
+  sips_log_message (sips_session_get_log_context (session_of (self)),
+                    "Session %p: the MSRP relay binding was lost: %s", (void *) session_of (self),
              reason != NULL ? reason : "");
   g_signal_handlers_disconnect_by_data (relay, self);
   if (self->chat != NULL)
@@ -515,7 +519,8 @@ sips_session_chat_wants_relay (SipsSessionChat *self, const char *offer)
   if (!relay_credentials (self, &username, &password))
     {
       /* nothing to authenticate with: the stream goes direct */
-      g_message ("Session %p: the account has no password: no MSRP relay",
+      sips_log_message (sips_session_get_log_context (session_of (self)),
+                        "Session %p: the account has no password: no MSRP relay",
                  (void *) session_of (self));
       return FALSE;
     }
@@ -540,7 +545,8 @@ on_relay_authenticated (GObject *source, GAsyncResult *result, gpointer user_dat
     {
       g_autoptr(SipsMsrpChat) chat = self->chat != NULL ? g_object_ref (self->chat) : NULL;
 
-      g_message ("Session %p: the MSRP relay did not authenticate us: %s",
+      sips_log_message (sips_session_get_log_context (session_of (self)),
+                        "Session %p: the MSRP relay did not authenticate us: %s",
                  (void *) session_of (self), error->message);
       if (chat != NULL)
         {
@@ -553,7 +559,8 @@ on_relay_authenticated (GObject *source, GAsyncResult *result, gpointer user_dat
       ready (self->sip, error);
       return;
     }
-  g_debug ("session %p: authenticated at the MSRP relay %s", (void *) session_of (self),
+  sips_log_debug (sips_session_get_log_context (session_of (self)),
+                  "session %p: authenticated at the MSRP relay %s", (void *) session_of (self),
            sips_msrp_relay_get_uri (relay));
   self->relay = g_steal_pointer (&relay);
   g_signal_connect (self->relay, "did-fail", G_CALLBACK (on_relay_did_fail), self);
@@ -593,7 +600,8 @@ sips_session_chat_authenticate (SipsSessionChat *self, const char *offer,
   self->relay_wait->owner = self;
   self->relay_wait->ready = ready;
   self->relay_cancellable = g_cancellable_new ();
-  g_debug ("session %p: authenticating at the MSRP relay %s", (void *) session_of (self), uri);
+  sips_log_debug (sips_session_get_log_context (session_of (self)),
+                  "session %p: authenticating at the MSRP relay %s", (void *) session_of (self), uri);
   sips_msrp_relay_authenticate_async (self->transport, uri, username, password,
                                       self->relay_cancellable, on_relay_authenticated,
                                       self->relay_wait);

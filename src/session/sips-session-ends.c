@@ -41,13 +41,15 @@ on_answer_timeout (gpointer user_data)
                            on_answer_timeout, self);
           return G_SOURCE_REMOVE;
         }
-      g_message ("Session %p: no ACK for our 200", (void *) self->session);
+      sips_log_message (sips_session_get_log_context (self->session),
+                        "Session %p: no ACK for our 200", (void *) self->session);
       sips_session_sip_finish (self, "local", 408, _("No ACK received"), "local");
       return G_SOURCE_REMOVE;
     }
   if (state != SIPS_SESSION_STATE_INCOMING || self->nh == NULL || self->fail_reason != NULL)
     return G_SOURCE_REMOVE;
-  g_message ("Session %p: not answered within %u s", (void *) self->session, self->answer_timeout);
+  sips_log_message (sips_session_get_log_context (self->session),
+                    "Session %p: not answered within %u s", (void *) self->session, self->answer_timeout);
   self->fail_code = 480;
   self->fail_reason = g_strdup_printf (_("Not answered within %u s"), self->answer_timeout);
   /* DidFail/DidEnd when nua reports the transaction over (as for Reject) */

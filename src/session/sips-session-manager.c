@@ -125,7 +125,7 @@ remove_entry (SipsSessionManager *self, Entry *entry)
     return;
   g_ptr_array_remove_index (self->entries, index);   /* frees the entry */
 
-  g_debug ("session %p removed", (void *) session);
+  sips_log_debug (sips_session_get_log_context (session), "session %p removed", (void *) session);
   if (was_active)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SESSIONS]);
   g_signal_emit (self, signals[SIGNAL_SESSION_REMOVED], 0, session);
@@ -165,7 +165,8 @@ on_session_state (SipsSession *session, GParamSpec *pspec, gpointer user_data)
     {
       guint linger = self->linger_func != NULL ? self->linger_func (self->linger_data) : 0;
 
-      g_debug ("session %p terminated, removed in %u s", (void *) session, linger);
+      sips_log_debug (sips_session_get_log_context (session),
+                      "session %p terminated, removed in %u s", (void *) session, linger);
       if (linger == 0)
         entry->linger_id = g_idle_add (on_linger_over, entry);
       else
@@ -346,7 +347,8 @@ sips_session_manager_terminate_all (SipsSessionManager *self)
       g_autoptr (GError) error = NULL;
 
       if (!sips_session_terminate (session, &error))
-        g_debug ("session %p not terminated: %s", (void *) session, error->message);
+        sips_log_debug (sips_session_get_log_context (session),
+                        "session %p not terminated: %s", (void *) session, error->message);
     }
 }
 

@@ -184,7 +184,8 @@ stop_stream (SipsSessionMedia *self)
 
   if (stream == NULL)
     return;
-  g_debug ("session %p: audio stops", (void *) session_of (self));
+  sips_log_debug (sips_session_get_log_context (session_of (self)),
+                  "session %p: audio stops", (void *) session_of (self));
   g_signal_handlers_disconnect_by_data (stream, self);
   sips_session_set_boolean_prop (session_of (self), "audio-srtp-active", FALSE);
   if (self->playing != NULL)
@@ -234,7 +235,8 @@ on_rtp_timeout (SipsAudioStream *stream, guint seconds, gpointer user_data)
   SipsSessionMedia *self = user_data;
   g_autofree char *reason = NULL;
 
-  g_message ("Session %p: no RTP received for %u s", (void *) session_of (self), seconds);
+  sips_log_message (sips_session_get_log_context (session_of (self)),
+                    "Session %p: no RTP received for %u s", (void *) session_of (self), seconds);
   /* Settings1.RtpTimeoutEndsSession (as when the session was made): BYE, DidFail, DidEnd */
   if (!self->rtp_timeout_ends)
     return;
@@ -248,7 +250,8 @@ on_stream_error (SipsAudioStream *stream, GError *error, gpointer user_data)
 {
   SipsSessionMedia *self = user_data;
 
-  g_message ("Session %p: the audio stream failed: %s", (void *) session_of (self), error->message);
+  sips_log_message (sips_session_get_log_context (session_of (self)),
+                    "Session %p: the audio stream failed: %s", (void *) session_of (self), error->message);
   sips_session_sip_fail (self->sip, 0, error->message);
 }
 
@@ -384,7 +387,8 @@ sips_session_media_sync (SipsSessionMedia *self)
     }
 
   fill_config (self, &local, &remote, &config);
-  g_debug ("session %p: audio %s %s/%u to %s:%u%s", (void *) session,
+  sips_log_debug (sips_session_get_log_context (session),
+                  "session %p: audio %s %s/%u to %s:%u%s", (void *) session,
            self->stream == NULL ? "starts" : "follows", config.codec, config.payload_type,
            config.remote_address, config.remote_port,
            config.srtp_local_key != NULL ? " (SRTP)" : "");
@@ -405,7 +409,8 @@ sips_session_media_sync (SipsSessionMedia *self)
 
   if (!ok)
     {
-      g_message ("Session %p: cannot run the audio stream: %s", (void *) session, error->message);
+      sips_log_message (sips_session_get_log_context (session),
+                        "Session %p: cannot run the audio stream: %s", (void *) session, error->message);
       sips_session_sip_fail (sip, 0, error->message);
       return;
     }

@@ -186,7 +186,8 @@ sips_session_reinvite_on_request (SipsSessionSip *self, int status, const sip_t 
   /* an offer our SRTP policy refuses leaves the session as it was */
   if (!sips_session_media_prepare_answer (self->media, have_offer ? body : NULL, &error))
     {
-      g_message ("Session %p: re-INVITE refused: %s", (void *) self->session, error->message);
+      sips_log_message (sips_session_get_log_context (self->session),
+                        "Session %p: re-INVITE refused: %s", (void *) self->session, error->message);
       nua_respond (self->nh, SIP_488_NOT_ACCEPTABLE, TAG_END ());
       return;
     }
@@ -310,7 +311,8 @@ on_proposal_offer_relay_ready (SipsSessionSip *self, const GError *error)
     error = local_error;
   if (error != NULL)
     {
-      g_message ("Session %p: the proposed chat stream failed: %s", (void *) self->session,
+      sips_log_message (sips_session_get_log_context (self->session),
+                        "Session %p: the proposed chat stream failed: %s", (void *) self->session,
                  error->message);
       conclude (self, FALSE, error->message);
       return;
@@ -383,7 +385,8 @@ remove_lost_chat (SipsSessionSip *self)
     return;
   self->chat_lost = FALSE;
   if (!sips_session_sip_change_streams (self, SIPS_STREAM_REMOVE_CHAT, &error))
-    g_message ("Session %p: cannot remove the chat stream: %s", (void *) self->session,
+    sips_log_message (sips_session_get_log_context (self->session),
+                      "Session %p: cannot remove the chat stream: %s", (void *) self->session,
                error->message);
 }
 
@@ -454,7 +457,8 @@ on_proposal_answer_relay_ready (SipsSessionSip *self, const GError *error)
     }
   if (error != NULL)
     {
-      g_message ("Session %p: the accepted chat stream failed: %s", (void *) self->session,
+      sips_log_message (sips_session_get_log_context (self->session),
+                        "Session %p: the accepted chat stream failed: %s", (void *) self->session,
                  error->message);
       refuse_remote (self, error->message);
       return;

@@ -186,7 +186,8 @@ sips_session_sip_finish (SipsSessionSip *self, const char *fail_originator, int 
       reason = self->fail_reason;
       end_originator = "local";
     }
-  g_debug ("session %p ends (%s %d %s)", (void *) self->session,
+  sips_log_debug (sips_session_get_log_context (self->session),
+                  "session %p ends (%s %d %s)", (void *) self->session,
            fail_originator != NULL ? fail_originator : "-", code, reason != NULL ? reason : "");
   sips_session_reinvite_clear (self);
   sips_session_sip_stop_timers (self);
@@ -263,7 +264,8 @@ accept_answer (SipsSessionSip *self, const char *answer)
   sips_session_chat_answer_received (self->chat, answer);
   if (sips_session_media_answer_received (self->media, answer, &error))
     return;
-  g_message ("Session %p: %s", (void *) self->session, error->message);
+  sips_log_message (sips_session_get_log_context (self->session),
+                    "Session %p: %s", (void *) self->session, error->message);
   if (!self->established && self->fail_reason == NULL)
     {
       self->fail_code = 488;
@@ -457,10 +459,21 @@ refuse_reinvite (SipsSessionSip *self, int status, const sip_t *sip)
   if (sips_session_offer_usable (body, FALSE, &error))
     return FALSE;
   self->offer_refused = TRUE;
-  g_message ("Session %p: re-INVITE refused: %s", (void *) self->session, error->message);
+  sips_log_message (sips_session_get_log_context (self->session),
+                    "Session %p: re-INVITE refused: %s", (void *) self->session, error->message);
   warning = sips_session_offer_warning (error->message);
   nua_respond (self->nh, SIP_488_NOT_ACCEPTABLE, SIPTAG_WARNING_STR (warning), TAG_END ());
   return TRUE;
+}
+
+/* The dialog's Call-ID goes into the session's log lines (journalctl SIP_CALL_ID=...). */
+static void
+note_call_id (SipsSessionSip *self, const sip_t *sip)
+{
+  SipsLogContext *log = sips_session_get_log_context (self->session);
+
+  if (sip != NULL && sip->sip_call_id != NULL && sips_log_context_get (log, SIPS_LOG_FIELD_CALL_ID) == NULL)
+    sips_log_context_set (log, SIPS_LOG_FIELD_CALL_ID, sip->sip_call_id->i_id);
 }
 
 static void
@@ -475,6 +488,7 @@ on_nua_event (gpointer owner, int event, int status, const char *phrase, gpointe
   if (nh != self->nh)
     return;
   note_user_agent (self, sip);
+  note_call_id (self, sip);
 
   switch (event)
     {
@@ -655,6 +669,7 @@ sips_session_sip_take_incoming (SipsSessionSip *self, gpointer nh, gconstpointer
   self->nh = nh;
   self->nua = sips_sip_agent_get_nua (self->agent);
   self->outgoing = FALSE;
+  note_call_id (self, sip);
   g_set_object (&self->account, account);
   self->contact = sips_sip_agent_contact_for (self->agent, sips_headers_transport_of_request (sip),
                                               sip->sip_request != NULL

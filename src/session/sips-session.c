@@ -9,6 +9,7 @@
 #include "sips-session.h"
 #include "sips-session-private.h"
 #include "sips-session-sip.h"
+#include "core/sips-log.h"
 
 #include <glib/gi18n.h>
 #include <string.h>
@@ -148,6 +149,7 @@ struct _SipsSession {
   SipsAccount *account;
   GObject     *chat_transport;
   SipsSessionSip *sip;          /* NULL = no signalling (unit tests) */
+  SipsLogContext *log;          /* the fields of its log lines (sips-log.h) */
 
   /* the plain string, boolean and guint properties, indexed by property id */
   char    *strings[N_PROPS];    /* NULL reads as "" */
@@ -345,6 +347,7 @@ sips_session_finalize (GObject *object)
 
   for (guint i = 0; i < N_PROPS; i++)
     g_free (self->strings[i]);
+  sips_log_context_unref (self->log);
 
   G_OBJECT_CLASS (sips_session_parent_class)->finalize (object);
 }
@@ -437,6 +440,7 @@ static void
 sips_session_init (SipsSession *self)
 {
   self->state = SIPS_SESSION_STATE_NULL;
+  self->log = sips_log_context_new ();
 }
 
 /* ---- public API ---- */
@@ -482,7 +486,7 @@ sips_session_set_state (SipsSession *self, SipsSessionState state)
   self->state = state;
   now = g_get_real_time ();
 
-  g_debug ("session %p: %s -> %s", (void *) self,
+  sips_log_debug (sips_session_get_log_context (self), "session %p: %s -> %s", (void *) self,
            sips_session_state_to_string (prev), sips_session_state_to_string (state));
 
   g_object_freeze_notify (G_OBJECT (self));
@@ -752,8 +756,18 @@ sips_session_set_uint_prop (SipsSession *self, const char *name, guint value)
 void
 sips_session_set_account (SipsSession *self, SipsAccount *account)
 {
-  if (g_set_object (&self->account, account))
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ACCOUNT]);
+  if (!g_set_object (&self->account, account))
+    return;
+  sips_log_context_set (self->log, SIPS_LOG_FIELD_ACCOUNT,
+                        account != NULL ? sips_account_get_id (account) : NULL);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ACCOUNT]);
+}
+
+SipsLogContext *
+sips_session_get_log_context (SipsSession *self)
+{
+  g_return_val_if_fail (SIPS_IS_SESSION (self), NULL);
+  return self->log;
 }
 
 void

@@ -4,6 +4,8 @@
 #include <glib-object.h>
 #include "account/sips-account.h"
 
+#include "core/sips-log.h"
+
 G_BEGIN_DECLS
 
 typedef enum {
@@ -63,6 +65,10 @@ gboolean sips_session_send_dtmf    (SipsSession *self, const char *digit, GError
 gboolean sips_session_play_audio_file (SipsSession *self, const char *path, gboolean loop,
                                        GError **error);
 gboolean sips_session_stop_playing_audio_file (SipsSession *self, GError **error);
+
+/* The fields of the session's log lines (SIPS_SESSION, SIP_CALL_ID, SIPS_ACCOUNT): its
+ * parts log through it, the binding sets the session's name (its object path). */
+SipsLogContext *sips_session_get_log_context (SipsSession *self);
 /* Returns the new message id (free it), or NULL with error. */
 char    *sips_session_send_message (SipsSession *self, const char *content, const char *content_type,
                                     const char *to_uri, gint64 timestamp, GError **error);
