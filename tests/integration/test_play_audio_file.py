@@ -42,6 +42,8 @@ def files(tmp_path_factory):
             'ogg': make_file(str(d / 'music.ogg'), OGG_TONE, 1.5,
                              'audioresample ! opusenc ! oggmux'),
             'short': make_file(str(d / 'short.wav'), WAV_TONE, 0.5, 'wavenc'),
+            'flac': make_file(str(d / 'tone.flac'), WAV_TONE, 1.0, 'flacenc'),
+            'mp3': make_file(str(d / 'tone.mp3'), OGG_TONE, 1.0, 'lamemp3enc'),
             'text': str(d / 'notes.wav')}
 
 
@@ -125,6 +127,20 @@ def test_wav_replaces_device_then_device_returns(ab, files, codec):
     assert device_s >= 0.6
     assert DEVICE_A in w[-5] and WAV_TONE not in w[-5], 'the device is not back: %s' % w[-10:]
     assert both <= 0.1, 'file and device mixed for %.2f s' % both
+
+
+@pytest.mark.parametrize('kind, tone', [('flac', WAV_TONE), ('mp3', OGG_TONE)])
+def test_flac_and_mp3(ab, files, kind, tone):
+    a, b = ab
+    pa, pb = establish(a, b)
+    rec = start_recording(b, pb, '%s.wav' % kind)
+    play(a, pa, files[kind])
+    assert a.wait(pa, 'DidStopPlayingAudioFile', timeout=5)[1:] == (files[kind], True)
+    sipsd.run_loop(0.3)
+    w = finish_recording(b, pb, rec)
+    hang_up(a, pa, b, pb)
+    print('%s: %.2f s of its tone' % (kind, seconds(w, tone)))
+    assert 0.85 <= seconds(w, tone) <= 1.2
 
 
 def test_ogg_with_srtp_loop_hold_replace_stop(ab, files):
