@@ -24,6 +24,7 @@
 #include "media/sips-ringtone-player.h"
 #include "media/sips-sdes.h"
 #include "sips-sdp.h"
+#include "sips-session-ice.h"
 
 struct _SipsSessionMedia {
   SipsSessionSip     *sip;
@@ -251,11 +252,23 @@ on_stream_notify (GObject *object, GParamSpec *pspec, gpointer user_data)
   SipsAudioStream *stream = SIPS_AUDIO_STREAM (object);
   SipsSession *session = session_of (self);
 
+  g_autofree char *ice_address = NULL;
+  guint ice_port = 0;
+
   g_object_freeze_notify (G_OBJECT (session));
-  sips_session_set_string_prop (session, "audio-remote-rtp-address-received",
-                                sips_audio_stream_get_remote_address_received (stream));
-  sips_session_set_uint_prop (session, "audio-remote-rtp-port-received",
-                              sips_audio_stream_get_remote_port_received (stream));
+  /* under ICE: the selected remote candidate (nicesrc does not say where packets came from) */
+  if (sips_session_ice_remote_received (self->sip->ice, &ice_address, &ice_port))
+    {
+      sips_session_set_string_prop (session, "audio-remote-rtp-address-received", ice_address);
+      sips_session_set_uint_prop (session, "audio-remote-rtp-port-received", ice_port);
+    }
+  else
+    {
+      sips_session_set_string_prop (session, "audio-remote-rtp-address-received",
+                                    sips_audio_stream_get_remote_address_received (stream));
+      sips_session_set_uint_prop (session, "audio-remote-rtp-port-received",
+                                  sips_audio_stream_get_remote_port_received (stream));
+    }
   if (sips_audio_stream_get_audio_was_received (stream))
     sips_session_set_boolean_prop (session, "audio-was-received", TRUE);
   sips_session_set_boolean_prop (session, "audio-srtp-active",
@@ -342,6 +355,7 @@ fill_config (SipsSessionMedia *self, const SipsSdpAudio *local, const SipsSdpAud
   config->input_device = sips_config_section_get_string (settings, "AudioInputDevice");
   config->output_device = sips_config_section_get_string (settings, "AudioOutputDevice");
   config->rtp_timeout = sips_config_section_get_uint (settings, "RtpTimeout");
+  config->ice_agent = sips_session_ice_media (self->sip->ice, &config->ice_stream_id);
   if (self->local_key != NULL && self->remote_key != NULL)
     {
       config->srtp_local_suite = self->local_key->suite;

@@ -25,6 +25,7 @@ G_BEGIN_DECLS
 
 typedef struct _SipsSessionMedia SipsSessionMedia;  /* sips-session-media.c */
 typedef struct _SipsSessionChat  SipsSessionChat;   /* sips-session-chat.c */
+typedef struct _SipsSessionIce   SipsSessionIce;    /* sips-session-ice.c */
 
 /* Who made the stream proposal in progress (state PROPOSING or PROPOSED). */
 typedef enum {
@@ -51,6 +52,7 @@ struct _SipsSessionSip {
   GSocket *rtcp_socket;
   char    *rtp_address;
   guint    rtp_port;
+  SipsSessionIce *ice;           /* the audio stream's ICE (agent only with UseIce) */
 
   /* our chat stream (MSRP): its m=message line is in our SDP while it has a stream */
   SipsSessionChat *chat;

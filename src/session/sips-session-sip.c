@@ -36,6 +36,7 @@
 #include "core/sips-error.h"
 #include "sips-rtp-ports.h"
 #include "sips-sdp.h"
+#include "sips-session-ice.h"
 #include "sips-session-chat.h"
 #include "sips-session-headers.h"
 #include "sips-session-media.h"
@@ -146,6 +147,8 @@ sips_session_sip_user_sdp (SipsSessionSip *self)
                                        sips_config_section_get_strv (self->settings, "AudioCodecs"),
                                        direction, sips_session_media_sdp_secure (self->media),
                                        (const char * const *) cryptos);
+      if (!self->audio_off)
+        sdp = sips_session_ice_user_sdp (self->ice, sdp);
     }
   if (chat != NULL)
     {
@@ -190,6 +193,7 @@ sips_session_sip_finish (SipsSessionSip *self, const char *fail_originator, int 
   sips_session_reinvite_clear (self);
   destroy_handle (self);
   sips_session_media_stop (self->media);
+  sips_session_ice_stop (self->ice);
   sips_session_chat_stop (self->chat);
   release_rtp (self);
   sips_session_release_streams (self->session);
@@ -383,6 +387,8 @@ on_call_state (SipsSessionSip *self, int status, const char *phrase, const tagi_
     }
   if (answer_recv && remote != NULL)
     accept_answer (self, remote);
+  if (remote != NULL)
+    sips_session_ice_remote_sdp (self->ice, remote, offer_recv != 0);
   if (local != NULL || remote != NULL)
     update_media (self, offer_received);
   if (self->established)
@@ -487,6 +493,7 @@ sips_session_sip_new (SipsSession *session, SipsSipAgent *agent, SipsConfigSecti
   self->settings = g_object_ref (settings);
   self->rtp = g_object_ref (rtp);
   self->media = sips_session_media_new (self, rtp, ringtones);
+  self->ice = sips_session_ice_new (self);
   self->chat = sips_session_chat_new (self, msrp, msrp_config);
   return self;
 }
@@ -499,6 +506,7 @@ sips_session_sip_free (SipsSessionSip *self)
   sips_session_reinvite_clear (self);
   destroy_handle (self);
   g_clear_pointer (&self->media, sips_session_media_free);
+  g_clear_pointer (&self->ice, sips_session_ice_free);
   g_clear_pointer (&self->chat, sips_session_chat_free);
   release_rtp (self);
   g_clear_object (&self->agent);
@@ -531,8 +539,12 @@ sips_session_sip_connect (SipsSessionSip *self, const char *callee_uri, SipsAcco
     }
   if (chat && !sips_session_chat_available (self->chat, error))
     return FALSE;
-  if (audio && !sips_session_sip_reserve_rtp (self, error))
-    return FALSE;
+  if (audio && (!sips_session_sip_reserve_rtp (self, error) ||
+                !sips_session_ice_start (self->ice, TRUE, error)))
+    {
+      release_rtp (self);
+      return FALSE;
+    }
 
   /* route "" = the account's outbound proxy, else sofia's RFC 3263 lookup of the callee */
   proxy = (route != NULL && *route != '\0') ? g_strdup (route) : sips_headers_outbound_proxy (account);
@@ -656,10 +668,16 @@ sips_session_sip_refuse_incoming (gpointer nh, gconstpointer sip_, SipsConfigSec
 
   if (sip->sip_payload != NULL && sip->sip_payload->pl_data != NULL && sip->sip_payload->pl_len > 0)
     body = g_strndup (sip->sip_payload->pl_data, sip->sip_payload->pl_len);
-  if (sips_session_media_offer_acceptable (body, rtp, &error))
+  g_autofree char *warning = NULL;
+
+  if (sips_session_media_offer_acceptable (body, rtp, &error) &&
+      sips_session_ice_offer_acceptable (body, rtp, &error))
     return FALSE;
   g_message ("Incoming call refused: %s", error->message);
-  nua_respond (nh, SIP_488_NOT_ACCEPTABLE, TAG_END ());
+  /* the reason for the peer's user (RFC 3261 20.43: 399 miscellaneous warning) */
+  warning = g_strdup_printf ("399 sipsimpled \"%s\"",
+                             g_strdelimit (error->message, "\"\\", '\''));
+  nua_respond (nh, SIP_488_NOT_ACCEPTABLE, SIPTAG_WARNING_STR (warning), TAG_END ());
   nua_handle_destroy (nh);
   return TRUE;
 }
@@ -691,6 +709,14 @@ sips_session_sip_accept (SipsSessionSip *self, gboolean audio, gboolean chat, GE
   if (audio && (!sips_session_sip_reserve_rtp (self, error) ||
                 !sips_session_media_prepare_answer (self->media, self->initial_offer, error)))
     return FALSE;
+  /* ICE only if the offer had it (controlled), or as the offerer of a bodiless INVITE */
+  if (audio && (self->initial_offer == NULL || sips_session_ice_offer_has_ice (self->initial_offer)))
+    {
+      if (!sips_session_ice_start (self->ice, self->initial_offer == NULL, error))
+        return FALSE;
+      if (self->initial_offer != NULL)
+        sips_session_ice_remote_sdp (self->ice, self->initial_offer, TRUE);
+    }
   if (chat && sips_session_chat_wants_relay (self->chat, self->initial_offer))
     {
       /* the 200 waits for the relay's AUTH (our path carries its Use-Path) */
@@ -740,7 +766,7 @@ sips_session_sip_terminate (SipsSessionSip *self)
     return FALSE;
 
   begin_local_end (self);
-  if (self->awaiting_relay)
+  if (self->awaiting_relay || sips_session_ice_abandon (self->ice))
     {
       sips_session_relay_abandon (self);
       return TRUE;
