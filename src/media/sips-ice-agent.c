@@ -190,8 +190,9 @@ sips_ice_agent_dispose (GObject *object)
     }
   if (self->nice != NULL)
     {
+      /* a stopping pipeline's nicesrc/nicesink may still use the stream: it goes (and its
+       * sockets close) with the agent's last reference */
       g_signal_handlers_disconnect_by_data (self->nice, self);
-      nice_agent_remove_stream (self->nice, self->stream_id);
       g_clear_object (&self->nice);
     }
   G_OBJECT_CLASS (sips_ice_agent_parent_class)->dispose (object);

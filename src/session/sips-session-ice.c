@@ -115,12 +115,13 @@ static gboolean
 candidate_plausible (const char *value)
 {
   g_auto(GStrv) f = g_strsplit (value, " ", -1);
-  guint64 component, port;
+  guint64 component, priority, port;
   g_autoptr(GInetAddress) address = NULL;
 
   if (g_strv_length (f) < 8 || !g_str_equal (f[6], "typ"))
     return FALSE;
   if (!g_ascii_string_to_unsigned (f[1], 10, 1, 256, &component, NULL) ||
+      !g_ascii_string_to_unsigned (f[3], 10, 1, G_MAXUINT32, &priority, NULL) ||
       !g_ascii_string_to_unsigned (f[5], 10, 1, 65535, &port, NULL) ||
       g_ascii_strcasecmp (f[2], "udp") != 0 ||
       (address = g_inet_address_new_from_string (f[4])) == NULL)
@@ -480,7 +481,9 @@ sips_session_ice_media (SipsSessionIce *self, guint *stream_id)
 gboolean
 sips_session_ice_remote_received (SipsSessionIce *self, char **address, guint *port)
 {
-  if (self->agent == NULL || !self->active)
+  /* a forced pair (no ICE, or failed checks): once audio came, it came from there */
+  if (self->agent == NULL ||
+      (!self->active && !sips_session_get_boolean_prop (session_of (self), "audio-was-received")))
     return FALSE;
   return sips_ice_agent_get_selected (self->agent, NULL, NULL, address, port);
 }

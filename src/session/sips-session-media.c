@@ -256,6 +256,8 @@ on_stream_notify (GObject *object, GParamSpec *pspec, gpointer user_data)
   guint ice_port = 0;
 
   g_object_freeze_notify (G_OBJECT (session));
+  if (sips_audio_stream_get_audio_was_received (stream))
+    sips_session_set_boolean_prop (session, "audio-was-received", TRUE);
   /* under ICE: the selected remote candidate (nicesrc does not say where packets came from) */
   if (sips_session_ice_remote_received (self->sip->ice, &ice_address, &ice_port))
     {
@@ -269,8 +271,6 @@ on_stream_notify (GObject *object, GParamSpec *pspec, gpointer user_data)
       sips_session_set_uint_prop (session, "audio-remote-rtp-port-received",
                                   sips_audio_stream_get_remote_port_received (stream));
     }
-  if (sips_audio_stream_get_audio_was_received (stream))
-    sips_session_set_boolean_prop (session, "audio-was-received", TRUE);
   sips_session_set_boolean_prop (session, "audio-srtp-active",
                                  sips_audio_stream_get_srtp_active (stream));
   g_object_thaw_notify (G_OBJECT (session));
