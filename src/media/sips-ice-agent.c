@@ -147,6 +147,13 @@ resolve (SipsIceAgent *self, const char *host, gboolean turn)
   g_resolver_lookup_by_name_async (resolver, host, self->cancellable, on_resolved, lookup);
 }
 
+/* media before the pipeline runs (or while it is rebuilt): nobody plays it */
+static void
+on_early_data (NiceAgent *agent, guint stream_id, guint component, guint len, gchar *data,
+               gpointer user_data)
+{
+}
+
 /* ---- checks ---- */
 
 static void
@@ -273,6 +280,11 @@ sips_ice_agent_new (const SipsIceAgentConfig *config, GError **error)
       return NULL;
     }
   nice_agent_set_stream_name (self->nice, self->stream_id, "audio");
+  /* libnice reads its sockets (STUN answers, checks) only where a receiver is attached:
+   * here until nicesrc takes them over with its own */
+  for (guint c = 1; c <= N_COMPONENTS; c++)
+    nice_agent_attach_recv (self->nice, self->stream_id, c, g_main_context_get_thread_default (),
+                            on_early_data, NULL);
   if (config->port_min > 0 && config->port_max >= config->port_min)
     for (guint c = 1; c <= N_COMPONENTS; c++)
       nice_agent_set_port_range (self->nice, self->stream_id, c, config->port_min, config->port_max);
