@@ -103,6 +103,12 @@ def test_host_candidates_tone_both_ways(ab):
     assert re.search(r'a=candidate:\S+ 1 UDP \d+ 127\.0\.0\.1 \d+ typ host', log), log[-3000:]
     assert re.search(r'a=candidate:\S+ 2 UDP \d+ 127\.0\.0\.1 \d+ typ host', log)
     assert not a.members(pa).count(('IceNegotiationDidFail',))
+    # sipsimplectl sessions --audio: the ICE column has the selected pair's types
+    out = a.daemon.ctl('sessions', '--audio')
+    assert out.returncode == 0, out.stderr
+    header, row = out.stdout.splitlines()[0].split(), \
+        [line.split() for line in out.stdout.splitlines() if line.startswith(pa + ' ')][0]
+    assert header[-1] == 'ICE' and row[-1] == 'host/host', out.stdout
     tones_both_ways(a, pa, b, pb, 'ice-host')
     # hold and unhold are re-INVITEs: the ICE session stays (no new negotiation)
     a.call(pa, 'Hold')
