@@ -477,6 +477,30 @@ sips_ice_agent_get_selected (SipsIceAgent *self, const char **local_type, const 
 }
 
 gboolean
+sips_ice_agent_get_selected_local (SipsIceAgent *self, guint component, char **address, guint *port)
+{
+  NiceCandidate *local = NULL, *remote = NULL;
+  char text[NICE_ADDRESS_STRING_LEN];
+
+  if (!nice_agent_get_selected_pair (self->nice, self->stream_id, component, &local, &remote))
+    return FALSE;
+  /* a relayed candidate sends from its base but is reached at its relayed address */
+  nice_address_to_string (&local->addr, text);
+  *address = g_strdup (text);
+  *port = nice_address_get_port (&local->addr);
+  return TRUE;
+}
+
+gboolean
+sips_ice_agent_get_controlling (SipsIceAgent *self)
+{
+  gboolean controlling = FALSE;
+
+  g_object_get (self->nice, "controlling-mode", &controlling, NULL);
+  return controlling;
+}
+
+gboolean
 sips_ice_agent_selected_is_default (SipsIceAgent *self, const char *remote_address, guint remote_port)
 {
   NiceCandidate *local = NULL, *remote = NULL;

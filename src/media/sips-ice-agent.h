@@ -59,6 +59,10 @@ void        sips_ice_agent_force_remote (SipsIceAgent *self, const char *address
 gboolean    sips_ice_agent_get_selected (SipsIceAgent *self, const char **local_type,
                                          const char **remote_type, char **remote_address,
                                          guint *remote_port);
+/* The local candidate of component 1 or 2's selected pair; FALSE = none. */
+gboolean    sips_ice_agent_get_selected_local (SipsIceAgent *self, guint component, char **address,
+                                               guint *port);
+gboolean    sips_ice_agent_get_controlling (SipsIceAgent *self);
 /* Whether the selected pair is our default candidate and the peer's (RFC 8839 4.4.1.2). */
 gboolean    sips_ice_agent_selected_is_default (SipsIceAgent *self, const char *remote_address,
                                                 guint remote_port);

@@ -25,6 +25,7 @@ struct _SipsSessionIce {
   gboolean            peer_known;    /* a remote SDP was read */
   gboolean            peer_ice;      /* ... and it had ICE */
   gboolean            active;        /* a pair is selected (not forced) */
+  gboolean            updated;       /* our updated offer went for this selection */
   char               *remote_ufrag;
   char               *remote_pwd;
   char               *remote_address;  /* the peer's c=/m=/a=rtcp, for a forced pair */
@@ -183,6 +184,18 @@ on_succeeded (SipsIceAgent *agent, const char *local_type, const char *remote_ty
     }
   g_object_thaw_notify (G_OBJECT (session));
   g_signal_emit_by_name (session, "ice-negotiation-did-succeed", g_get_real_time (), local_type, remote_type);
+
+  /* RFC 8839 4.4.1.2: the controlling side re-offers when the selected pair is not what
+   * c=/m= said, so that middleboxes see the real path */
+  if (self->remote_address != NULL && !self->updated && sips_ice_agent_get_controlling (agent) &&
+      !sips_ice_agent_selected_is_default (agent, self->remote_address, self->remote_port))
+    {
+      self->updated = TRUE;
+      g_message ("Session %p: ICE selected other candidates than the default ones: updated offer",
+                 (void *) session);
+      if (!sips_session_reinvite_refresh_offer (self->sip))
+        g_message ("Session %p: no updated offer (a re-INVITE is in progress)", (void *) session);
+    }
 }
 
 static void
@@ -314,14 +327,27 @@ sips_session_ice_user_sdp (SipsSessionIce *self, char *audio_sdp)
   g_autofree char *sdp = audio_sdp;
   g_autofree char *address = NULL;
   g_autofree char *rtcp_address = NULL;
+  g_autofree char *remote_candidates = NULL;
   guint port = 0, rtcp_port = 0;
   g_auto(GStrv) lines = NULL;
   GString *out;
   gboolean with_ice;
 
-  if (self->agent == NULL || !sips_ice_agent_get_default (self->agent, 1, &address, &port))
+  if (self->agent == NULL)
     return g_steal_pointer (&sdp);
-  if (!sips_ice_agent_get_default (self->agent, 2, &rtcp_address, &rtcp_port))
+  /* once ICE selected a pair, c=/m= name its local candidate (RFC 8839 4.2.2) */
+  if (self->active && sips_ice_agent_get_selected_local (self->agent, 1, &address, &port))
+    {
+      if (!sips_ice_agent_get_selected_local (self->agent, 2, &rtcp_address, &rtcp_port))
+        rtcp_address = NULL;
+      remote_candidates = sips_ice_agent_get_controlling (self->agent)
+                          ? sips_ice_agent_remote_candidates (self->agent) : NULL;
+    }
+  else if (!sips_ice_agent_get_default (self->agent, 1, &address, &port))
+    return g_steal_pointer (&sdp);
+  else if (!sips_ice_agent_get_default (self->agent, 2, &rtcp_address, &rtcp_port))
+    rtcp_address = NULL;
+  if (rtcp_address == NULL)
     {
       rtcp_address = g_strdup (address);
       rtcp_port = port + 1;
@@ -352,6 +378,8 @@ sips_session_ice_user_sdp (SipsSessionIce *self, char *audio_sdp)
       g_autofree char *ice = sips_ice_agent_get_sdp_lines (self->agent);
 
       g_string_append (out, ice);
+      if (remote_candidates != NULL)
+        g_string_append_printf (out, "a=remote-candidates:%s\r\n", remote_candidates);
     }
   return g_string_free (out, FALSE);
 }
@@ -406,6 +434,7 @@ sips_session_ice_remote_sdp (SipsSessionIce *self, const char *sdp, gboolean off
       if (offer)
         sips_ice_agent_restart (self->agent);
       set_inactive (self);
+      self->updated = FALSE;
     }
   self->peer_known = TRUE;
   self->peer_ice = TRUE;

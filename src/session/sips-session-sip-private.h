@@ -130,6 +130,9 @@ void     sips_session_reinvite_on_response (SipsSessionSip *self, int status, co
 gboolean sips_session_reinvite_keep_offer  (SipsSessionSip *self, const char *remote_sdp);
 /* nua_i_state, after the SDPs were read into the session */
 void     sips_session_reinvite_on_state    (SipsSessionSip *self);
+/* Our offer again (ICE's updated offer, RFC 8839 4.4.1.2): FALSE when a proposal or a
+ * retry is in the way (not established, or no dialog). */
+gboolean sips_session_reinvite_refresh_offer (SipsSessionSip *self);
 /* the session ends: no retry, no proposal */
 void     sips_session_reinvite_clear       (SipsSessionSip *self);
 /* The chat stream failed (sips-session-chat.c): a chat-only session fails, otherwise

@@ -169,3 +169,30 @@ def test_turn_relay_through_symmetric_nats(symmetric_lab):
     finally:
         a.stop()
         b.stop()
+
+
+def test_updated_offer_when_the_selected_pair_is_not_the_default(lab):
+    """A offers its relay as default (c=/m=) but the checks select srflx pairs: A, the
+    controlling side, re-offers with the selected candidate (RFC 8839 4.4.1.2)."""
+    lab, turn = lab
+    a, b = peers(lab, dict(stun(turn), **turn_only(turn)), stun(turn))
+    try:
+        pa, pb = call(a, b)
+        assert b.props(pb)['AudioRemoteRtpAddressSdp'] == turn.address  # the relay first
+        sa = a.wait(pa, 'IceNegotiationDidSucceed', timeout=TIMEOUT)
+        assert sa[1] == 'srflx', sa
+        # the re-INVITE: B now reads A's NAT address in c=
+        assert sipsd.wait_until(lambda: b.props(pb)['AudioRemoteRtpAddressSdp'] == '10.99.1.2',
+                                TIMEOUT), b.props(pb)
+        log = a.daemon.stderr_text() + a.daemon.stdout_text()
+        assert re.search(r'a=remote-candidates:1 10\.99\.2\.2 \d+ 2 10\.99\.2\.2 \d+', log), log[-4000:]
+        # still one ICE session: no second negotiation, audio both ways
+        sipsd.run_loop(0.5)
+        assert len([m for m in a.members(pa) if m[0] == 'IceNegotiationDidSucceed']) == 1
+        assert sipsd.wait_until(lambda: a.props(pa)['AudioWasReceived'] and
+                                b.props(pb)['AudioWasReceived'], TIMEOUT)
+        tones_both_ways(a, pa, b, pb, 'nat-updated')
+        hang_up(a, pa, b, pb)
+    finally:
+        a.stop()
+        b.stop()
