@@ -8,10 +8,12 @@ tone is measured at both ends. Root only (skipped otherwise); meson suite 'slow'
 
 import os
 import re
+import subprocess
 
 import pytest
 
 import netns
+import peers
 import sipsd
 from sipsd import v
 from test_audio import TONE_A, TONE_B, Peer, analyse, assert_two_tones, hang_up, record, \
@@ -75,7 +77,7 @@ def symmetric_lab():
     lab.close()
 
 
-def peers(lab, rtp_a, rtp_b):
+def make_peers(lab, rtp_a, rtp_b):
     a = NsPeer(lab, 'h1', TONE_A, rtp_a)
     try:
         b = NsPeer(lab, 'h2', TONE_B, rtp_b)
@@ -115,7 +117,7 @@ def turn_only(turn):
 
 
 def test_premise_without_ice_no_audio(lab):
-    a, b = peers(lab[0], {'UseIce': False}, {'UseIce': False})
+    a, b = make_peers(lab[0], {'UseIce': False}, {'UseIce': False})
     try:
         pa, pb = call(a, b)
         a.wait(pa, 'GotNoAudio', timeout=TIMEOUT)
@@ -129,7 +131,7 @@ def test_premise_without_ice_no_audio(lab):
 
 def test_stun_srflx_through_nats(lab):
     lab, turn = lab
-    a, b = peers(lab, stun(turn), stun(turn))
+    a, b = make_peers(lab, stun(turn), stun(turn))
     try:
         pa, pb = call(a, b)
         sa = a.wait(pa, 'IceNegotiationDidSucceed', timeout=TIMEOUT)
@@ -154,7 +156,7 @@ def test_turn_relay_through_symmetric_nats(symmetric_lab):
     """Only the relay connects: A allocates on coturn, B has its (useless) srflx."""
     lab, turn = symmetric_lab
     before = turn.allocations()
-    a, b = peers(lab, turn_only(turn), stun(turn))
+    a, b = make_peers(lab, turn_only(turn), stun(turn))
     try:
         pa, pb = call(a, b)
         sa = a.wait(pa, 'IceNegotiationDidSucceed', timeout=TIMEOUT)
@@ -175,7 +177,7 @@ def test_updated_offer_when_the_selected_pair_is_not_the_default(lab):
     """A offers its relay as default (c=/m=) but the checks select srflx pairs: A, the
     controlling side, re-offers with the selected candidate (RFC 8839 4.4.1.2)."""
     lab, turn = lab
-    a, b = peers(lab, dict(stun(turn), **turn_only(turn)), stun(turn))
+    a, b = make_peers(lab, dict(stun(turn), **turn_only(turn)), stun(turn))
     try:
         pa, pb = call(a, b)
         assert b.props(pb)['AudioRemoteRtpAddressSdp'] == turn.address  # the relay first
@@ -196,3 +198,106 @@ def test_updated_offer_when_the_selected_pair_is_not_the_default(lab):
     finally:
         a.stop()
         b.stop()
+
+
+# ---------------------------------------------------------------- baresip's ice module
+
+class NsBaresip(peers.Baresip):
+    """baresip in a namespace of the lab with medianat=ice and the lab's STUN server;
+    no ctrl_tcp (the test cannot reach into the namespace): auto-answer, or dial at start
+    (-e /dial URI)."""
+
+    def __init__(self, lab, host, workdir, turn, dial=None):
+        super().__init__(workdir, user='bob', codecs=('g711',), tone=(8000, 1),
+                         tone_freq=TONE_B, record=True)
+        self.lab, self.host, self.address = lab, host, netns.HOSTS[host]
+        self.port = SIP_PORT
+        self.uri = 'sip:bob@%s:%d' % (self.address, SIP_PORT)
+        self.turn, self.dial = turn, dial
+
+    def write_config(self):
+        super().write_config()
+        path = os.path.join(self.confdir, 'config')
+        lines = [line for line in open(path).read().splitlines() if 'ctrl_tcp' not in line and
+                 not line.startswith(('sip_listen', 'net_interface'))]
+        lines += ['sip_listen %s:%d' % (self.address, SIP_PORT),
+                  'net_interface eth%s' % self.host[-1], 'module ice.so']
+        with open(path, 'w') as f:
+            f.write('\n'.join(lines) + '\n')
+        with open(os.path.join(self.confdir, 'accounts'), 'w') as f:
+            f.write('<sip:bob@%s:%d>;regint=0;answermode=auto;medianat=ice;'
+                    'stunserver="stun:%s:%d"\n' % (self.address, SIP_PORT, self.turn.address,
+                                                   self.turn.port))
+
+    def start(self):
+        self.write_config()
+        self.log_path = os.path.join(self.confdir, 'baresip.log')
+        self.log = open(self.log_path, 'wb')
+        args = ['baresip', '-f', self.confdir, '-v'] + (['-e', '/dial ' + self.dial]
+                                                        if self.dial else [])
+        self.proc = self.lab.spawn(self.host, args, cwd=self.confdir, stdin=subprocess.DEVNULL,
+                                   stdout=self.log, stderr=subprocess.STDOUT)
+        return self
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        if self.proc is not None:
+            self.log.close()
+
+
+def check_baresip_call(d, path, b, what):
+    s = d.wait(path, 'IceNegotiationDidSucceed', timeout=TIMEOUT)
+    print('%s: selected %s -> %s' % (what, s[1], s[2]))
+    props = d.props(path)
+    assert props['AudioIceActive'] and props['AudioCodec'] == 'PCMU', props
+    assert props['AudioRemoteRtpAddressReceived'].startswith('10.99.'), props  # via its NAT
+    # baresip sends once its own checks concluded (as the controlled side it lets the
+    # unreachable host pairs time out first: a few seconds)
+    assert sipsd.wait_until(lambda: d.props(path)['AudioWasReceived'], 20), b.log_text()
+    wav, _ = record(d, path, '%s.wav' % what)
+    sipsd.run_loop(2.0)
+    stop_recording(d, path, wav)
+    info = analyse(wav)
+    print('%s at the daemon: %d Hz %.3f, %d Hz %.3f' % (what, TONE_A, info['tone'](TONE_A),
+                                                        TONE_B, info['tone'](TONE_B)))
+    assert info['tone'](TONE_B) > 0.1, 'no baresip tone at the daemon\n' + b.log_text()
+    d.call(path, 'Terminate')
+    d.wait(path, 'DidEnd', timeout=TIMEOUT)
+    assert 'connectivity check is complete' in b.log_text(20000), b.log_text()
+    dec = b.recordings('dec')
+    assert dec, 'baresip recorded nothing\n' + b.log_text()
+    got = analyse(dec[-1])
+    print('%s at baresip: %d Hz %.3f' % (what, TONE_A, got['tone'](TONE_A)))
+    assert got['tone'](TONE_A) > 0.1, 'no daemon tone at baresip'
+
+
+@pytest.mark.parametrize('direction', ['daemon-calls-baresip', 'baresip-calls-daemon'])
+def test_baresip_ice_across_nats(lab, tmp_path, direction):
+    lab, turn = lab
+    d = NsPeer(lab, 'h1', TONE_A, stun(turn))
+    d.set('AudioCodecs', v('as', ['PCMU']))
+    calls_daemon = direction == 'baresip-calls-daemon'
+    b = NsBaresip(lab, 'h2', str(tmp_path), turn, dial=d.uri() if calls_daemon else None)
+    try:
+        if calls_daemon:
+            b.start()
+            r = d.rec.wait_for(lambda r: r[1] == sipsd.SESSION_IFACE and r[2] == 'NewIncoming',
+                               TIMEOUT)
+            assert r, b.log_text()
+            path = r[0]
+            d.call(path, 'Accept', v('(bb)', (True, False)))
+        else:
+            b.start()
+            assert sipsd.wait_until(lambda: 'baresip is ready' in b.log_text(), TIMEOUT), b.log_text()
+            path = d.daemon.create_session()
+            d.call(path, 'New', v('(sosbb)', (b.uri, '/', '', True, False)))
+        d.wait(path, 'DidStart', timeout=TIMEOUT)
+        check_baresip_call(d, path, b, direction)
+    finally:
+        b.stop()
+        d.stop()
