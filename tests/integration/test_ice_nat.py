@@ -17,7 +17,7 @@ import peers
 import sipsd
 from sipsd import v
 from test_audio import TONE_A, TONE_B, Peer, analyse, assert_two_tones, hang_up, record, \
-    stop_recording, tone_device
+    stop_recording, tone_device, wav_is_final
 
 SIP_PORT, TLS_PORT, TURN_PORT = 5060, 5061, 3478
 TIMEOUT = 10
@@ -269,9 +269,10 @@ def check_baresip_call(d, path, b, what):
     d.call(path, 'Terminate')
     d.wait(path, 'DidEnd', timeout=TIMEOUT)
     assert 'connectivity check is complete' in b.log_text(20000), b.log_text()
-    dec = b.recordings('dec')
-    assert dec, 'baresip recorded nothing\n' + b.log_text()
-    got = analyse(dec[-1])
+    # sndfile finalises its WAV once baresip has seen the BYE
+    assert sipsd.wait_until(lambda: b.recordings('dec') and wav_is_final(b.recordings('dec')[-1], 1.0),
+                            TIMEOUT), 'baresip recorded nothing\n' + b.log_text()
+    got = analyse(b.recordings('dec')[-1])
     print('%s at baresip: %d Hz %.3f' % (what, TONE_A, got['tone'](TONE_A)))
     assert got['tone'](TONE_A) > 0.1, 'no daemon tone at baresip'
 
