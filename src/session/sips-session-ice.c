@@ -169,19 +169,13 @@ on_succeeded (SipsIceAgent *agent, const char *local_type, const char *remote_ty
 {
   SipsSessionIce *self = user_data;
   SipsSession *session = session_of (self);
-  g_autofree char *address = NULL;
-  guint port = 0;
 
   self->active = TRUE;
   g_object_freeze_notify (G_OBJECT (session));
   sips_session_set_boolean_prop (session, "audio-ice-active", TRUE);
   sips_session_set_string_prop (session, "audio-ice-local-candidate-type", local_type);
   sips_session_set_string_prop (session, "audio-ice-remote-candidate-type", remote_type);
-  if (sips_ice_agent_get_selected (agent, NULL, NULL, &address, &port))
-    {
-      sips_session_set_string_prop (session, "audio-remote-rtp-address-received", address);
-      sips_session_set_uint_prop (session, "audio-remote-rtp-port-received", port);
-    }
+  sips_session_ice_publish_received (self);
   g_object_thaw_notify (G_OBJECT (session));
   g_signal_emit_by_name (session, "ice-negotiation-did-succeed", g_get_real_time (), local_type, remote_type);
 
@@ -507,12 +501,30 @@ sips_session_ice_media (SipsSessionIce *self, guint *stream_id)
   return sips_ice_agent_get_nice (self->agent);
 }
 
-gboolean
-sips_session_ice_remote_received (SipsSessionIce *self, char **address, guint *port)
+void
+sips_session_ice_publish_received (SipsSessionIce *self)
 {
+  SipsSession *session = session_of (self);
+  g_autofree char *address = NULL;
+  guint port = 0;
+
   /* a forced pair (no ICE, or failed checks): once audio came, it came from there */
   if (self->agent == NULL ||
-      (!self->active && !sips_session_get_boolean_prop (session_of (self), "audio-was-received")))
+      (!self->active && !sips_session_get_boolean_prop (session, "audio-was-received")) ||
+      !sips_ice_agent_get_selected (self->agent, NULL, NULL, &address, &port))
+    return;
+  sips_session_set_string_prop (session, "audio-remote-rtp-address-received", address);
+  sips_session_set_uint_prop (session, "audio-remote-rtp-port-received", port);
+}
+
+gboolean
+sips_session_ice_prepare_answer (SipsSessionIce *self, const char *offer, GError **error)
+{
+  if (offer != NULL && !sips_session_ice_offer_has_ice (offer))
+    return TRUE;
+  if (!sips_session_ice_start (self, offer == NULL, error))
     return FALSE;
-  return sips_ice_agent_get_selected (self->agent, NULL, NULL, address, port);
+  if (offer != NULL)
+    sips_session_ice_remote_sdp (self, offer, TRUE);
+  return TRUE;
 }

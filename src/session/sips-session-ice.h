@@ -39,8 +39,12 @@ gboolean sips_session_ice_offer_acceptable (const char *offer, SipsConfigSection
 
 /* For the audio stream: the NiceAgent (borrowed) and its stream; NULL = plain sockets. */
 GObject *sips_session_ice_media (SipsSessionIce *self, guint *stream_id);
-/* Where RTP comes from under ICE (the selected remote candidate): FALSE = not ICE's to say */
-gboolean sips_session_ice_remote_received (SipsSessionIce *self, char **address, guint *port);
+/* Under ICE, AudioRemoteRtpAddress/PortReceived are the selected remote candidate (nicesrc
+ * does not say where packets came from): sets them when ICE knows (after the stream's). */
+void     sips_session_ice_publish_received (SipsSessionIce *self);
+/* The answerer with audio: an agent (controlled) for an offer with ICE, its attributes
+ * applied; none without ICE; controlling for an INVITE without SDP (we offer). */
+gboolean sips_session_ice_prepare_answer (SipsSessionIce *self, const char *offer, GError **error);
 
 /* The session ends: the agent goes. */
 void     sips_session_ice_stop (SipsSessionIce *self);

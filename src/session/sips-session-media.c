@@ -252,25 +252,14 @@ on_stream_notify (GObject *object, GParamSpec *pspec, gpointer user_data)
   SipsAudioStream *stream = SIPS_AUDIO_STREAM (object);
   SipsSession *session = session_of (self);
 
-  g_autofree char *ice_address = NULL;
-  guint ice_port = 0;
-
   g_object_freeze_notify (G_OBJECT (session));
+  sips_session_set_string_prop (session, "audio-remote-rtp-address-received",
+                                sips_audio_stream_get_remote_address_received (stream));
+  sips_session_set_uint_prop (session, "audio-remote-rtp-port-received",
+                              sips_audio_stream_get_remote_port_received (stream));
   if (sips_audio_stream_get_audio_was_received (stream))
     sips_session_set_boolean_prop (session, "audio-was-received", TRUE);
-  /* under ICE: the selected remote candidate (nicesrc does not say where packets came from) */
-  if (sips_session_ice_remote_received (self->sip->ice, &ice_address, &ice_port))
-    {
-      sips_session_set_string_prop (session, "audio-remote-rtp-address-received", ice_address);
-      sips_session_set_uint_prop (session, "audio-remote-rtp-port-received", ice_port);
-    }
-  else
-    {
-      sips_session_set_string_prop (session, "audio-remote-rtp-address-received",
-                                    sips_audio_stream_get_remote_address_received (stream));
-      sips_session_set_uint_prop (session, "audio-remote-rtp-port-received",
-                                  sips_audio_stream_get_remote_port_received (stream));
-    }
+  sips_session_ice_publish_received (self->sip->ice);  /* under ICE it knows better */
   sips_session_set_boolean_prop (session, "audio-srtp-active",
                                  sips_audio_stream_get_srtp_active (stream));
   g_object_thaw_notify (G_OBJECT (session));

@@ -707,16 +707,9 @@ sips_session_sip_accept (SipsSessionSip *self, gboolean audio, gboolean chat, GE
     return FALSE;
   /* a stream not accepted has no m-line in our SDP: soa answers it with port 0 */
   if (audio && (!sips_session_sip_reserve_rtp (self, error) ||
-                !sips_session_media_prepare_answer (self->media, self->initial_offer, error)))
+                !sips_session_media_prepare_answer (self->media, self->initial_offer, error) ||
+                !sips_session_ice_prepare_answer (self->ice, self->initial_offer, error)))
     return FALSE;
-  /* ICE only if the offer had it (controlled), or as the offerer of a bodiless INVITE */
-  if (audio && (self->initial_offer == NULL || sips_session_ice_offer_has_ice (self->initial_offer)))
-    {
-      if (!sips_session_ice_start (self->ice, self->initial_offer == NULL, error))
-        return FALSE;
-      if (self->initial_offer != NULL)
-        sips_session_ice_remote_sdp (self->ice, self->initial_offer, TRUE);
-    }
   if (chat && sips_session_chat_wants_relay (self->chat, self->initial_offer))
     {
       /* the 200 waits for the relay's AUTH (our path carries its Use-Path) */
