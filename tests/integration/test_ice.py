@@ -196,9 +196,7 @@ def raw_invite(daemon_port, media_lines, user='anyone'):
     rtp = sipsd.free_port('udp')
     call_id = uuid.uuid4().hex
     branch = 'z9hG4bK' + uuid.uuid4().hex[:12]
-    sdp = ('v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n'
-           'm=audio %d RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n' % rtp) + \
-        ''.join(line + '\r\n' for line in media_lines)
+    sdp = sdp_body(rtp, media_lines)
     invite = ('INVITE sip:%s@127.0.0.1:%d SIP/2.0\r\n'
               'Via: SIP/2.0/UDP 127.0.0.1:%d;branch=%s;rport\r\n'
               'From: <sip:raw@127.0.0.1:%d>;tag=%s\r\n'
@@ -210,6 +208,12 @@ def raw_invite(daemon_port, media_lines, user='anyone'):
                  call_id, port, len(sdp.encode()), sdp))
     sock.sendto(invite.encode(), ('127.0.0.1', daemon_port))
     return sock, call_id, branch
+
+
+def sdp_body(rtp, media_lines, version=1):
+    return ('v=0\r\no=- 1 %d IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n'
+            'm=audio %d RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n' % (version, rtp)) + \
+        ''.join(line + '\r\n' for line in media_lines)
 
 
 def read_response(sock, wanted, timeout=5.0):
@@ -252,7 +256,8 @@ def test_unusable_ice_offer_gets_488_with_reason(ab, lines, why):
 
 def test_garbage_candidates_beside_a_good_one(ab):
     """Bad lines are skipped one by one; the good candidate (nobody answers its checks) is
-    tried, ICE fails with a reason, the call goes on to the SDP address."""
+    tried, ICE fails with a reason, the call goes on to the SDP address. Then the peer's
+    re-INVITEs: the same credentials keep ICE as it is, new ones restart it."""
     a, b = ab
     lines = ['a=ice-ufrag:8hhY', 'a=ice-pwd:asd88fgpdd777uzjYhagZgasd88fgpdd',
              'a=candidate:garbage', 'a=candidate:1 1 UDP 2130706431 127.0.0.1 0 typ host',
@@ -266,17 +271,8 @@ def test_garbage_candidates_beside_a_good_one(ab):
     status, response = read_response(sock, 200)
     assert status == 200, response
     assert 'a=ice-ufrag:' in response and 'a=candidate:' in response  # the answer has ICE
-    # ACK
-    to = re.search(r'^To: (.*)$', response, re.M).group(1).strip()
-    via = re.search(r'^Via: (.*)$', response, re.M).group(1).strip()
-    call_id = re.search(r'^Call-ID: (.*)$', response, re.M).group(1).strip()
-    frm = re.search(r'^From: (.*)$', response, re.M).group(1).strip()
-    contact = re.search(r'^Contact: <([^>]*)>', response, re.M).group(1)
-    branch = 'z9hG4bK' + uuid.uuid4().hex[:12]
-    via = re.sub(r'branch=[^;]*', 'branch=' + branch, via)
-    sock.sendto(('ACK %s SIP/2.0\r\nVia: %s\r\nFrom: %s\r\nTo: %s\r\nCall-ID: %s\r\n'
-                 'CSeq: 1 ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n'
-                 % (contact, via, frm, to, call_id)).encode(), ('127.0.0.1', b.daemon.ports['udp']))
+    dialog = Dialog(sock, b.daemon.ports['udp'], response)
+    dialog.ack(1)
     b.wait(pb, 'DidStart')
     fail = b.wait(pb, 'IceNegotiationDidFail', timeout=30)
     assert fail[1], fail
@@ -284,10 +280,55 @@ def test_garbage_candidates_beside_a_good_one(ab):
     assert 'ignoring the candidate line' in log
     assert not b.props(pb)['AudioIceActive']
     assert b.props(pb)['State'] == 'ESTABLISHED'
+
+    # the peer's re-INVITE: the same ufrag/pwd keep the ICE session (our credentials stay);
+    # new ones restart ICE (our answer has new credentials too)
+    ours = re.search(r'a=ice-ufrag:(\S+)', response).group(1)
+    rtp = sipsd.free_port('udp')
+    same = dialog.reinvite(2, sdp_body(rtp, lines, version=2))
+    assert re.search(r'a=ice-ufrag:(\S+)', same).group(1) == ours, same
+    new_lines = ['a=ice-ufrag:R3st', 'a=ice-pwd:restartrestartrestartrestart'] + lines[2:]
+    restarted = dialog.reinvite(3, sdp_body(rtp, new_lines, version=3))
+    assert 'a=ice-pwd:' in restarted
+    assert re.search(r'a=ice-ufrag:(\S+)', restarted).group(1) != ours, restarted
+    assert 'ICE restart by the peer' in trace(b)
+    assert b.props(pb)['State'] == 'ESTABLISHED'
     b.call(pb, 'Terminate')
     answer_bye(sock)
     b.wait(pb, 'DidEnd')
     sock.close()
+
+
+class Dialog:
+    """The raw UA's side of the dialog its INVITE made (from the daemon's 200)."""
+
+    def __init__(self, sock, port, response):
+        header = lambda name: re.search(r'^%s: (.*)$' % name, response, re.M).group(1).strip()  # noqa: E731
+        self.sock, self.port = sock, port
+        self.to, self.frm, self.call_id = header('To'), header('From'), header('Call-ID')
+        self.via = header('Via')
+        self.contact = re.search(r'^Contact: <([^>]*)>', response, re.M).group(1)
+
+    def _request(self, method, cseq, body=''):
+        via = re.sub(r'branch=[^;]*', 'branch=z9hG4bK' + uuid.uuid4().hex[:12], self.via)
+        self.sock.sendto(('%s %s SIP/2.0\r\nVia: %s\r\nFrom: %s\r\nTo: %s\r\nCall-ID: %s\r\n'
+                          'CSeq: %d %s\r\nMax-Forwards: 70\r\nContact: <sip:raw@127.0.0.1:%d>\r\n'
+                          '%sContent-Length: %d\r\n\r\n%s'
+                          % (method, self.contact, via, self.frm, self.to, self.call_id, cseq,
+                             method, self.sock.getsockname()[1],
+                             'Content-Type: application/sdp\r\n' if body else '',
+                             len(body.encode()), body)).encode(), ('127.0.0.1', self.port))
+
+    def ack(self, cseq):
+        self._request('ACK', cseq)
+
+    def reinvite(self, cseq, sdp):
+        """Sends a re-INVITE, ACKs its 200, returns the 200."""
+        self._request('INVITE', cseq, sdp)
+        status, response = read_response(self.sock, 200)
+        assert status == 200, response
+        self.ack(cseq)
+        return response
 
 
 def answer_bye(sock, timeout=5.0):
