@@ -146,7 +146,8 @@ class Coturn:
                 '--no-cli', '--no-tls', '--no-dtls', '-a', '-u', '%s:%s' % (user, password),
                 '-r', realm, '--min-port=%d' % min_port, '--max-port=%d' % max_port,
                 '--log-file=stdout', '--simple-log', '--verbose',
-                '--pidfile=%s' % os.path.join(self.dir, 'turn.pid')] + list(extra)
+                '--pidfile=%s' % os.path.join(self.dir, 'turn.pid'),
+                '--userdb=%s' % os.path.join(self.dir, 'turndb')] + list(extra)
         self.log = open(self.log_path, 'wb')
         self.proc = spawn(args, stdout=self.log, stderr=subprocess.STDOUT,
                           stdin=subprocess.DEVNULL)

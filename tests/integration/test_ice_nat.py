@@ -164,6 +164,9 @@ def test_turn_relay_through_symmetric_nats(symmetric_lab):
         print('selected: A %s -> %s, B %s -> %s' % (sa[1], sa[2], sb[1], sb[2]))
         assert sa[1] == 'relay' and sb[2] == 'relay', (sa, sb)
         assert turn.allocations() > before, turn.text()[-3000:]
+        # the TURN password is write-only and never logged (the daemons run --verbose)
+        assert a.daemon.get(sipsd.RTP_CONFIG, sipsd.RTP_IFACE, 'IceTurnPassword') == ''
+        assert turn.password not in a.daemon.stderr_text() + a.daemon.stdout_text()
         # B receives A's RTP from the relay
         assert b.props(pb)['AudioRemoteRtpAddressReceived'] == turn.address
         tones_both_ways(a, pa, b, pb, 'nat-turn')

@@ -20,8 +20,8 @@ import socket
 import threading
 import time
 
-from .common import daemon_binary, cpu_seconds, fmt, log, print_load, print_title, ratio, \
-    require, rss_kib, summary, work_dir
+from .common import daemon_binary, cpu_seconds, fmt, log, print_load, ratio, require, \
+    rss_kib, summary, work_dir
 
 CLONE_NEWNET = 0x40000000
 
@@ -303,7 +303,9 @@ def load(sipsd, a, b, bw, bc, args):
 # ---------------------------------------------------------------- report
 
 def report(args, results):
-    print_title(args, 'ICE calls through NATs (network namespaces, coturn)')
+    print()
+    print('ICE calls through NATs (network namespaces, masquerading routers, coturn), %d CPUs, '
+          '%s%s' % (os.cpu_count(), time.strftime('%Y-%m-%d %H:%M'), ' (--quick)' if args.quick else ''))
     print('%-34s %14s %14s %10s' % ('set-up to first RTP, median ms', 'sipsimpled', 'baresip',
                                     'ratio s/b'))
     for mode, r in results['setup'].items():
