@@ -111,9 +111,10 @@ def stun(turn):
     return {'UseIce': True, 'IceStunAddress': turn.address, 'IceStunPort': turn.port}
 
 
-def turn_only(turn):
+def turn_only(turn, transport='udp'):
     return {'UseIce': True, 'IceTurnAddress': turn.address, 'IceTurnPort': turn.port,
-            'IceTurnUsername': turn.user, 'IceTurnPassword': turn.password}
+            'IceTurnTransport': transport, 'IceTurnUsername': turn.user,
+            'IceTurnPassword': turn.password}
 
 
 def test_premise_without_ice_no_audio(lab):
@@ -152,11 +153,13 @@ def test_stun_srflx_through_nats(lab):
         b.stop()
 
 
-def test_turn_relay_through_symmetric_nats(symmetric_lab):
-    """Only the relay connects: A allocates on coturn, B has its (useless) srflx."""
+@pytest.mark.parametrize('transport', ['udp', 'tcp'])
+def test_turn_relay_through_symmetric_nats(symmetric_lab, transport):
+    """Only the relay connects: A allocates on coturn (over UDP, or TCP:
+    IceTurnTransport), B has its (useless) srflx."""
     lab, turn = symmetric_lab
     before = turn.allocations()
-    a, b = make_peers(lab, turn_only(turn), stun(turn))
+    a, b = make_peers(lab, turn_only(turn, transport), stun(turn))
     try:
         pa, pb = call(a, b)
         sa = a.wait(pa, 'IceNegotiationDidSucceed', timeout=TIMEOUT)
@@ -164,6 +167,8 @@ def test_turn_relay_through_symmetric_nats(symmetric_lab):
         print('selected: A %s -> %s, B %s -> %s' % (sa[1], sa[2], sb[1], sb[2]))
         assert sa[1] == 'relay' and sb[2] == 'relay', (sa, sb)
         assert turn.allocations() > before, turn.text()[-3000:]
+        if transport == 'tcp':  # the allocation came over TCP from A's NAT
+            assert 'tcp or tls connected to: 10.99.1.2' in turn.text(), turn.text()[-3000:]
         # the TURN password is write-only and never logged (the daemons run --verbose)
         assert a.daemon.get(sipsd.RTP_CONFIG, sipsd.RTP_IFACE, 'IceTurnPassword') == ''
         assert turn.password not in a.daemon.stderr_text() + a.daemon.stdout_text()
