@@ -169,9 +169,17 @@ on_succeeded (SipsIceAgent *agent, const char *local_type, const char *remote_ty
 {
   SipsSessionIce *self = user_data;
   SipsSession *session = session_of (self);
+  g_autofree char *local = NULL;
+  guint local_port = 0;
 
   self->active = TRUE;
   g_object_freeze_notify (G_OBJECT (session));
+  /* our RTP endpoint is now the selected local candidate, no longer the default one */
+  if (sips_ice_agent_get_selected_local (agent, 1, &local, &local_port))
+    {
+      sips_session_set_string_prop (session, "audio-local-rtp-address", local);
+      sips_session_set_uint_prop (session, "audio-local-rtp-port", local_port);
+    }
   sips_session_set_boolean_prop (session, "audio-ice-active", TRUE);
   sips_session_set_string_prop (session, "audio-ice-local-candidate-type", local_type);
   sips_session_set_string_prop (session, "audio-ice-remote-candidate-type", remote_type);

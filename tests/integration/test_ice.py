@@ -7,12 +7,15 @@ only its candidate (set-up time measured); bad ICE offers sent raw get 488 with 
 or a call on the good candidates. STUN/TURN against coturn: test_ice_turn.py."""
 
 import re
+import shutil
 import socket
+import subprocess
 import time
 import uuid
 
 import pytest
 
+import netns
 import sipsd
 import test_audio as audio
 from sipsd import v
@@ -348,3 +351,42 @@ def answer_bye(sock, timeout=5.0):
                      % '\r\n'.join(headers)).encode(), source)
         return
     raise AssertionError('no BYE')
+
+
+@pytest.mark.skipif(shutil.which('turnserver') is None, reason='coturn is not installed')
+def test_turn_relay_candidate_on_loopback(ab, tmp_path):
+    """coturn on loopback with long-term credentials: the offer carries a relayed candidate
+    (the default one, in c=/m=), coturn logs the allocation; the host pair is selected
+    (loopback reaches everything: test_ice_nat.py has the relay-only case, as root), so
+    the caller sends the updated offer with its host candidate."""
+    a, b = ab
+    port = sipsd.free_port('udp')
+    relay_min = 49200 + (port % 500) * 2
+    turn = netns.Coturn(subprocess.Popen, '127.0.0.1', port, relay_ip='127.0.0.1',
+                        min_port=relay_min, max_port=relay_min + 20,
+                        extra=['--allow-loopback-peers'])
+    settings = {'IceTurnAddress': v('s', '127.0.0.1'), 'IceTurnPort': v('u', port),
+                'IceTurnUsername': v('s', turn.user), 'IceTurnPassword': v('s', turn.password)}
+    try:
+        for key, value in settings.items():
+            a.set(key, value, sipsd.RTP_CONFIG, sipsd.RTP_IFACE)
+        pa, pb, setup = establish_timed(a, b)
+        print('set-up with a TURN allocation: %.3f s' % setup)
+        assert turn.allocations() >= 1, turn.text()[-3000:]
+        log = trace(a)
+        relay = re.search(r'a=candidate:\S+ 1 UDP \d+ 127\.0\.0\.1 (\d+) typ relay raddr '
+                          r'127\.0\.0\.1 rport (\d+)', log)
+        assert relay and relay_min <= int(relay.group(1)) <= relay_min + 20, log[-4000:]
+        # the relayed candidate is the default one in the INVITE's m=
+        offer_m = re.findall(r'm=audio (\d+) ', log[:relay.start()])[-1]
+        assert int(offer_m) == int(relay.group(1)), log[-4000:]
+        assert_ice_selected(a, pa, b, pb)
+        # the host pair was selected instead: A's updated offer names its host candidate
+        # (the relay's base), as B's SDP view of A shows (RFC 8839 4.4.1.2)
+        assert sipsd.wait_until(lambda: b.props(pb)['AudioRemoteRtpPortSdp'] == int(relay.group(2)),
+                                TIMEOUT), (b.props(pb), relay.groups())
+        assert 'a=remote-candidates:1 127.0.0.1' in trace(a)
+        hang_up(a, pa, b, pb)
+    finally:
+        a.set('IceTurnAddress', v('s', ''), sipsd.RTP_CONFIG, sipsd.RTP_IFACE)
+        turn.stop()
