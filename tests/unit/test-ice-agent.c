@@ -1,8 +1,9 @@
 /* test-ice-agent.c: SipsIceAgent, two real agents on 127.0.0.1 in this process:
- * host candidates and credentials as SDP lines, connectivity checks both ways (the
- * libnice/sofia-sip link order matters: both export stun_message_length()), malformed
+ * host candidates and credentials as SDP lines, connectivity checks both ways, malformed
  * candidate lines skipped one by one, an unreachable STUN server bounded by the gathering
- * timeout, and a forced pair carrying data without ICE on the other side. */
+ * timeout, and a forced pair carrying data without ICE on the other side. (The daemon's
+ * libnice-before-sofia-sip link order is guarded by tests/integration/test_ice.py: this
+ * binary does not load sofia-sip.) */
 #include <gio/gio.h>
 #include <nice/agent.h>
 #include <string.h>
