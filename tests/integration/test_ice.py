@@ -365,11 +365,17 @@ def test_turn_relay_candidate_on_loopback(ab, tmp_path):
     turn = netns.Coturn(subprocess.Popen, '127.0.0.1', port, relay_ip='127.0.0.1',
                         min_port=relay_min, max_port=relay_min + 20,
                         extra=['--allow-loopback-peers'])
-    settings = {'IceTurnAddress': v('s', '127.0.0.1'), 'IceTurnPort': v('u', port),
-                'IceTurnUsername': v('s', turn.user), 'IceTurnPassword': v('s', turn.password)}
     try:
-        for key, value in settings.items():
-            a.set(key, value, sipsd.RTP_CONFIG, sipsd.RTP_IFACE)
+        # set with sipsimplectl like any other property; the password reads back empty
+        for key, value in (('IceTurnAddress', '127.0.0.1'), ('IceTurnPort', port),
+                           ('IceTurnTransport', 'udp'), ('IceTurnUsername', turn.user),
+                           ('IceTurnPassword', turn.password)):
+            r = a.daemon.ctl('set', 'rtp', key, value)
+            assert r.returncode == 0, r.stderr
+        assert a.daemon.ctl('get', 'rtp', 'IceTurnAddress').stdout == '127.0.0.1\n'
+        assert a.daemon.ctl('get', 'rtp', 'IceTurnPassword').stdout.strip() in ('', "''", '""')
+        bad = a.daemon.ctl('set', 'rtp', 'IceTurnTransport', 'carrier-pigeon')
+        assert bad.returncode != 0 and 'carrier-pigeon' in bad.stderr, bad
         pa, pb, setup = establish_timed(a, b)
         print('set-up with a TURN allocation: %.3f s' % setup)
         assert turn.allocations() >= 1, turn.text()[-3000:]
