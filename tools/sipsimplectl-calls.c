@@ -348,10 +348,10 @@ print_session_row (const char *path, const char *state, const char *direction,
 static void
 print_audio_row (const char *path, const char *state, const char *codec, const char *srtp,
                  const char *local, const char *remote_sdp, const char *remote_seen,
-                 const char *received)
+                 const char *received, const char *ice)
 {
-  g_print ("%-26s %-11s %-11s %-4s %-21s %-21s %-21s %s\n", path, state, codec, srtp, local,
-           remote_sdp, remote_seen, received);
+  g_print ("%-26s %-11s %-11s %-4s %-21s %-21s %-21s %-8s %s\n", path, state, codec, srtp, local,
+           remote_sdp, remote_seen, received, ice);
 }
 
 static guint32
@@ -386,14 +386,23 @@ print_session_audio (const char *path, GVariant *props)
   g_autofree char *seen = format_endpoint (props, "AudioRemoteRtpAddressReceived",
                                            "AudioRemoteRtpPortReceived");
   g_autofree char *codec_rate = NULL;
+  g_autofree char *ice_local = lookup_string (props, "AudioIceLocalCandidateType");
+  g_autofree char *ice_remote = lookup_string (props, "AudioIceRemoteCandidateType");
+  g_autofree char *ice = NULL;
   gboolean has_codec = *codec != '\0';
 
   if (has_codec)
     codec_rate = g_strdup_printf ("%s/%u", codec, lookup_uint32 (props, "AudioSampleRate"));
+  /* ICE: the selected pair's candidate types, local/remote (host/srflx...) */
+  if (has_codec && lookup_boolean (props, "AudioIceActive") && *ice_local != '\0')
+    ice = g_strdup_printf ("%s/%s", ice_local, ice_remote);
+  else if (has_codec)
+    ice = g_strdup (lookup_boolean (props, "AudioIceActive") ? _("checking") : _("no"));
   print_audio_row (path, state, or_dash (codec_rate),
                    has_codec ? (lookup_boolean (props, "AudioSrtpActive") ? _("yes") : _("no")) : "-",
                    or_dash (local), or_dash (sdp), or_dash (seen),
-                   has_codec ? (lookup_boolean (props, "AudioWasReceived") ? _("yes") : _("no")) : "-");
+                   has_codec ? (lookup_boolean (props, "AudioWasReceived") ? _("yes") : _("no")) : "-",
+                   or_dash (ice));
 }
 
 /* sessions: state, direction, remote party, codec, duration, hold. */
@@ -447,7 +456,7 @@ cmd_sessions (int argc, char **argv)
   paths = objects_with_iface (objects, SESSION_IFACE);
   if (opt_audio)
     print_audio_row (_("PATH"), _("STATE"), _("CODEC"), _("SRTP"), _("LOCAL-RTP"),
-                     _("REMOTE-RTP"), _("RTP-FROM"), _("RECEIVED"));
+                     _("REMOTE-RTP"), _("RTP-FROM"), _("RECEIVED"), _("ICE"));
   else
     print_session_row (_("PATH"), _("STATE"), _("DIRECTION"), _("REMOTE"), _("CODEC"),
                        _("DURATION"), _("HOLD"));

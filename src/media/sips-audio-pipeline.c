@@ -27,6 +27,7 @@ sips_audio_config_free (SipsAudioConfig *c)
   g_free (c->output_device);
   sips_sdes_crypto_free (c->local_crypto);
   sips_sdes_crypto_free (c->remote_crypto);
+  g_clear_object (&c->ice_agent);
   g_free (c);
 }
 
@@ -41,6 +42,7 @@ sips_audio_config_copy (const SipsAudioConfig *c)
   copy->output_device = g_strdup (c->output_device);
   copy->local_crypto = sips_sdes_crypto_copy (c->local_crypto);
   copy->remote_crypto = sips_sdes_crypto_copy (c->remote_crypto);
+  copy->ice_agent = c->ice_agent != NULL ? g_object_ref (c->ice_agent) : NULL;
   return copy;
 }
 
@@ -92,6 +94,8 @@ sips_audio_config_validate (const SipsAudioStreamConfig *in, GError **error)
   c->output_device = g_strdup (in->output_device != NULL ? in->output_device : "");
   c->rtp_timeout = in->rtp_timeout;
   c->no_audio_timeout = in->no_audio_timeout > 0 ? in->no_audio_timeout : 5000;
+  c->ice_agent = in->ice_agent != NULL ? g_object_ref (in->ice_agent) : NULL;
+  c->ice_stream_id = in->ice_stream_id;
   if (any_srtp)
     {
       c->local_crypto = crypto_new (in->srtp_local_suite, in->srtp_local_key);
@@ -129,7 +133,8 @@ sips_audio_config_needs_rebuild (const SipsAudioConfig *a, const SipsAudioConfig
          !same_string (a->input_device, b->input_device) ||
          !same_string (a->output_device, b->output_device) ||
          !same_crypto (a->local_crypto, b->local_crypto) ||
-         !same_crypto (a->remote_crypto, b->remote_crypto);
+         !same_crypto (a->remote_crypto, b->remote_crypto) ||
+         a->ice_agent != b->ice_agent || a->ice_stream_id != b->ice_stream_id;
 }
 
 /* ---- notifications, to the main context ---- */
@@ -415,6 +420,29 @@ add_udp (SipsAudioStream *self, const char *factory, GSocket *socket)
   return element;
 }
 
+/* nicesrc/nicesink on the agent's stream: the agent owns the sockets and the destination */
+static GstElement *
+add_ice (SipsAudioStream *self, const char *factory, guint component)
+{
+  GstElement *element = add (self, factory);
+
+  g_object_set (element, "agent", self->config->ice_agent, "stream", self->config->ice_stream_id,
+                "component", component, NULL);
+  return element;
+}
+
+/* nicesrc has no caps property: a capsfilter after it is the source */
+static GstElement *
+add_ice_src (SipsAudioStream *self, guint component, GstCaps *caps)
+{
+  GstElement *src = add_ice (self, "nicesrc", component);
+  GstElement *filter = add (self, "capsfilter");
+
+  g_object_set (filter, "caps", caps, NULL);
+  gst_element_link (src, filter);
+  return filter;
+}
+
 static void
 configure_encoder (SipsAudioStream *self, GstElement *encoder, GstElement *payloader)
 {
@@ -463,7 +491,7 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
   const char *needed[] = { "rtpbin", "identity", "audioconvert", "audioresample", "capsfilter",
                            "valve", "tee", "queue", "rtpdtmfmux", "rtpdtmfsrc", "rtpdtmfdepay",
                            "udpsrc", "udpsink", "fakesink", "input-selector", NULL, NULL, NULL, NULL,
-                           NULL, NULL, NULL };
+                           NULL, NULL, NULL, NULL, NULL };
   gsize n = 15;
 
   g_return_val_if_fail (self->pipeline == NULL && c != NULL, FALSE);
@@ -477,6 +505,11 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
     {
       needed[n++] = "srtpenc";
       needed[n++] = "srtpdec";
+    }
+  if (c->ice_agent != NULL)
+    {
+      needed[n++] = "nicesrc";
+      needed[n++] = "nicesink";
     }
   if (!check_factories (needed, error) ||
       (input = sips_audio_device_make (c->input_device, TRUE, error)) == NULL ||
@@ -540,24 +573,40 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
   if (!gst_element_link_pads (mux, "src", self->rtpbin, "send_rtp_sink_0"))
     goto link_failed;
 
-  self->rtp_sink = add_udp (self, "udpsink", self->rtp_socket);
-  self->rtcp_sink = add_udp (self, "udpsink", self->rtcp_socket);
-  g_object_set (self->rtp_sink, "host", c->remote_address, "port", (gint) c->remote_port,
-                "sync", FALSE, "async", FALSE, NULL);
-  g_object_set (self->rtcp_sink, "host", c->remote_address, "port", (gint) c->remote_rtcp_port,
-                "sync", FALSE, "async", FALSE, NULL);
+  if (c->ice_agent != NULL)
+    {
+      self->rtp_sink = add_ice (self, "nicesink", 1);
+      self->rtcp_sink = add_ice (self, "nicesink", 2);
+    }
+  else
+    {
+      self->rtp_sink = add_udp (self, "udpsink", self->rtp_socket);
+      self->rtcp_sink = add_udp (self, "udpsink", self->rtcp_socket);
+      g_object_set (self->rtp_sink, "host", c->remote_address, "port", (gint) c->remote_port, NULL);
+      g_object_set (self->rtcp_sink, "host", c->remote_address, "port", (gint) c->remote_rtcp_port, NULL);
+    }
+  g_object_set (self->rtp_sink, "sync", FALSE, "async", FALSE, NULL);
+  g_object_set (self->rtcp_sink, "sync", FALSE, "async", FALSE, NULL);
   if (!gst_element_link_pads (self->rtpbin, "send_rtp_src_0", self->rtp_sink, "sink") ||
       !gst_element_link_pads (self->rtpbin, "send_rtcp_src_0", self->rtcp_sink, "sink"))
     goto link_failed;
 
   /* receive */
-  rtp_src = add_udp (self, "udpsrc", self->rtp_socket);
-  rtcp_src = add_udp (self, "udpsrc", self->rtcp_socket);
   rtp_src_caps = rtp_caps (srtp ? "application/x-srtp" : "application/x-rtp", self->codec->clock_rate,
                            self->codec->encoding_name, c->payload_type);
   rtcp_src_caps = gst_caps_new_empty_simple (srtp ? "application/x-srtcp" : "application/x-rtcp");
-  g_object_set (rtp_src, "caps", rtp_src_caps, NULL);
-  g_object_set (rtcp_src, "caps", rtcp_src_caps, NULL);
+  if (c->ice_agent != NULL)
+    {
+      rtp_src = add_ice_src (self, 1, rtp_src_caps);
+      rtcp_src = add_ice_src (self, 2, rtcp_src_caps);
+    }
+  else
+    {
+      rtp_src = add_udp (self, "udpsrc", self->rtp_socket);
+      rtcp_src = add_udp (self, "udpsrc", self->rtcp_socket);
+      g_object_set (rtp_src, "caps", rtp_src_caps, NULL);
+      g_object_set (rtcp_src, "caps", rtcp_src_caps, NULL);
+    }
   rtp_src_pad = gst_element_get_static_pad (rtp_src, "src");
   gst_pad_add_probe (rtp_src_pad, GST_PAD_PROBE_TYPE_BUFFER, on_rtp_packet, self, NULL);
   if (!gst_element_link_pads (rtp_src, "src", self->rtpbin, "recv_rtp_sink_0") ||

@@ -25,6 +25,8 @@ typedef struct {
   SipsSdesCrypto *remote_crypto;
   guint           rtp_timeout;
   guint           no_audio_timeout;
+  GObject        *ice_agent;      /* NiceAgent, NULL = the sockets */
+  guint           ice_stream_id;
 } SipsAudioConfig;
 
 void             sips_audio_config_free          (SipsAudioConfig *config);

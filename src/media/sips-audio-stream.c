@@ -579,8 +579,11 @@ sips_audio_stream_update (SipsAudioStream *self, const SipsAudioStreamConfig *co
         begin_teardown (self);
       return TRUE;
     }
-  g_object_set (self->rtp_sink, "host", validated->remote_address, "port", (gint) validated->remote_port, NULL);
-  g_object_set (self->rtcp_sink, "host", validated->remote_address, "port", (gint) validated->remote_rtcp_port, NULL);
+  if (validated->ice_agent == NULL)  /* under ICE the agent picks the destination */
+    {
+      g_object_set (self->rtp_sink, "host", validated->remote_address, "port", (gint) validated->remote_port, NULL);
+      g_object_set (self->rtcp_sink, "host", validated->remote_address, "port", (gint) validated->remote_rtcp_port, NULL);
+    }
   validated->rtp_timeout = self->config->rtp_timeout;  /* the running timers keep theirs */
   g_clear_pointer (&self->config, sips_audio_config_free);
   self->config = g_steal_pointer (&validated);

@@ -24,6 +24,10 @@ typedef struct {
   const char *srtp_remote_key;
   guint       rtp_timeout;        /* s without RTP (not on hold) before "rtp-timeout"; 0 = off */
   guint       no_audio_timeout;   /* ms after start before "got-no-audio"; 0 = 5000 */
+  /* ICE: RTP and RTCP go through this NiceAgent's stream (components 1 and 2) instead of
+   * the sockets; the agent picks the destination (remote_* are then informative) */
+  GObject    *ice_agent;
+  guint       ice_stream_id;
 } SipsAudioStreamConfig;
 
 #define SIPS_TYPE_AUDIO_STREAM (sips_audio_stream_get_type ())

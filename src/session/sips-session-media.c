@@ -25,6 +25,7 @@
 #include "media/sips-ringtone-player.h"
 #include "media/sips-sdes.h"
 #include "sips-sdp.h"
+#include "sips-session-ice.h"
 
 struct _SipsSessionMedia {
   SipsSessionSip     *sip;
@@ -269,6 +270,7 @@ on_stream_notify (GObject *object, GParamSpec *pspec, gpointer user_data)
                               sips_audio_stream_get_remote_port_received (stream));
   if (sips_audio_stream_get_audio_was_received (stream))
     sips_session_set_boolean_prop (session, "audio-was-received", TRUE);
+  sips_session_ice_publish_received (self->sip->ice);  /* under ICE it knows better */
   sips_session_set_boolean_prop (session, "audio-srtp-active",
                                  sips_audio_stream_get_srtp_active (stream));
   g_object_thaw_notify (G_OBJECT (session));
@@ -353,6 +355,7 @@ fill_config (SipsSessionMedia *self, const SipsSdpAudio *local, const SipsSdpAud
   config->input_device = sips_config_section_get_string (settings, "AudioInputDevice");
   config->output_device = sips_config_section_get_string (settings, "AudioOutputDevice");
   config->rtp_timeout = sips_config_section_get_uint (settings, "RtpTimeout");
+  config->ice_agent = sips_session_ice_media (self->sip->ice, &config->ice_stream_id);
   if (self->local_key != NULL && self->remote_key != NULL)
     {
       config->srtp_local_suite = self->local_key->suite;

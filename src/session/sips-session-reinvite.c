@@ -37,6 +37,7 @@
 #include "core/sips-error.h"
 #include "sips-sdp.h"
 #include "sips-session-chat.h"
+#include "sips-session-ice.h"
 #include "sips-session-media.h"
 
 /* ---- private helpers ---- */
@@ -183,6 +184,9 @@ sips_session_reinvite_on_request (SipsSessionSip *self, int status, const sip_t 
     }
   sips_sdp_info_clear (&offer);
 
+  /* new ICE credentials in the offer restart ICE: our answer carries new ones too */
+  if (have_offer)
+    sips_session_ice_remote_sdp (self->ice, body, TRUE);
   /* an offer our SRTP policy refuses leaves the session as it was */
   if (!sips_session_media_prepare_answer (self->media, have_offer ? body : NULL, &error))
     {
@@ -258,6 +262,16 @@ sips_session_reinvite_on_state (SipsSessionSip *self)
   accepted = (!self->proposal_audio || sips_session_get_boolean_prop (self->session, "has-audio")) &&
              (!self->proposal_chat || sips_session_get_boolean_prop (self->session, "has-chat"));
   conclude (self, accepted, accepted ? NULL : _("The remote party did not accept the stream"));
+}
+
+gboolean
+sips_session_reinvite_refresh_offer (SipsSessionSip *self)
+{
+  if (state_of (self) != SIPS_SESSION_STATE_ESTABLISHED || self->nh == NULL ||
+      self->proposal != SIPS_PROPOSAL_NONE || self->glare_retry_id != 0)
+    return FALSE;
+  send_reoffer (self);
+  return TRUE;
 }
 
 void

@@ -11,10 +11,11 @@
 #include <sofia-sip/su_tag.h>
 
 #include "sips-session-chat.h"
+#include "sips-session-ice.h"
 #include "sips-session-media.h"
 
-void
-sips_session_sip_send_invite (SipsSessionSip *self)
+static void
+send_invite_now (SipsSessionSip *self)
 {
   g_autofree char *sdp = NULL;
 
@@ -22,6 +23,13 @@ sips_session_sip_send_invite (SipsSessionSip *self)
   sdp = sips_session_sip_user_sdp (self);
   /* no Contact here: the handle's (sips_session_sip_connect) is the one */
   nua_invite (self->nh, SOATAG_USER_SDP_STR (sdp), SIPS_OFFER_ANSWER_TAGS, TAG_END ());
+}
+
+/* once our ICE candidates are known (at most SIPS_ICE_GATHER_TIMEOUT_MS) */
+void
+sips_session_sip_send_invite (SipsSessionSip *self)
+{
+  sips_session_ice_when_gathered (self->ice, send_invite_now);
 }
 
 /* The chat's relay answered our AUTH: the INVITE goes, or the session fails unsent. */
@@ -41,15 +49,23 @@ on_offer_relay_ready (SipsSessionSip *self, const GError *error)
   sips_session_sip_send_invite (self);
 }
 
-void
-sips_session_sip_send_answer (SipsSessionSip *self)
+static void
+send_answer_now (SipsSessionSip *self)
 {
   g_autofree char *sdp = sips_session_sip_user_sdp (self);
 
+  if (self->nh == NULL)
+    return;
   nua_respond (self->nh, SIP_200_OK, SOATAG_USER_SDP_STR (sdp), SIPS_OFFER_ANSWER_TAGS,
                TAG_IF (self->contact != NULL, SIPTAG_CONTACT_STR (self->contact)), TAG_END ());
   self->got_2xx = TRUE;
   g_signal_emit_by_name (self->session, "will-start", g_get_real_time ());
+}
+
+void
+sips_session_sip_send_answer (SipsSessionSip *self)
+{
+  sips_session_ice_when_gathered (self->ice, send_answer_now);
 }
 
 /* The chat's relay answered our AUTH: the 200 goes, or the INVITE is refused. */

@@ -32,6 +32,7 @@ G_BEGIN_DECLS
 
 typedef struct _SipsSessionMedia SipsSessionMedia;  /* sips-session-media.c */
 typedef struct _SipsSessionChat  SipsSessionChat;   /* sips-session-chat.c */
+typedef struct _SipsSessionIce   SipsSessionIce;    /* sips-session-ice.c */
 
 /* Who made the stream proposal in progress (state PROPOSING or PROPOSED). */
 typedef enum {
@@ -58,6 +59,7 @@ struct _SipsSessionSip {
   GSocket *rtcp_socket;
   char    *rtp_address;
   guint    rtp_port;
+  SipsSessionIce *ice;           /* the audio stream's ICE (agent only with UseIce) */
 
   /* our chat stream (MSRP): its m=message line is in our SDP while it has a stream */
   SipsSessionChat *chat;
@@ -158,6 +160,9 @@ void     sips_session_reinvite_on_response (SipsSessionSip *self, int status, co
 gboolean sips_session_reinvite_keep_offer  (SipsSessionSip *self, const char *remote_sdp);
 /* nua_i_state, after the SDPs were read into the session */
 void     sips_session_reinvite_on_state    (SipsSessionSip *self);
+/* Our offer again (ICE's updated offer, RFC 8839 4.4.1.2): FALSE when a proposal or a
+ * retry is in the way (not established, or no dialog). */
+gboolean sips_session_reinvite_refresh_offer (SipsSessionSip *self);
 /* the session ends: no retry, no proposal */
 void     sips_session_reinvite_clear       (SipsSessionSip *self);
 /* The chat stream failed (sips-session-chat.c): a chat-only session fails, otherwise

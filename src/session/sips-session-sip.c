@@ -37,6 +37,7 @@
 #include "presence/sips-pager.h"
 #include "sips-rtp-ports.h"
 #include "sips-sdp.h"
+#include "sips-session-ice.h"
 #include "sips-session-chat.h"
 #include "sips-session-headers.h"
 #include "sips-session-media.h"
@@ -147,6 +148,8 @@ sips_session_sip_user_sdp (SipsSessionSip *self)
                                        sips_config_section_get_strv (self->settings, "AudioCodecs"),
                                        direction, sips_session_media_sdp_secure (self->media),
                                        (const char * const *) cryptos);
+      if (!self->audio_off)
+        sdp = sips_session_ice_user_sdp (self->ice, sdp);
     }
   if (chat != NULL)
     {
@@ -193,6 +196,7 @@ sips_session_sip_finish (SipsSessionSip *self, const char *fail_originator, int 
   sips_session_sip_stop_timers (self);
   destroy_handle (self);
   sips_session_media_stop (self->media);
+  sips_session_ice_stop (self->ice);
   sips_session_chat_stop (self->chat);
   release_rtp (self);
   sips_session_release_streams (self->session);
@@ -394,6 +398,8 @@ on_call_state (SipsSessionSip *self, int status, const char *phrase, const tagi_
     }
   if (answer_recv && remote != NULL)
     accept_answer (self, remote);
+  if (remote != NULL)
+    sips_session_ice_remote_sdp (self->ice, remote, offer_recv != 0);
   if (local != NULL || remote != NULL)
     update_media (self, offer_received);
   if (self->established)
@@ -541,6 +547,7 @@ sips_session_sip_new (SipsSession *session, SipsSipAgent *agent, SipsConfigSecti
   self->rtp = g_object_ref (rtp);
   self->answer_timeout = sips_config_section_get_uint (settings, "AnswerTimeout");
   self->media = sips_session_media_new (self, rtp, ringtones);
+  self->ice = sips_session_ice_new (self);
   self->chat = sips_session_chat_new (self, msrp, msrp_config);
   return self;
 }
@@ -554,6 +561,7 @@ sips_session_sip_free (SipsSessionSip *self)
   sips_session_sip_stop_timers (self);
   destroy_handle (self);
   g_clear_pointer (&self->media, sips_session_media_free);
+  g_clear_pointer (&self->ice, sips_session_ice_free);
   g_clear_pointer (&self->chat, sips_session_chat_free);
   release_rtp (self);
   g_clear_object (&self->agent);
@@ -587,8 +595,12 @@ sips_session_sip_connect (SipsSessionSip *self, const char *callee_uri, SipsAcco
     }
   if (chat && !sips_session_chat_available (self->chat, error))
     return FALSE;
-  if (audio && !sips_session_sip_reserve_rtp (self, error))
-    return FALSE;
+  if (audio && (!sips_session_sip_reserve_rtp (self, error) ||
+                !sips_session_ice_start (self->ice, TRUE, error)))
+    {
+      release_rtp (self);
+      return FALSE;
+    }
 
   /* route "" = the account's outbound proxy, else sofia's RFC 3263 lookup of the callee */
   proxy = (route != NULL && *route != '\0') ? g_strdup (route) : sips_headers_outbound_proxy (account);
@@ -723,7 +735,8 @@ sips_session_sip_refuse_incoming (gpointer nh, gconstpointer sip_, SipsConfigSec
   if (sip->sip_payload != NULL && sip->sip_payload->pl_data != NULL && sip->sip_payload->pl_len > 0)
     body = g_strndup (sip->sip_payload->pl_data, sip->sip_payload->pl_len);
   if (sips_session_offer_usable (body, TRUE, &error) &&
-      sips_session_media_offer_acceptable (body, rtp, &error))
+      sips_session_media_offer_acceptable (body, rtp, &error) &&
+      sips_session_ice_offer_acceptable (body, rtp, &error))
     return FALSE;
   g_message ("Incoming call refused: %s", error->message);
   warning = sips_session_offer_warning (error->message);
@@ -757,7 +770,8 @@ sips_session_sip_accept (SipsSessionSip *self, gboolean audio, gboolean chat, GE
     return FALSE;
   /* a stream not accepted has no m-line in our SDP: soa answers it with port 0 */
   if (audio && (!sips_session_sip_reserve_rtp (self, error) ||
-                !sips_session_media_prepare_answer (self->media, self->initial_offer, error)))
+                !sips_session_media_prepare_answer (self->media, self->initial_offer, error) ||
+                !sips_session_ice_prepare_answer (self->ice, self->initial_offer, error)))
     return FALSE;
   self->accepted_at = g_get_monotonic_time ();
   if (chat && sips_session_chat_wants_relay (self->chat, self->initial_offer))
@@ -809,7 +823,7 @@ sips_session_sip_terminate (SipsSessionSip *self)
     return FALSE;
 
   sips_session_sip_begin_local_end (self);
-  if (self->awaiting_relay)
+  if (self->awaiting_relay || sips_session_ice_abandon (self->ice))
     {
       sips_session_relay_abandon (self);
       return TRUE;

@@ -48,6 +48,9 @@ enum {
   PROP_AUDIO_WAS_RECEIVED,
   PROP_AUDIO_RECORDING_FILE_NAME,
   PROP_AUDIO_PLAYING_FILE_NAME,
+  PROP_AUDIO_ICE_ACTIVE,
+  PROP_AUDIO_ICE_LOCAL_CANDIDATE_TYPE,
+  PROP_AUDIO_ICE_REMOTE_CANDIDATE_TYPE,
   PROP_HAS_CHAT,
   PROP_CHAT_TRANSPORT,
   N_PROPS
@@ -84,6 +87,8 @@ enum {
   SIGNAL_GOT_COMPOSING_INDICATION,
   SIGNAL_DID_START_PLAYING_AUDIO_FILE,
   SIGNAL_DID_STOP_PLAYING_AUDIO_FILE,
+  SIGNAL_ICE_NEGOTIATION_DID_SUCCEED,
+  SIGNAL_ICE_NEGOTIATION_DID_FAIL,
   N_SIGNALS
 };
 
@@ -129,6 +134,8 @@ static const struct {
   { "got-composing-indication",   3, { X, S, U } },        /* state, refresh (RFC 3994) */
   { "did-start-playing-audio-file", 2, { X, S } },       /* path */
   { "did-stop-playing-audio-file",  3, { X, S, B } },    /* path, completed */
+  { "ice-negotiation-did-succeed",  3, { X, S, S } },    /* local, remote candidate type */
+  { "ice-negotiation-did-fail",     2, { X, S } },       /* reason */
 };
 
 #undef X
@@ -263,6 +270,7 @@ sips_session_release_streams (SipsSession *self)
 {
   set_string (self, PROP_AUDIO_RECORDING_FILE_NAME, "");
   set_string (self, PROP_AUDIO_PLAYING_FILE_NAME, "");
+  set_flag (self, PROP_AUDIO_ICE_ACTIVE, FALSE);
   set_flag (self, PROP_HAS_AUDIO, FALSE);
   set_flag (self, PROP_HAS_CHAT, FALSE);
   if (self->chat_transport != NULL)
@@ -421,6 +429,9 @@ sips_session_class_init (SipsSessionClass *klass)
   properties[PROP_AUDIO_WAS_RECEIVED] = boolean_prop ("audio-was-received");
   properties[PROP_AUDIO_RECORDING_FILE_NAME] = string_prop ("audio-recording-file-name");
   properties[PROP_AUDIO_PLAYING_FILE_NAME] = string_prop ("audio-playing-file-name");
+  properties[PROP_AUDIO_ICE_ACTIVE] = boolean_prop ("audio-ice-active");
+  properties[PROP_AUDIO_ICE_LOCAL_CANDIDATE_TYPE] = string_prop ("audio-ice-local-candidate-type");
+  properties[PROP_AUDIO_ICE_REMOTE_CANDIDATE_TYPE] = string_prop ("audio-ice-remote-candidate-type");
   properties[PROP_HAS_CHAT] = boolean_prop ("has-chat");
   properties[PROP_CHAT_TRANSPORT] = g_param_spec_object ("chat-transport", NULL, NULL,
                                                          G_TYPE_OBJECT,

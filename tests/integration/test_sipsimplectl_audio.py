@@ -65,7 +65,7 @@ def audio_rows(peer):
     out = ok(ctl(peer, 'sessions', '--audio'))
     lines = out.splitlines()
     assert lines[0].split() == ['PATH', 'STATE', 'CODEC', 'SRTP', 'LOCAL-RTP', 'REMOTE-RTP',
-                                'RTP-FROM', 'RECEIVED'], out
+                                'RTP-FROM', 'RECEIVED', 'ICE'], out
     return {line.split()[0]: line.split()[1:] for line in lines[1:]}
 
 
@@ -198,7 +198,7 @@ def test_sessions_audio_fields(call):
     assert row[4] == '127.0.0.1:%d' % pb_props['AudioRemoteRtpPortSdp']
     # received from where A sends (symmetric RTP: A's local port)
     assert row[5] == '127.0.0.1:%d' % pa_props['AudioLocalRtpPort'], (row, pa_props)
-    assert row[6] == 'yes'
+    assert row[6] == 'yes' and row[7] == 'no'  # ICE off
     assert audio_rows(a)[pa][5] == '127.0.0.1:%d' % pb_props['AudioLocalRtpPort']
     # the plain listing still names the codec
     plain = ok(ctl(b, 'sessions'))
@@ -221,7 +221,7 @@ def test_sessions_audio_with_srtp_and_null_session(pair):
         for p in pair:
             p.set('UseSrtp', v('b', False), sipsd.RTP_CONFIG, sipsd.RTP_IFACE)
     null = a.daemon.create_session()
-    assert audio_rows(a)[null] == ['NULL', '-', '-', '-', '-', '-', '-']
+    assert audio_rows(a)[null] == ['NULL', '-', '-', '-', '-', '-', '-', '-']
     r = ctl(a, 'sessions', '--frobnicate')
     assert r.returncode == 2 and 'Usage: sipsimplectl sessions' in r.stderr
 

@@ -19,7 +19,7 @@ SIPS_TEST_PACKAGES=(
   python3-gi python3-dbus python3-pytest
   sip-tester baresip-core
   kamailio kamailio-extra-modules kamailio-presence-modules
-  sox tshark bash-completion gstreamer1.0-tools
+  sox tshark bash-completion gstreamer1.0-tools coturn iptables
   clang libclang-rt-14-dev
 )
 
