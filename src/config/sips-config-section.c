@@ -126,7 +126,9 @@ compute_default (SipsConfigSection    *self,
   if (value == NULL)
     value = empty_value (key->type);
 
-  return g_variant_ref_sink (value);
+  /* g_variant_parse() returns a full reference, the others a floating one:
+   * ref_sink would add a second reference to a parsed default and leak it. */
+  return g_variant_take_ref (value);
 }
 
 /* Reads a key from the keyfile in its human-editable form; NULL if absent or unparsable. */

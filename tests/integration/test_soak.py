@@ -1,0 +1,202 @@
+"""Soak: one daemon through thousands of calls with media, hundreds of chat messages and
+refreshed registrations, then back where it started (issue 8, point 6).
+
+Daemon A takes SOAK_CALLS calls (2000) from a sipp UAC with media (sipp echoes the
+daemon's RTP back, -rtp_echo), every one accepted over D-Bus (peers.AutoAnswer);
+exchanges CHAT_MESSAGES (200) chat messages with daemon B over MSRP/TLS in
+CHAT_SESSIONS sessions; and keeps ACCOUNTS (50) accounts registered at a kamailio that
+grants only REG_EXPIRES seconds, so every binding is refreshed several times meanwhile.
+Afterwards SessionManager1.Sessions is [] and A's open fds, threads and RSS
+(/proc/PID) are back within a bound of what they were after a warm-up; the figures are
+printed. Under tools/test --sanitize LeakSanitizer checks both daemons at exit too."""
+
+import os
+import time
+
+import kamailio
+import peers
+import sipsd
+from sipsd import v
+from test_chat import Peer, establish, got_messages, hang_up, send, wait_delivered, \
+    wait_messages
+
+SI = sipsd.SESSION_IFACE
+SM, SMI = sipsd.SESSION_MANAGER, sipsd.SESSION_MANAGER_IFACE
+RI = sipsd.REGISTRATION_IFACE
+
+SOAK_CALLS = int(os.environ.get('SOAK_CALLS', '2000'))
+CALL_RATE = 25          # calls per second
+HOLD_MS = 800           # sipp hangs up after this; about 20 calls up at any time
+CHAT_SESSIONS = 10
+CHAT_MESSAGES = 200     # over all chat sessions, half each way
+ACCOUNTS = 50
+REG_EXPIRES = 10        # kamailio's max_expires: nua refreshes every few seconds
+WARMUP_CALLS = 40
+
+# Bounds on A at the end against after the warm-up (measured: see the printed figures).
+FD_SLACK = 4
+THREAD_SLACK = 4
+# Without sanitizer the RSS settles within ~RSS_SLACK_KB of the start. ASan keeps freed
+# blocks in its quarantine (up to 256 MB by default) and adds shadow memory, so under
+# ASan the same bound would be meaningless: there it is RSS_SLACK_KB scaled by
+# ASAN_RSS_FACTOR plus the quarantine the run can fill.
+RSS_SLACK_KB = 32 * 1024
+ASAN_RSS_FACTOR = 3
+ASAN_QUARANTINE_KB = 256 * 1024
+
+
+def figures(pid):
+    """(RSS kB, open fds, threads) of pid from /proc."""
+    rss = 0
+    with open('/proc/%d/status' % pid) as f:
+        for line in f:
+            if line.startswith('VmRSS:'):
+                rss = int(line.split()[1])
+    return (rss, len(os.listdir('/proc/%d/fd' % pid)), len(os.listdir('/proc/%d/task' % pid)))
+
+
+def sanitized(pid):
+    with open('/proc/%d/maps' % pid) as f:
+        return 'libasan' in f.read()
+
+
+def session_objects(d):
+    return [p for p in d.managed_objects() if p.startswith('/org/sipsimple/Session/')]
+
+
+def settle(d, timeout):
+    """Wait until no session is live nor lingering (TerminatedSessionLinger)."""
+    ok = sipsd.wait_until(lambda: not d.get(SM, SMI, 'Sessions') and not session_objects(d),
+                          timeout, interval=0.5)
+    assert ok, 'sessions left: %s, objects %d' % (d.get(SM, SMI, 'Sessions'),
+                                                 len(session_objects(d)))
+
+
+def sipp_calls(tmp_path, d, calls, rate):
+    return peers.Sipp(str(tmp_path), 'uac', remote='127.0.0.1:%d' % d.ports['udp'],
+                      calls=calls, rate=rate, hold_ms=HOLD_MS, service='service',
+                      trace_msg=False, extra=['-rtp_echo', '-recv_timeout', '20000'])
+
+
+def run_calls(uac, calls, timeout):
+    uac.start()
+    try:
+        rc = uac.wait(timeout)
+    finally:
+        uac.stop()
+    c = uac.counts()
+    assert rc == 0 and c['successful'] == calls and c['failed'] == 0, \
+        'sipp exit %s, %s\n%s' % (rc, c, uac.log_text())
+
+
+def chat(a, b, sessions, messages):
+    """`messages` chat messages in `sessions` A->B sessions, alternating direction."""
+    per = messages // sessions
+    for s in range(sessions):
+        pa, pb = establish(a, b)
+        for i in range(per):
+            src, path = (a, pa) if i % 2 == 0 else (b, pb)
+            send(src, path, 'soak %d.%d %s' % (s, i, 'x' * (i * 37 % 900)))
+        wait_messages(b, pb, (per + 1) // 2)
+        wait_messages(a, pa, per // 2)
+        wait_delivered(a, pa, (per + 1) // 2)
+        wait_delivered(b, pb, per // 2)
+        assert len(got_messages(b, pb)) == (per + 1) // 2
+        hang_up(a, b, pa, pb)
+    return per * sessions
+
+
+def test_soak(tmp_path):
+    a = Peer(use_tls=True)
+    b = kam = answer = None
+    try:
+        b = Peer(use_tls=True)
+        d, pid = a.daemon, a.daemon.proc.pid
+        kam = kamailio.Kamailio(tmp_path / 'kamailio',
+                                users={'soak%d' % i: 'pw%d' % i for i in range(ACCOUNTS)},
+                                max_expires=REG_EXPIRES).start()
+        answer = peers.AutoAnswer(d, 'accept')
+
+        # Warm-up: what is made once and kept (GStreamer plugins and pools, TLS
+        # credentials, sofia's tables) exists before the start figures are taken.
+        run_calls(sipp_calls(tmp_path / 'warmup', d, WARMUP_CALLS, CALL_RATE),
+                  WARMUP_CALLS, 60)
+        chat(a, b, 1, 4)
+        acct = d.add_account('warm@%s' % kam.hostport, {'Password': v('s', 'x')})
+        sipsd.wait_until(lambda: d.get(acct, RI, 'State') != 'unregistered', 10)
+        d.call(sipsd.SETTINGS, sipsd.SETTINGS_IFACE, 'RemoveAccount', v('(o)', (acct,)))
+        settle(d, 30)
+        start = figures(pid)
+        a.rec.clear()
+        answer.incoming.clear()
+        t0 = time.monotonic()
+
+        # 50 accounts whose bindings are refreshed every few seconds from here on
+        accounts = [d.add_account('soak%d@%s' % (i, kam.hostport),
+                                  {'Password': v('s', 'pw%d' % i)}) for i in range(ACCOUNTS)]
+        assert sipsd.wait_until(lambda: all(d.get(p, RI, 'State') == 'registered'
+                                            for p in accounts), 30, interval=0.5), \
+            [d.get(p, RI, 'State') for p in accounts]
+
+        chatted = chat(a, b, CHAT_SESSIONS, CHAT_MESSAGES)
+        a.rec.clear()
+
+        run_calls(sipp_calls(tmp_path / 'soak', d, SOAK_CALLS, CALL_RATE), SOAK_CALLS,
+                  SOAK_CALLS / CALL_RATE * 3 + 60)
+        peak = figures(pid)
+        assert len(answer.incoming) == SOAK_CALLS
+        assert not answer.errors, answer.errors[:5]
+        # media flowed: the daemon received its echoed RTP in (nearly) every call
+        heard = {r[0] for r in a.rec.records
+                 if r[2] == 'PropertiesChanged' and r[3][0] == SI
+                 and r[3][1].get('AudioWasReceived') is True}
+        assert len(heard) >= SOAK_CALLS * 0.95, '%d of %d calls got RTP' % (
+            len(heard), SOAK_CALLS)
+        a.rec.clear()
+
+        # every binding was refreshed (authenticated REGISTERs beyond the first of each)
+        regs = [r for r in kam.registers() if r['auth'] and r['expires'] != '0'
+                and r['from'].startswith('sip:soak')]
+        refreshes = len(regs) - ACCOUNTS
+        assert refreshes >= ACCOUNTS, '%d refreshes for %d accounts' % (refreshes, ACCOUNTS)
+        for p in accounts:
+            assert d.get(p, RI, 'State') == 'registered', p
+            d.call(sipsd.SETTINGS, sipsd.SETTINGS_IFACE, 'RemoveAccount', v('(o)', (p,)))
+        assert sipsd.wait_until(lambda: not any(kam.bindings('soak%d' % i) for i in (0, 49)),
+                                10), 'bindings left after RemoveAccount'
+
+        assert sipsd.wait_until(lambda: not d.get(SM, SMI, 'Sessions'), 30, interval=0.5), \
+            'sessions that never ended: %s' % d.get(SM, SMI, 'Sessions')
+        settle(d, 30)
+        elapsed = time.monotonic() - t0
+
+        asan = sanitized(pid)
+        rss_bound = RSS_SLACK_KB * (ASAN_RSS_FACTOR if asan else 1) + \
+            (ASAN_QUARANTINE_KB if asan else 0)
+
+        def back():
+            end = figures(pid)
+            return end if (end[0] <= start[0] + rss_bound and end[1] <= start[1] + FD_SLACK
+                           and end[2] <= start[2] + THREAD_SLACK) else None
+        # fds and threads of ended calls go at once; give lingering pools a moment
+        sipsd.wait_until(back, 15, interval=0.5)
+        end = figures(pid)
+        print('soak%s: %d calls, %d chat messages, %d accounts (%d refreshes) in %.0f s'
+              % (' (ASan)' if asan else '', SOAK_CALLS, chatted, ACCOUNTS, refreshes, elapsed))
+        print('  RSS kB start %d peak %d end %d (bound +%d)' % (start[0], peak[0], end[0],
+                                                             rss_bound))
+        print('  fds start %d peak %d end %d (bound +%d)' % (start[1], peak[1], end[1],
+                                                           FD_SLACK))
+        print('  threads start %d peak %d end %d (bound +%d)' % (start[2], peak[2], end[2],
+                                                               THREAD_SLACK))
+        assert end[1] <= start[1] + FD_SLACK, 'fds %d -> %d' % (start[1], end[1])
+        assert end[2] <= start[2] + THREAD_SLACK, 'threads %d -> %d' % (start[2], end[2])
+        assert end[0] <= start[0] + rss_bound, 'RSS %d kB -> %d kB' % (start[0], end[0])
+    finally:
+        if answer:
+            answer.close()
+        if kam:
+            kam.stop()
+        for p in (b, a):
+            if p:
+                p.stop()
