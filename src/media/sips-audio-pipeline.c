@@ -422,7 +422,8 @@ make_playback (GstElement *output)
   GstElement *queue = gst_element_factory_make ("queue", NULL);
   g_autoptr(GstPad) target = gst_element_get_static_pad (queue, "sink");
 
-  gst_bin_add_many (GST_BIN (bin), queue, gst_object_ref (output), NULL);
+  /* output is not floating: the bin takes a reference of its own */
+  gst_bin_add_many (GST_BIN (bin), queue, output, NULL);
   gst_element_link (queue, output);
   gst_element_add_pad (bin, gst_ghost_pad_new ("sink", target));
   return bin;
@@ -480,7 +481,7 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
     }
 
   /* send: a non-live input (a file) is paced by identity sync=true */
-  gst_bin_add (GST_BIN (self->pipeline), gst_object_ref (input));
+  gst_bin_add (GST_BIN (self->pipeline), input);  /* not floating: the bin takes its own ref */
   self->input = input;
   self->output = output;
   sync = add (self, "identity");

@@ -513,7 +513,9 @@ class Daemon:
         if self.own_home and not os.environ.get('SIPSD_KEEP') and not report:
             shutil.rmtree(self.home, ignore_errors=True)
         if report:
-            raise AssertionError('sipsimpled (logs in %s) reported:\n%s' % (self.log_dir, report))
+            raise AssertionError('sipsimpled (logs in %s) reported:\n%s\n(full allocation stacks: '
+                                 'rerun with ASAN_OPTIONS=fast_unwind_on_malloc=0)'
+                                 % (self.log_dir, report))
 
     def stderr_text(self, all_runs=True):
         """stderr of the current run, or of every run of this Daemon."""
