@@ -507,6 +507,7 @@ class Daemon:
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(10)
+                self.wait_name_gone()
             except subprocess.TimeoutExpired:
                 self.kill()
         report = _sanitizer_report(self.stderr_text()) if self.starts else None
