@@ -8,27 +8,9 @@
 
 #include "core/sips-engine.h"
 #include "dbus/sips-dbus-exporter.h"
+#include "lsan-glib.h"
 
 #define BUS_NAME "org.sipsimple.Daemon1"
-
-#ifdef __SANITIZE_ADDRESS__
-#include <sanitizer/lsan_interface.h>
-
-/* LeakSanitizer (tools/test --sanitize): what shared libraries' constructors allocate
- * before main() is theirs for the life of the process (GLib drops its first quark block
- * unfreed when the table grows). Debian's libraries have no frame pointers, so the fast
- * unwinder cannot attribute such blocks for tests/lsan.supp: leak checking is off from
- * before the first constructor (.preinit_array runs first) until main(). We have no
- * constructors of our own, so nothing of ours is hidden. */
-static void
-lsan_off_until_main (void)
-{
-  __lsan_disable ();
-}
-
-__attribute__ ((section (".preinit_array"), used))
-static void (*const lsan_preinit) (void) = lsan_off_until_main;
-#endif
 
 typedef struct {
   GMainLoop        *loop;
@@ -147,9 +129,7 @@ main (int argc, char **argv)
   g_autofree char *state_dir = NULL;
   Daemon daemon = { 0 };
 
-#ifdef __SANITIZE_ADDRESS__
-  __lsan_enable ();
-#endif
+  sips_lsan_glib_start ();
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
