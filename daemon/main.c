@@ -11,6 +11,7 @@
 #include "engine/sips-engine.h"
 #include "core/sips-log.h"
 #include "dbus/sips-dbus-exporter.h"
+#include "lsan-glib.h"
 
 #define BUS_NAME "org.sipsimple.Daemon1"
 
@@ -134,6 +135,7 @@ main (int argc, char **argv)
   g_autofree char *state_dir = NULL;
   Daemon daemon = { 0 };
 
+  sips_lsan_glib_start ();
   /* GLib before 2.76 keeps GSlice memory in its own caches for ever (each GStreamer
    * streaming thread fills some): after a burst of calls RSS would stay high. G_SLICE is
    * read before main() runs, hence the one re-exec. */

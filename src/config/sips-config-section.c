@@ -126,7 +126,8 @@ compute_default (SipsConfigSection    *self,
   if (value == NULL)
     value = empty_value (key->type);
 
-  /* g_variant_parse gives a full reference already: ref_sink would add a second one */
+  /* g_variant_parse() returns a full reference, the others a floating one:
+   * ref_sink would add a second reference to a parsed default and leak it. */
   return g_variant_take_ref (value);
 }
 

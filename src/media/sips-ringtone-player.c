@@ -245,8 +245,9 @@ sips_ringtone_player_play (SipsRingtonePlayer *self, const char *wav_path, const
   sync = gst_element_factory_make ("identity", NULL);
   g_object_set (src, "location", wav_path, NULL);
   g_object_set (sync, "sync", TRUE, NULL);
+  /* output is not floating: the pipeline takes a reference of its own */
   gst_bin_add_many (GST_BIN (self->pipeline), src, parse, self->convert, resample, sync,
-                    gst_object_ref (output), NULL);
+                    output, NULL);
   if (!gst_element_link_many (src, parse, self->convert, resample, sync, output, NULL))
     {
       drop_pipeline (self);

@@ -508,9 +508,23 @@ class Daemon:
         return self.start(extra_args)
 
     def cleanup(self):
-        self.kill()
-        if self.own_home and not os.environ.get('SIPSD_KEEP'):
+        """Ends the daemon with SIGTERM (SIGKILL if it hangs), so that under
+        tools/test --sanitize LeakSanitizer checks it at exit; raises if any run of
+        this Daemon printed a sanitizer report."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+                self.wait_name_gone()
+            except subprocess.TimeoutExpired:
+                self.kill()
+        report = _sanitizer_report(self.stderr_text()) if self.starts else None
+        if self.own_home and not os.environ.get('SIPSD_KEEP') and not report:
             shutil.rmtree(self.home, ignore_errors=True)
+        if report:
+            raise AssertionError('sipsimpled (logs in %s) reported:\n%s\n(full allocation stacks: '
+                                 'rerun with ASAN_OPTIONS=fast_unwind_on_malloc=0)'
+                                 % (self.log_dir, report))
 
     def stderr_text(self, all_runs=True):
         """stderr of the current run, or of every run of this Daemon."""
@@ -580,6 +594,15 @@ class Daemon:
             raise RuntimeError('SIPSIMPLECTL is not set')
         return subprocess.run([ctl] + [str(a) for a in args], env=self.env,
                               capture_output=True, text=True, timeout=timeout, input=input)
+
+
+def _sanitizer_report(text):
+    """The first ASan/LSan/UBSan report in a daemon's stderr, or None."""
+    for marker in ('ERROR: LeakSanitizer', 'ERROR: AddressSanitizer', 'runtime error:'):
+        i = text.find(marker)
+        if i >= 0:
+            return text[max(0, i - 200):][:20000]
+    return None
 
 
 class Hammer(threading.Thread):

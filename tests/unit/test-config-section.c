@@ -172,7 +172,7 @@ parse_case_value (Fixture *f, const SipsConfigKey *key, const char *text)
   g_string_replace (s, "@DIR@", f->dir, 0);
   value = g_variant_parse (G_VARIANT_TYPE (key->type), s->str, NULL, NULL, &error);
   g_assert_no_error (error);
-  return g_variant_ref_sink (value);
+  return value;  /* a full reference already */
 }
 
 static void
