@@ -181,6 +181,13 @@ on_publish_response (SipsPublication *self, int status, const char *phrase, cons
   self->auth_attempts = 0;
   if (self->phase == PHASE_UNPUBLISHING)
     return;  /* the PUBLISH the un-PUBLISH follows */
+  if (status >= 300 && sip != NULL && sip->sip_status != NULL &&
+      sip->sip_status->st_status < 300 && sip->sip_etag == NULL)
+    {
+      /* nua refuses it too, with an internal error */
+      fail (self, 0, _("The answer to PUBLISH has no SIP-ETag"));
+      return;
+    }
   if (status >= 300)
     {
       fail (self, status, phrase);
@@ -189,7 +196,7 @@ on_publish_response (SipsPublication *self, int status, const char *phrase, cons
   if (sip == NULL || sip->sip_etag == NULL || sip->sip_etag->g_string == NULL ||
       *sip->sip_etag->g_string == '\0')
     {
-      fail (self, status, _("The answer to PUBLISH has no SIP-ETag"));
+      fail (self, 0, _("The answer to PUBLISH has no SIP-ETag"));
       return;
     }
 

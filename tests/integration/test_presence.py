@@ -349,3 +349,57 @@ def test_bad_input(kam_factory, peers):
     a.daemon.set(a.account, AI, 'Enabled', v('b', False))
     expect_error('InvalidState', a.subscribe, a.uri)
     expect_error('InvalidState', a.publish, pidf(a.uri, 'open'))
+
+
+# ---------------------------------------------------------------- bad input on the wire (sipp)
+
+def wait_member(recorder, path, iface, member, timeout=TIMEOUT):
+    r = recorder.wait_for(lambda r: r[0] == path and r[1] == iface and r[2] == member, timeout)
+    assert r, '%s.%s on %s not seen; got %s' % (iface, member, path,
+                                                [x[2] for x in recorder.records if x[0] == path])
+    return r[3]
+
+
+def test_notify_without_subscription_state(daemon, recorder, sipp):
+    uas = sipp('uas_notify_no_state.xml').start()
+    sub = daemon.call(sipsd.ACCOUNT0, AI, 'Subscribe',
+                      v('(ssasu)', (uas.uri('alice'), 'presence', [], 60)), '(o)')[0]
+    wait_member(recorder, sub, SUBI, 'DidSucceed')
+    ts, originator = wait_member(recorder, sub, SUBI, 'DidEnd')
+    assert uas.wait(TIMEOUT) == 0, uas.describe()
+
+    # both NOTIFYs answered 200 and reported; the one without the header with ""
+    notifies = [r[3] for r in recorder.records if r[0] == sub and r[2] == 'GotNotify']
+    assert [(n[1], n[2].strip(), n[3]) for n in notifies] == [
+        ('text/plain', 'no state', ''), ('', '', 'terminated;reason=noresource')], notifies
+    assert originator == 'remote'
+    assert daemon.get(sub, SUBI, 'State') == 'terminated'
+    assert 'SUBSCRIBE sip:alice@' in uas.messages()
+    assert 'Accept: application/pidf+xml' in uas.messages()
+
+
+def test_notify_for_an_unknown_dialog(daemon, sipp):
+    before = daemon.managed_objects()
+    uac = sipp('uac_notify_unknown.xml', remote='127.0.0.1:%d' % daemon.ports['udp']).start()
+    assert uac.wait(TIMEOUT) == 0, uac.describe()
+    assert 'SIP/2.0 481' in uac.messages()
+    assert daemon.managed_objects() == before
+    # and the daemon carries on
+    assert daemon.get(sipsd.ACCOUNT0, AI, 'Id')
+
+
+def test_publish_answer_without_etag(daemon, recorder, sipp):
+    uas = sipp('uas_publish_no_etag.xml').start()
+    account = daemon.add_account('alice@127.0.0.1:%d' % uas.port, {'Register': v('b', False)})
+    pub = daemon.call(account, AI, 'Publish',
+                      v('(sssu)', ('presence', 'application/pidf+xml',
+                                   pidf('sip:alice@127.0.0.1', 'open'), 60)), '(o)')[0]
+    ts, code, reason = wait_member(recorder, pub, PUBI, 'DidFail')
+    assert code == 0 and 'SIP-ETag' in reason, (code, reason)
+    wait_member(recorder, pub, PUBI, 'DidEnd')
+    members = [r[2] for r in recorder.records if r[0] == pub and r[1] == PUBI]
+    assert 'DidSucceed' not in members and members[-1] == 'DidEnd', members
+    assert daemon.get_all(pub, PUBI) == {'Event': 'presence', 'State': 'failed', 'ETag': '',
+                                         'Expires': 0, 'Account': account}
+    expect_error('InvalidState', daemon.call, pub, PUBI, 'End')
+    assert uas.wait(TIMEOUT) == 0, uas.describe()
