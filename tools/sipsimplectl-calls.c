@@ -465,7 +465,7 @@ cmd_sessions (int argc, char **argv)
 
 /* ------------------------------------------------------------ registration */
 
-static char *
+char *
 default_account (GError **error)
 {
   g_autoptr(GVariant) reply = NULL;
