@@ -1,7 +1,7 @@
 """sipsimplectl subscribe / publish against kamailio's presence server, with two real
 daemons (test_presence.py's peers): what `publish` sets, `subscribe` prints."""
 
-import os
+import re
 import signal
 import subprocess
 
@@ -41,10 +41,17 @@ def test_publish_status_seen_by_subscribe(kam_factory, peers):
     assert path.startswith('/org/sipsimple/Publication/') and granted.startswith('published for ')
     assert a.daemon.get(path, PUBI, 'State') == 'published'
 
+    monitor = CtlProcess(b, 'monitor')
+    monitor.wait_line(lambda l: l.startswith('Monitoring '))
     sub = CtlProcess(b, 'subscribe', account_arg(b), a.uri, 'presence')
     try:
         sub.wait_line(lambda l: '<basic>open</basic>' in l)
         sub.wait_line(lambda l: 'at my desk &amp; busy' in l)
+        # monitor shows the new objects' signals with their argument names
+        monitor.wait_line(lambda l: re.search(r' /org/sipsimple/Subscription/\d+ Subscription1\.'
+                                              r"GotNotify content_type='application/pidf\+xml' "
+                                              r"body='.*' subscription_state='active;expires=\d+'", l))
+        monitor.wait_line(lambda l: re.search(r'Subscription1\.DidSucceed$', l))
 
         # a second publish updates the same publication (SIP-If-Match), not a new one
         out = ok(ctl(a, 'publish', account_arg(a), '--status=closed'))
@@ -59,6 +66,7 @@ def test_publish_status_seen_by_subscribe(kam_factory, peers):
         assert last['expires'] == '0' and last['totag'], last
     finally:
         sub.stop()
+        monitor.stop()
 
     ok(ctl(a, 'publish', account_arg(a), '--end'))
     assert a.daemon.get(path, PUBI, 'State') == 'unpublished'
