@@ -222,6 +222,9 @@ on_nua_event (nua_event_t   event,
     nua_handle_destroy (nh);
 }
 
+/* SO_RCVBUF of the UDP transport (the kernel caps it at net.core.rmem_max). */
+#define UDP_RECEIVE_BUFFER (2 * 1024 * 1024)
+
 /* Creates a nua bound to set, or NULL. */
 static nua_t *
 create_nua (SipsSipAgent *self, const SipsTransportSet *set)
@@ -267,6 +270,9 @@ create_nua (SipsSipAgent *self, const SipsTransportSet *set)
   tags[n++] = (tagi_t) { NUTAG_AUTOACK (1) };
   tags[n++] = (tagi_t) { NUTAG_MEDIA_ENABLE (1) };
   tags[n++] = (tagi_t) { NUTAG_ENABLEMESSAGE (1) };
+  /* room for bursts: a presence change makes the server send one NOTIFY per
+   * subscription at once, and a full UDP buffer drops them (T1 retransmissions) */
+  tags[n++] = (tagi_t) { TPTAG_UDP_RMEM (UDP_RECEIVE_BUFFER) };
   if (slot1 != NULL)
     tags[n++] = (tagi_t) { NUTAG_URL (slot1) };
   if (slot2 != NULL)

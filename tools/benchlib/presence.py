@@ -208,10 +208,22 @@ def bench_presence(args, work):
         ch_cpu_k = kamailio_cpu(kam) - cpu_k0
         ch_cpu_bus = cpu_seconds(w.bus.proc.pid) - cpu_bus0
 
-        # ---- unsubscribe
+        # ---- unsubscribe (at most 32 calls outstanding: the bus limits pending replies)
+        unsub = {'issued': 0, 'replied': 0, 'errors': []}
+
+        def on_unsubscribed(result):
+            unsub['replied'] += 1
+            if isinstance(result, GLib.Error):
+                unsub['errors'].append(result.message)
+            pump_unsubscribe()
+
+        def pump_unsubscribe():
+            while unsub['issued'] < len(paths) and unsub['issued'] - unsub['replied'] < 32:
+                call_async(w, paths[unsub['issued']], SUBI, 'Unsubscribe', None, None,
+                           on_unsubscribed)
+                unsub['issued'] += 1
         t0 = time.monotonic()
-        for path in paths:
-            call_async(w, path, SUBI, 'Unsubscribe', None, None, lambda r: None)
+        pump_unsubscribe()
         sipsd.wait_until(lambda: all(path in notes.ended for path in paths), 60)
         t_unsub = time.monotonic() - t0
         ended = sum(1 for path in paths if path in notes.ended)
@@ -233,6 +245,8 @@ def bench_presence(args, work):
         print('unsubscribe    %d of %d ended in %s s' % (ended, len(paths), fmt(t_unsub)))
         if state['errors']:
             print('first Subscribe error: %s' % state['errors'][0])
+        if unsub['errors']:
+            print('first Unsubscribe error: %s' % unsub['errors'][0])
         print_load()
         log(describe({'subscribe_s': t_sub, 'changes_s': t_changes, 'notified': notified}))
     finally:
