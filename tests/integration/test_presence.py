@@ -403,3 +403,24 @@ def test_publish_answer_without_etag(daemon, recorder, sipp):
                                          'Expires': 0, 'Account': account}
     expect_error('InvalidState', daemon.call, pub, PUBI, 'End')
     assert uas.wait(TIMEOUT) == 0, uas.describe()
+
+
+def test_probation_retry_after_subscribes_again(daemon, recorder, sipp):
+    """A NOTIFY "terminated;reason=probation;retry-after=1" (RFC 6665 4.1.3): the
+    subscription stays and subscribes again after that time; the notifier's final
+    "noresource" ends it."""
+    uas = sipp('uas_notify_probation.xml').start()
+    sub = daemon.call(sipsd.ACCOUNT0, AI, 'Subscribe',
+                      v('(ssasu)', (uas.uri('alice'), 'presence', [], 60)), '(o)')[0]
+    ts, originator = wait_member(recorder, sub, SUBI, 'DidEnd', timeout=15)
+    assert uas.wait(TIMEOUT) == 0, uas.describe()
+    notifies = [r[3] for r in recorder.records if r[0] == sub and r[2] == 'GotNotify']
+    assert [n[3] for n in notifies] == ['terminated;reason=probation;retry-after=1',
+                                        'active;expires=60', 'terminated;reason=noresource']
+    assert notifies[1][2].strip() == 'back'
+    # the second SUBSCRIBE came no sooner than the retry-after
+    assert notifies[1][0] - notifies[0][0] >= 900000, notifies
+    assert uas.messages().count('SUBSCRIBE sip:alice@') == 2
+    members = [r[2] for r in recorder.records if r[0] == sub and r[1] == SUBI]
+    assert members.count('DidSucceed') == 1 and 'DidFail' not in members, members
+    assert originator == 'remote'
