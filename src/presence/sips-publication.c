@@ -1,10 +1,15 @@
 /* sips-publication.c: an event publication (RFC 3903) on sofia's nua
  *
- * One nua handle per publication. nua keeps the SIP-ETag of the last 2xx, refreshes
- * with SIP-If-Match before expiry, sends an update (nua_publish again) with SIP-If-Match
- * and the new body, and answers a 412 with a fresh initial PUBLISH by itself; we answer
- * digest challenges once per request with the account's credentials and refuse a 2xx
- * that carries no SIP-ETag (it could never be refreshed, updated or removed). */
+ * One nua handle per PUBLISH (a handle keeps the To tag of an answer, which a PUBLISH
+ * must not carry), all with one Call-ID; the requests are plain nua_method() requests
+ * and RFC 3903 is ours: nua's own publish usage reports a 412 on a refresh as final
+ * and then loses the answer to the fresh PUBLISH it sends by itself. One request at a
+ * time (each needs the SIP-ETag of the one before): initial (the document), refresh
+ * (SIP-If-Match, no body) before expiry, modify (SIP-If-Match and the new document),
+ * remove (SIP-If-Match, Expires: 0). A 412 to a refresh or modify is answered with a
+ * fresh initial PUBLISH; a 2xx without SIP-ETag is a failure (it could never be
+ * refreshed, updated or removed); digest challenges are answered once per request with
+ * the account's credentials. */
 #include "sips-publication.h"
 
 #include <string.h>
@@ -23,10 +28,18 @@
 typedef enum {
   PHASE_NEW,
   PHASE_PUBLISHING,    /* initial PUBLISH or update in flight */
-  PHASE_PUBLISHED,     /* nua refreshes by itself */
-  PHASE_UNPUBLISHING,  /* PUBLISH Expires: 0 in flight */
+  PHASE_PUBLISHED,     /* refreshed by refresh_id */
+  PHASE_UNPUBLISHING,  /* PUBLISH Expires: 0 in flight or waiting to go */
   PHASE_ENDED,
 } Phase;
+
+typedef enum {
+  REQUEST_NONE,
+  REQUEST_INITIAL,
+  REQUEST_REFRESH,
+  REQUEST_MODIFY,
+  REQUEST_REMOVE,
+} Request;
 
 struct _SipsPublication {
   GObject parent_instance;
@@ -36,6 +49,7 @@ struct _SipsPublication {
   char               *event;
   char               *content_type;
   char               *body;
+  char               *call_id;  /* every PUBLISH of ours has it */
   guint               requested;
 
   SipsNuaOwner  owner;
@@ -47,6 +61,11 @@ struct _SipsPublication {
   char  *etag;
   guint  expires;
   guint  auth_attempts;
+  guint  fresh_attempts;   /* initial PUBLISHes after a 412, since the last success */
+
+  Request  in_flight;
+  gboolean update_pending; /* Update() while a request was in flight */
+  guint    refresh_id;
 };
 
 enum {
@@ -116,6 +135,8 @@ finish (SipsPublication *self, const char *state)
   if (self->phase != PHASE_UNPUBLISHING)
     g_signal_emit (self, signals[SIGNAL_WILL_END], 0, g_get_real_time ());
   self->phase = PHASE_ENDED;
+  self->in_flight = REQUEST_NONE;
+  g_clear_handle_id (&self->refresh_id, g_source_remove);
   drop_handle (self);
   g_signal_handlers_disconnect_by_data (self->account_sip.agent, self);
   set_expires (self, 0);
@@ -154,17 +175,84 @@ authenticate (SipsPublication *self, gconstpointer sip)
 }
 
 static void
-send_publish (SipsPublication *self)
+send_request (SipsPublication *self, Request request)
 {
-  g_autofree char *expires = g_strdup_printf ("%u", self->requested);
+  gboolean with_body = request == REQUEST_INITIAL || request == REQUEST_MODIFY;
+  gboolean with_etag = request != REQUEST_INITIAL;
+  g_autofree char *expires = g_strdup_printf ("%u", request == REQUEST_REMOVE ? 0 : self->requested);
+  g_autofree char *target = g_strconcat ("sip:", self->account_sip.aor, NULL);
 
+  g_autofree char *from = sips_presence_account_from (&self->account_sip);
+  g_autofree char *proxy = sips_presence_account_proxy (&self->account_sip);
+  nua_t *nua = sips_sip_agent_get_nua (self->account_sip.agent);
+
+  g_clear_handle_id (&self->refresh_id, g_source_remove);
+  drop_handle (self);
+  if (nua == NULL)
+    {
+      fail (self, 0, _("The SIP stack is not running"));
+      return;
+    }
+  self->nua = nua;
+  self->nh = nua_handle (nua, &self->owner,
+                         SIPTAG_FROM_STR (from), SIPTAG_TO_STR (from),
+                         SIPTAG_CALL_ID_STR (self->call_id),
+                         TAG_IF (*proxy != '\0', NUTAG_PROXY (proxy)),
+                         TAG_END ());
+  self->in_flight = request;
   self->auth_attempts = 0;
-  nua_publish (self->nh,
-               SIPTAG_EVENT_STR (self->event),
-               SIPTAG_CONTENT_TYPE_STR (self->content_type),
-               SIPTAG_PAYLOAD_STR (self->body),
-               SIPTAG_EXPIRES_STR (expires),
-               TAG_END ());
+  nua_method (self->nh,
+              NUTAG_METHOD ("PUBLISH"),
+              NUTAG_URL (target),
+              SIPTAG_EVENT_STR (self->event),
+              SIPTAG_EXPIRES_STR (expires),
+              TAG_IF (with_etag, SIPTAG_IF_MATCH_STR (self->etag)),
+              TAG_IF (with_body, SIPTAG_CONTENT_TYPE_STR (self->content_type)),
+              TAG_IF (with_body, SIPTAG_PAYLOAD_STR (self->body)),
+              TAG_END ());
+}
+
+static void
+send_remove (SipsPublication *self)
+{
+  if (*self->etag == '\0')
+    finish (self, "unpublished");  /* nothing on the server to remove */
+  else
+    send_request (self, REQUEST_REMOVE);
+}
+
+static gboolean
+on_refresh (gpointer user_data)
+{
+  SipsPublication *self = user_data;
+
+  self->refresh_id = 0;
+  if (self->phase == PHASE_PUBLISHED && self->in_flight == REQUEST_NONE)
+    send_request (self, REQUEST_REFRESH);
+  return G_SOURCE_REMOVE;
+}
+
+/* Refreshes at three quarters of the granted time (RFC 3903 leaves it to us). */
+static void
+schedule_refresh (SipsPublication *self, guint expires)
+{
+  g_clear_handle_id (&self->refresh_id, g_source_remove);
+  if (expires > 0)
+    self->refresh_id = g_timeout_add (MAX ((guint64) expires * 750, 500), on_refresh, self);
+}
+
+/* After an answer: what waited for it. */
+static void
+send_next (SipsPublication *self)
+{
+  if (self->phase == PHASE_UNPUBLISHING)
+    send_remove (self);
+  else if (self->update_pending)
+    {
+      self->update_pending = FALSE;
+      self->phase = PHASE_PUBLISHING;
+      send_request (self, *self->etag != '\0' ? REQUEST_MODIFY : REQUEST_INITIAL);
+    }
 }
 
 /* ---- nua events ---- */
@@ -172,20 +260,34 @@ send_publish (SipsPublication *self)
 static void
 on_publish_response (SipsPublication *self, int status, const char *phrase, const sip_t *sip)
 {
+  Request request = self->in_flight;
   guint expires;
 
-  if (status < 200)
-    return;  /* 100 "Trying re-PUBLISH" after a 412, or authorized by cache */
+  if (status < 200 || request == REQUEST_NONE)
+    return;
   if ((status == 401 || status == 407) && authenticate (self, sip))
     return;
   self->auth_attempts = 0;
-  if (self->phase == PHASE_UNPUBLISHING)
-    return;  /* the PUBLISH the un-PUBLISH follows */
-  if (status >= 300 && sip != NULL && sip->sip_status != NULL &&
-      sip->sip_status->st_status < 300 && sip->sip_etag == NULL)
+  self->in_flight = REQUEST_NONE;
+  drop_handle (self);
+
+  if (request == REQUEST_REMOVE)
     {
-      /* nua refuses it too, with an internal error */
-      fail (self, 0, _("The answer to PUBLISH has no SIP-ETag"));
+      if (status >= 300)
+        g_debug ("Unpublishing %s (%s) failed: %d %s", self->account_sip.aor, self->event,
+                 status, phrase ? phrase : "");
+      /* a failed un-PUBLISH leaves the server's copy to run out */
+      finish (self, "unpublished");
+      return;
+    }
+  if (status == 412 && request != REQUEST_INITIAL && self->fresh_attempts == 0 &&
+      self->phase != PHASE_UNPUBLISHING)
+    {
+      /* the server forgot our ETag (RFC 3903 6.6): publish afresh, the whole document */
+      g_debug ("Publication of %s (%s): 412, publishing afresh", self->account_sip.aor, self->event);
+      self->fresh_attempts++;
+      set_string (self, &self->etag, "", PROP_ETAG);
+      send_request (self, REQUEST_INITIAL);
       return;
     }
   if (status >= 300)
@@ -201,27 +303,22 @@ on_publish_response (SipsPublication *self, int status, const char *phrase, cons
     }
 
   expires = sip->sip_expires != NULL ? (guint) sip->sip_expires->ex_delta : self->requested;
-  self->phase = PHASE_PUBLISHED;
+  self->fresh_attempts = 0;
   set_string (self, &self->etag, sip->sip_etag->g_string, PROP_ETAG);
   set_expires (self, expires);
+  if (self->phase == PHASE_UNPUBLISHING)
+    {
+      send_remove (self);
+      return;
+    }
+  self->phase = PHASE_PUBLISHED;
+  schedule_refresh (self, expires);
   set_string (self, &self->state, "published", PROP_STATE);
   g_debug ("Published %s (%s) for %u s, ETag %s", self->account_sip.aor, self->event, expires,
            self->etag);
   g_signal_emit (self, signals[SIGNAL_DID_SUCCEED], 0, g_get_real_time (), expires);
-}
-
-static void
-on_unpublish_response (SipsPublication *self, int status, const char *phrase, const sip_t *sip)
-{
-  if (status < 200)
-    return;
-  if ((status == 401 || status == 407) && authenticate (self, sip))
-    return;
-  if (status >= 300)
-    g_debug ("Unpublishing %s (%s) failed: %d %s", self->account_sip.aor, self->event, status,
-             phrase ? phrase : "");
-  /* a failed un-PUBLISH leaves the server's copy to run out */
-  finish (self, "unpublished");
+  if (self->phase == PHASE_PUBLISHED)
+    send_next (self);
 }
 
 static void
@@ -241,18 +338,16 @@ on_nua_event (gpointer      owner,
   keep = g_object_ref (self);
   switch (event)
     {
-    case nua_r_publish:
+    case nua_r_method:
       on_publish_response (self, status, phrase, sip);
-      break;
-    case nua_r_unpublish:
-      on_unpublish_response (self, status, phrase, sip);
       break;
     default:
       break;
     }
 }
 
-/* The handle dies with its nua (nua_shutdown unpublishes what is left). */
+/* The handle dies with its nua (an un-PUBLISH on its way still goes out: nua_shutdown
+ * waits for it). */
 static void
 on_nua_closing (SipsSipAgent *agent, gpointer nua, gpointer user_data)
 {
@@ -299,6 +394,7 @@ sips_publication_dispose (GObject *object)
 {
   SipsPublication *self = SIPS_PUBLICATION (object);
 
+  g_clear_handle_id (&self->refresh_id, g_source_remove);
   if (self->account_sip.agent != NULL)
     {
       drop_handle (self);
@@ -320,6 +416,7 @@ sips_publication_finalize (GObject *object)
   g_free (self->event);
   g_free (self->content_type);
   g_free (self->body);
+  g_free (self->call_id);
   g_free (self->state);
   g_free (self->etag);
 
@@ -388,6 +485,7 @@ sips_publication_new (SipsSipAgent *agent, SipsConfigSection *config, const char
   self->content_type = g_strdup (content_type);
   self->body = g_strdup (body != NULL ? body : "");
   self->requested = expires;
+  self->call_id = g_uuid_string_random ();
   g_signal_connect (agent, "nua-closing", G_CALLBACK (on_nua_closing), self);
   return self;
 }
@@ -395,33 +493,17 @@ sips_publication_new (SipsSipAgent *agent, SipsConfigSection *config, const char
 void
 sips_publication_start (SipsPublication *self)
 {
-  nua_t *nua;
-  g_autofree char *from = NULL;
-  g_autofree char *proxy = NULL;
-  g_autofree char *target = NULL;
-
   g_return_if_fail (SIPS_IS_PUBLICATION (self));
   g_return_if_fail (self->phase == PHASE_NEW);
 
-  nua = sips_sip_agent_get_nua (self->account_sip.agent);
-  if (nua == NULL)
+  if (sips_sip_agent_get_nua (self->account_sip.agent) == NULL)
     {
       fail (self, 0, _("The SIP stack is not running"));
       return;
     }
-  from = sips_presence_account_from (&self->account_sip);
-  proxy = sips_presence_account_proxy (&self->account_sip);
-  target = g_strconcat ("sip:", self->account_sip.aor, NULL);
-
-  self->nua = nua;
-  self->nh = nua_handle (nua, &self->owner,
-                         SIPTAG_FROM_STR (from), SIPTAG_TO_STR (from),
-                         NUTAG_URL (target),
-                         TAG_IF (*proxy != '\0', NUTAG_PROXY (proxy)),
-                         TAG_END ());
   self->phase = PHASE_PUBLISHING;
   g_debug ("Publishing %s (%s) for %u s", self->account_sip.aor, self->event, self->requested);
-  send_publish (self);
+  send_request (self, REQUEST_INITIAL);
 }
 
 gboolean
@@ -450,7 +532,10 @@ sips_publication_update (SipsPublication *self, const char *content_type, const 
     return TRUE;  /* goes with the initial PUBLISH */
   self->phase = PHASE_PUBLISHING;
   set_string (self, &self->state, "publishing", PROP_STATE);
-  send_publish (self);
+  if (self->in_flight != REQUEST_NONE)
+    self->update_pending = TRUE;  /* sent with the ETag the answer brings */
+  else
+    send_request (self, *self->etag != '\0' ? REQUEST_MODIFY : REQUEST_INITIAL);
   return TRUE;
 }
 
@@ -482,10 +567,13 @@ sips_publication_end (SipsPublication *self)
     case PHASE_PUBLISHING:
     case PHASE_PUBLISHED:
       self->phase = PHASE_UNPUBLISHING;
-      self->auth_attempts = 0;
+      self->update_pending = FALSE;
+      g_clear_handle_id (&self->refresh_id, g_source_remove);
       set_string (self, &self->state, "unpublishing", PROP_STATE);
       g_signal_emit (self, signals[SIGNAL_WILL_END], 0, g_get_real_time ());
-      nua_unpublish (self->nh, TAG_END ());
+      /* a request in flight is answered first: its ETag is the one to remove */
+      if (self->in_flight == REQUEST_NONE)
+        send_remove (self);
       break;
     case PHASE_UNPUBLISHING:
     case PHASE_ENDED:

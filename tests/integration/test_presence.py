@@ -424,3 +424,32 @@ def test_probation_retry_after_subscribes_again(daemon, recorder, sipp):
     members = [r[2] for r in recorder.records if r[0] == sub and r[1] == SUBI]
     assert members.count('DidSucceed') == 1 and 'DidFail' not in members, members
     assert originator == 'remote'
+
+
+def received_requests(messages, method):
+    """The requests of `method` sipp received (its -trace_msg log), as text."""
+    return [m.split('\n\n', 1)[1] for m in messages.split('-----------------------------------------------')
+            if 'message received' in m and m.split('\n\n', 1)[1].startswith(method + ' ')]
+
+
+def test_publish_refresh_412_publishes_afresh(daemon, recorder, sipp):
+    uas = sipp('uas_publish_412.xml').start()
+    account = daemon.add_account('alice@127.0.0.1:%d' % uas.port, {'Register': v('b', False)})
+    body = pidf('sip:alice@127.0.0.1', 'open', 'kept')
+    pub = daemon.call(account, AI, 'Publish',
+                      v('(sssu)', ('presence', 'application/pidf+xml', body, 600)), '(o)')[0]
+    assert wait_member(recorder, pub, PUBI, 'DidSucceed')[1] == 2
+    assert daemon.get(pub, PUBI, 'ETag') == 'e1'
+    second = recorder.wait_for(lambda r: r[0] == pub and r[2] == 'DidSucceed' and r[3][1] == 60, 15)
+    assert second, daemon.stderr_text()
+    assert uas.wait(TIMEOUT) == 0, uas.describe()
+    assert daemon.get_all(pub, PUBI)['ETag'] == 'e2'
+    assert daemon.get(pub, PUBI, 'State') == 'published'
+    members = [r[2] for r in recorder.records if r[0] == pub and r[1] == PUBI]
+    assert 'DidFail' not in members and 'DidEnd' not in members, members
+
+    initial, refresh, fresh = received_requests(uas.messages(), 'PUBLISH')
+    assert 'SIP-If-Match' not in initial and 'kept' in initial
+    assert 'SIP-If-Match: e1' in refresh
+    # the fresh one: no SIP-If-Match, the whole document again
+    assert 'SIP-If-Match' not in fresh and 'kept' in fresh, fresh
