@@ -3,10 +3,12 @@
 #include <glib/gi18n.h>
 #include <glib-unix.h>
 #include <locale.h>
+#include <malloc.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <systemd/sd-daemon.h>
 
-#include "core/sips-engine.h"
+#include "engine/sips-engine.h"
 #include "core/sips-log.h"
 #include "dbus/sips-dbus-exporter.h"
 
@@ -132,6 +134,20 @@ main (int argc, char **argv)
   g_autofree char *state_dir = NULL;
   Daemon daemon = { 0 };
 
+  /* GLib before 2.76 keeps GSlice memory in its own caches for ever (each GStreamer
+   * streaming thread fills some): after a burst of calls RSS would stay high. G_SLICE is
+   * read before main() runs, hence the one re-exec. */
+  if (glib_check_version (2, 76, 0) != NULL && g_getenv ("G_SLICE") == NULL)
+    {
+      g_setenv ("G_SLICE", "always-malloc", TRUE);
+      execv ("/proc/self/exe", argv);
+      /* not fatal: memory comes back more slowly */
+    }
+#ifdef __GLIBC__
+  /* GStreamer and GLib threads would each get a malloc arena (8 per core) that keeps
+   * what a burst of calls freed: few arenas, trimmed when the sessions are gone */
+  mallopt (M_ARENA_MAX, 2);
+#endif
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");

@@ -572,6 +572,7 @@ static const Command commands[] = {
   { "play", "--stop [SESSION]", N_("Stop the file; the input device is heard again"), cmd_play },
   { "chat", "URI [OPTION...]", N_("Chat with URI: send the lines typed, print the messages received (see chat --help)"), cmd_chat },
   { "send-message", "[SESSION] TEXT [--type=TYPE]", N_("Send a chat message, print its id and whether it was delivered"), cmd_send_message },
+  { "message", "[ACCOUNT] URI TEXT [--type=TYPE]", N_("Send a pager-mode message (SIP MESSAGE), print its id; exit 0 only when delivered"), cmd_message },
   { "sessions", "[--audio]", N_("List sessions with their state, remote party, codec, duration and hold"), cmd_sessions },
   { "register", "[ACCOUNT]", N_("Register an account (default: the default account)"), cmd_register },
   { "unregister", "[ACCOUNT]", N_("Unregister an account (default: the default account)"), cmd_unregister },

@@ -8,6 +8,7 @@
  * sipsimplectl-audio.c    dtmf, record
  * sipsimplectl-play.c     play
  * sipsimplectl-chat.c     chat, send-message
+ * sipsimplectl-message.c  message (pager mode)
  * sipsimplectl-presence.c subscribe, publish
  * sipsimplectl-follow.c   following signals (every command's subscriptions), a session
  *                         (call, chat), waiting for a signal
@@ -98,7 +99,7 @@ void emit_line (GString *line);
 gboolean parse_options (const char *synopsis, const GOptionEntry *entries, int *argc, char ***argv);
 /* ACCOUNT as everywhere (account/N, account:ID, a path), plus a bare USER@DOMAIN. */
 char *resolve_account (const char *spec, GError **error);
-/* Settings' DefaultAccount (an error when there is none). */
+/* Settings1.DefaultAccount's path (an error when there is none). */
 char *default_account (GError **error);
 
 typedef enum {
@@ -209,6 +210,7 @@ int cmd_play (int argc, char **argv);
 int cmd_sessions (int argc, char **argv);
 int cmd_chat (int argc, char **argv);
 int cmd_send_message (int argc, char **argv);
+int cmd_message (int argc, char **argv);
 int cmd_register (int argc, char **argv);
 int cmd_unregister (int argc, char **argv);
 int cmd_subscribe (int argc, char **argv);

@@ -10,6 +10,7 @@
 #include "account/sips-registration.h"
 #include "config/sips-config-schema.h"
 #include "core/sips-error.h"
+#include "presence/sips-pager.h"
 
 /* ---- struct ---- */
 
@@ -27,6 +28,7 @@ struct _SipsAccount {
   GPtrArray             *presence;
   SipsAccountLingerFunc  linger_func;
   gpointer               linger_data;
+  SipsPager         *pager;         /* NULL before the agent */
 };
 
 typedef struct {
@@ -248,6 +250,7 @@ sips_account_dispose (GObject *object)
   g_clear_pointer (&self->presence, g_ptr_array_unref);
   if (self->config != NULL)
     g_signal_handlers_disconnect_by_data (self->config, self);
+  g_clear_object (&self->pager);
   g_clear_object (&self->config);
   g_clear_object (&self->agent);
 
@@ -333,6 +336,13 @@ sips_account_get_registration (SipsAccount *self)
   return self->registration;
 }
 
+SipsPager *
+sips_account_get_pager (SipsAccount *self)
+{
+  g_return_val_if_fail (SIPS_IS_ACCOUNT (self), NULL);
+  return self->pager;
+}
+
 const char *
 sips_account_get_registration_state (SipsAccount *self)
 {
@@ -377,6 +387,8 @@ sips_account_set_sip_agent (SipsAccount *self, SipsSipAgent *agent)
   g_return_if_fail (self->registration == NULL);
 
   g_set_object (&self->agent, agent);
+  if (agent != NULL && self->pager == NULL)
+    self->pager = sips_pager_new (self, agent);
   if (self->local || agent == NULL || self->config == NULL)
     return;
   self->registration = sips_registration_new (self->id, self->config, agent);

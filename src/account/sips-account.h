@@ -14,7 +14,9 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (SipsAccount, sips_account, SIPS, ACCOUNT, GObject)
 
 /* The registration (state, registrar, expires, contact, the four Registration1 signals)
- * is a SipsRegistration of its own: see sips_account_get_registration(). */
+ * is a SipsRegistration of its own: see sips_account_get_registration(). Pager-mode
+ * messages (SendMessage and its signals) are a SipsPager of its own. */
+typedef struct _SipsPager SipsPager;
 
 /* id: "user@domain". local: the built-in account 0 (never registers, cannot be removed). */
 SipsAccount       *sips_account_new        (const char        *id,
@@ -26,6 +28,8 @@ SipsConfigSection *sips_account_get_config (SipsAccount *self);
 /* NULL for the local account (it never registers) and before the agent is attached. */
 SipsRegistration  *sips_account_get_registration       (SipsAccount *self);
 const char        *sips_account_get_registration_state (SipsAccount *self);
+/* NULL before the agent is attached. */
+SipsPager         *sips_account_get_pager              (SipsAccount *self);
 
 /* Register()/Unregister(): PermissionDenied on the local account, InvalidState on a
  * disabled one. Register() registers now (or refreshes now); Unregister() unregisters

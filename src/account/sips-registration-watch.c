@@ -81,9 +81,24 @@ on_listening_uris (GObject *agent, GParamSpec *pspec, gpointer user_data)
     }
 }
 
+/* The agent is about to shut its nua down (rebind, exit): destroying our handle now
+ * un-registers once and lets that shutdown finish at once (see sips-sip-agent.c). */
+static void
+on_nua_closing (SipsSipAgent *agent, gpointer nua, gpointer user_data)
+{
+  SipsRegistration *self = user_data;
+
+  if (self->nh == NULL || self->nua != nua)
+    return;
+  nua_handle_destroy (self->nh);
+  self->nh = NULL;
+  self->nua = NULL;
+}
+
 void
 sips_registration_watch (SipsRegistration *self)
 {
   g_signal_connect (self->config, "changed", G_CALLBACK (on_config_changed), self);
   g_signal_connect (self->agent, "notify::listening-uris", G_CALLBACK (on_listening_uris), self);
+  g_signal_connect (self->agent, "nua-closing", G_CALLBACK (on_nua_closing), self);
 }

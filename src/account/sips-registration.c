@@ -7,8 +7,8 @@
  * the same handle so that a REGISTER and its un-REGISTER are never reordered.
  *
  * A handle belongs to the nua it was made on: when the agent recreates its nua (new
- * ports) or shuts it down, the old handles die with it (nua_shutdown unregisters their
- * bindings) and are never touched again; we register anew on the new nua. What starts
+ * ports) or shuts it down, we destroy the old handle at "nua-closing" (which sends the
+ * un-REGISTER once) and never touch it again; we register anew on the new nua. What starts
  * and restarts a registration from outside (configuration, the agent's nua) is in
  * sips-registration-watch.c. */
 #include "sips-registration-private.h"

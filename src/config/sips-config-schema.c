@@ -260,13 +260,33 @@ validate_interval (SipsConfigSection *section, const char *name, GVariant *value
   return TRUE;
 }
 
+/* Longest free text for a SIP header: a 1 MiB User-Agent made every request too big to send. */
+#define MAX_TEXT_BYTES 512
+
 /* Free text that ends up in SIP headers: no control characters (header injection). */
 static gboolean
 validate_text (SipsConfigSection *section, const char *name, GVariant *value, GError **error)
 {
-  for (const char *p = g_variant_get_string (value, NULL); *p; p++)
+  gsize len;
+  const char *s = g_variant_get_string (value, &len);
+
+  if (len > MAX_TEXT_BYTES)
+    return invalid (error, _("%s: longer than %d bytes"), name, MAX_TEXT_BYTES);
+  for (const char *p = s; *p; p++)
     if ((guchar) *p < 0x20 || *p == 0x7f)
       return invalid (error, _("%s: control characters are not allowed"), name);
+  return TRUE;
+}
+
+/* A password is opaque, but not a place to park megabytes in the configuration file. */
+static gboolean
+validate_secret (SipsConfigSection *section, const char *name, GVariant *value, GError **error)
+{
+  gsize len;
+
+  g_variant_get_string (value, &len);
+  if (len > 8 * MAX_TEXT_BYTES)
+    return invalid (error, _("%s: longer than %d bytes"), name, 8 * MAX_TEXT_BYTES);
   return TRUE;
 }
 
@@ -307,6 +327,9 @@ validate_file_or_empty (SipsConfigSection *section, const char *name, GVariant *
 
   if (*s == '\0')
     return TRUE;
+  /* relative would depend on the daemon's working directory */
+  if (!g_path_is_absolute (s))
+    return invalid (error, _("%s: “%s” is not an absolute path"), name, s);
   if (!g_file_test (s, G_FILE_TEST_IS_REGULAR) || access (s, R_OK) != 0)
     return invalid (error, _("%s: “%s” is not a readable file"), name, s);
   return TRUE;
@@ -490,7 +513,7 @@ const SipsConfigKey sips_account_keys[] = {
   { "Enabled",                 "b",  "true",    0, NULL },
   { "DisplayName",             "s",  "''",      0, validate_text },
   { "AuthUsername",            "s",  "''",      0, validate_text },
-  { "Password",                "s",  "''",      SIPS_CONFIG_KEY_SECRET, NULL },
+  { "Password",                "s",  "''",      SIPS_CONFIG_KEY_SECRET, validate_secret },
   { "OutboundProxy",           "s",  "''",      0, validate_outbound_proxy },
   { "Register",                "b",  "true",    0, NULL },
   { "RegisterInterval",        "u",  "600",     0, validate_interval },
@@ -595,6 +618,9 @@ sips_config_is_readable_wav (const char *path, GError **error)
 
   if (path == NULL || *path == '\0')
     return invalid (error, _("No file name given"));
+  /* relative would depend on the daemon's working directory */
+  if (!g_path_is_absolute (path))
+    return invalid (error, _("“%s” is not an absolute path"), path);
   if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
     return invalid (error, _("“%s” is not a readable file"), path);
 

@@ -126,7 +126,8 @@ compute_default (SipsConfigSection    *self,
   if (value == NULL)
     value = empty_value (key->type);
 
-  return g_variant_ref_sink (value);
+  /* g_variant_parse gives a full reference already: ref_sink would add a second one */
+  return g_variant_take_ref (value);
 }
 
 /* Reads a key from the keyfile in its human-editable form; NULL if absent or unparsable. */

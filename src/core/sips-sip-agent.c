@@ -13,38 +13,37 @@
  * nua (nua_set_params ignores NUTAG_URL), so a change recreates the nua.
  *
  * With every transport off the agent still exists (outgoing-only): it binds UDP and TCP
- * on an ephemeral port of the listen address, which is not reported as listening. */
-#include "sips-sip-agent.h"
+ * on an ephemeral port of the listen address, which is not reported as listening.
+ *
+ * A rebind never iterates the GLib main context (no D-Bus or SIP callback may run inside
+ * a Settings write): the owners of the old nua's handles destroy them ("nua-closing"),
+ * so nua_shutdown has nothing to wait for, and the su_msg queue that carries the
+ * shutdown request and its answer is drained directly (su_base_port_getmsgs), which runs
+ * sofia's messages only. Sofia 1.12.11 cannot rebind transports in place (the nta agent
+ * of a nua is not reachable, a primary tport cannot be removed), so every call ends. */
+#include "sips-sip-agent-private.h"
 
 #include <string.h>
 #include <glib/gi18n.h>
 
-/* nua's magic outlives the agent if a stack ever has to be leaked (shutdown timeout):
- * its events then find agent == NULL and are dropped */
-typedef struct {
-  SipsSipAgent *agent;
-} AgentLink;
-
-#define NUA_MAGIC_T  AgentLink
-#define NUA_HMAGIC_T void  /* a SipsNuaOwner, see the header */
-#include <sofia-sip/su.h>
-#include <sofia-sip/su_glib.h>
-#include <sofia-sip/su_log.h>
-#include <sofia-sip/su_uniqueid.h>
-#include <sofia-sip/sip_status.h>
-#include <sofia-sip/nua.h>
-#include <sofia-sip/nua_tag.h>
-#include <sofia-sip/tport_tag.h>
-
 #include "core/sips-error.h"
 #include "core/sips-tls-cert.h"
-#include "core/sips-sip-transports.h"
 
 /* Exported by libsofia-sip-ua but not in its public headers (see above). */
 extern int nua_stack_init_transport (nua_t *nua, tagi_t const *tags);
+/* Ditto: runs the messages queued on a port, what su_glib's GSource dispatch does first */
+extern int su_base_port_getmsgs (su_port_t *port);
 
-#define REBIND_SHUTDOWN_TIMEOUT_MS 2000
 #define SHUTDOWN_TIMEOUT_MS        5000
+/* rounds of queued sofia messages a synchronous nua shutdown may take */
+#define CLOSE_MAX_ROUNDS           32
+/* The methods we take (nua's default list; MESSAGE: pager mode) */
+#define SIPS_SIP_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, PRACK, MESSAGE, SUBSCRIBE, NOTIFY, REFER, UPDATE"
+/* Hostile stream peers: a message larger than a UDP datagram could carry is refused
+ * (413, connection closed; sofia's default is 2 MB), and one that stays incomplete
+ * this long is dropped (default: never). */
+#define SIPS_SIP_MAX_MESSAGE      65535
+#define SIPS_SIP_RECV_TIMEOUT_MS  10000
 
 /* ---- properties ---- */
 
@@ -64,35 +63,8 @@ enum {
 };
 static guint signals[N_SIGNALS];
 
-/* ---- struct ---- */
-
-struct _SipsSipAgent {
-  GObject parent_instance;
-
-  SipsConfigSection *settings;
-  char *state_dir;
-
-  AgentLink *link;
-  su_root_t *root;
-  GSource *root_source;
-  nua_t *nua;
-  SipsTransportSet current;     /* what nua was created with */
-  GStrv listening_uris;
-
-  /* a nua being shut down: the old one during a rebind, or the last one */
-  nua_t *closing_nua;
-  gboolean closing_done;
-  gboolean rebinding;       /* apply_setting is iterating the main context */
-  gboolean stack_leaked;    /* a nua that never finished shutting down: keep the root */
-
-  GTask *shutdown_task;
-  guint shutdown_timeout_id;
-  guint shutdown_idle_id;
-};
-
 G_DEFINE_FINAL_TYPE (SipsSipAgent, sips_sip_agent, G_TYPE_OBJECT)
 
-static void     close_nua_sync   (SipsSipAgent *self, guint timeout_ms);
 static gboolean on_shutdown_idle (gpointer user_data);
 
 /* ---- private helpers: sofia logs ---- */
@@ -137,21 +109,10 @@ on_sofia_log (void *stream, char const *fmt, va_list ap)
 
 /* ---- private helpers: transports ---- */
 
-/* Is (socket type, port) served by the running nua? Then it is no conflict. */
-static gboolean
-is_ours (SipsSipAgent *self, GSocketType type, guint port)
-{
-  if (self->nua == NULL || port == 0)
-    return FALSE;
-  if (type == G_SOCKET_TYPE_DATAGRAM)
-    return self->current.udp == port;
-  return self->current.tcp == port || self->current.tls == port;
-}
-
 /* Prepares the certificate directory for set->tls: a configured certificate is copied
  * to its own directory so that it never overwrites the generated one. */
-static gboolean
-prepare_tls (SipsSipAgent *self, SipsTransportSet *set, const char *certificate_file,
+gboolean
+sips_sip_agent_prepare_tls (SipsSipAgent *self, SipsTransportSet *set, const char *certificate_file,
              const char *ca_file, GError **error)
 {
   g_autofree char *dir = g_build_filename (self->state_dir,
@@ -187,8 +148,11 @@ on_nua_event (nua_event_t   event,
       if (self != NULL && nua == self->closing_nua && status >= 200)
         {
           self->closing_done = TRUE;
+          /* nua must not be destroyed from inside its own callback */
           if (self->shutdown_task != NULL && self->shutdown_idle_id == 0)
             self->shutdown_idle_id = g_idle_add (on_shutdown_idle, self);
+          else if (self->rebind_pending && self->shutdown_idle_id == 0)
+            self->shutdown_idle_id = g_idle_add (sips_sip_agent_on_rebind_idle, self);
         }
       return;
     }
@@ -234,7 +198,8 @@ create_nua (SipsSipAgent *self, const SipsTransportSet *set)
   g_autofree char *tls_url = NULL;
   const char *user_agent = sips_config_section_get_string (self->settings, "UserAgent");
   const char *slot1 = NULL, *slot2 = NULL, *slot3 = NULL;
-  tagi_t tags[16];
+  const char *t1 = g_getenv ("SIPSIMPLED_SIP_T1_MS");
+  tagi_t tags[20];
   guint n = 0;
   nua_t *nua;
 
@@ -273,6 +238,20 @@ create_nua (SipsSipAgent *self, const SipsTransportSet *set)
   /* room for bursts: a presence change makes the server send one NOTIFY per
    * subscription at once, and a full UDP buffer drops them (T1 retransmissions) */
   tags[n++] = (tagi_t) { TPTAG_UDP_RMEM (UDP_RECEIVE_BUFFER) };
+  /* MESSAGE is answered by pager mode once it has reported it (nua would answer 200
+   * before anyone has seen it) */
+  tags[n++] = (tagi_t) { NUTAG_APPL_METHOD ("MESSAGE") };
+  tags[n++] = (tagi_t) { SIPTAG_ALLOW_STR (SIPS_SIP_ALLOW) };
+  tags[n++] = (tagi_t) { NTATAG_MAXSIZE (SIPS_SIP_MAX_MESSAGE) };
+  tags[n++] = (tagi_t) { TPTAG_TIMEOUT (SIPS_SIP_RECV_TIMEOUT_MS) };
+  /* tests only (sipsimpled(8)): a short RFC 3261 T1 makes transactions time out fast */
+  if (t1 != NULL && g_ascii_strtoull (t1, NULL, 10) > 0 && g_ascii_strtoull (t1, NULL, 10) <= 500)
+    {
+      unsigned ms = (unsigned) g_ascii_strtoull (t1, NULL, 10);
+
+      tags[n++] = (tagi_t) { NTATAG_SIP_T1 (ms) };
+      tags[n++] = (tagi_t) { NTATAG_SIP_T1X64 (64 * ms) };
+    }
   if (slot1 != NULL)
     tags[n++] = (tagi_t) { NUTAG_URL (slot1) };
   if (slot2 != NULL)
@@ -300,54 +279,46 @@ create_nua (SipsSipAgent *self, const SipsTransportSet *set)
           g_debug ("Binding %s failed", slot3);
           self->closing_nua = nua;
           self->closing_done = FALSE;
-          close_nua_sync (self, REBIND_SHUTDOWN_TIMEOUT_MS);
+          if (!sips_sip_agent_close_nua_now (self))
+            g_warning ("SIP stack did not shut down; leaking it");
           return NULL;
         }
     }
   return nua;
 }
 
-static gboolean
-on_wait_timeout (gpointer user_data)
+/* Shuts closing_nua down without iterating the main context: its handles are gone
+ * ("nua-closing"), so only sofia's queued messages (the shutdown request, its answer) need
+ * to run. TRUE when it is destroyed; FALSE when something in it still waits for the
+ * network: then nua_r_shutdown comes later (nua gives up after 30 s) and the caller
+ * finishes from there. */
+gboolean
+sips_sip_agent_close_nua_now (SipsSipAgent *self)
 {
-  gboolean *timed_out = user_data;
-
-  *timed_out = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Shuts closing_nua down, iterating the main context for at most timeout_ms, then
- * destroys it. Used where the caller must answer synchronously (rebind, dispose). */
-static void
-close_nua_sync (SipsSipAgent *self, guint timeout_ms)
-{
-  gboolean timed_out = FALSE;
-  guint timeout_id;
+  su_port_t *port = su_root_task (self->root)->sut_port;
 
   if (self->closing_nua == NULL)
-    return;
+    return TRUE;
   g_signal_emit (self, signals[SIGNAL_NUA_CLOSING], 0, (gpointer) self->closing_nua);
   nua_shutdown (self->closing_nua);
-  timeout_id = g_timeout_add (timeout_ms, on_wait_timeout, &timed_out);
-  while (!self->closing_done && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (!timed_out)
-    g_source_remove (timeout_id);
-
-  if (self->closing_done)
-    nua_destroy (self->closing_nua);
-  else
+  for (guint i = 0; i < CLOSE_MAX_ROUNDS && !self->closing_done; i++)
+    if (su_base_port_getmsgs (port) <= 0)
+      break;
+  if (!self->closing_done)
     {
-      g_warning ("SIP stack did not shut down in time; leaking it");
-      self->stack_leaked = TRUE;
+      g_debug ("nua shutdown waits for the network");
+      return FALSE;
     }
+  g_clear_handle_id (&self->shutdown_idle_id, g_source_remove);
+  nua_destroy (self->closing_nua);
   self->closing_nua = NULL;
   self->closing_done = FALSE;
+  return TRUE;
 }
 
 /* Binds set (ports already checked). On failure nothing is running. */
-static gboolean
-bind_transports (SipsSipAgent *self, const SipsTransportSet *set)
+gboolean
+sips_sip_agent_bind_transports (SipsSipAgent *self, const SipsTransportSet *set)
 {
   nua_t *nua = create_nua (self, set);
 
@@ -358,8 +329,9 @@ bind_transports (SipsSipAgent *self, const SipsTransportSet *set)
   return TRUE;
 }
 
-static void
-update_listening_uris (SipsSipAgent *self)
+/* force: notify even if the URIs stay the same (a new nua: its users must know) */
+void
+sips_sip_agent_update_listening_uris (SipsSipAgent *self, gboolean force)
 {
   g_auto(GStrv) uris = NULL;
 
@@ -368,7 +340,7 @@ update_listening_uris (SipsSipAgent *self)
   else
     uris = g_new0 (char *, 1);
 
-  if (self->listening_uris != NULL &&
+  if (!force && self->listening_uris != NULL &&
       g_strv_equal ((const char * const *) uris, (const char * const *) self->listening_uris))
     return;
   g_strfreev (self->listening_uris);
@@ -411,13 +383,24 @@ sips_sip_agent_dispose (GObject *object)
   SipsSipAgent *self = SIPS_SIP_AGENT (object);
 
   /* Normally shutdown_async did all this; a bounded synchronous teardown otherwise */
+  if (self->closing_nua != NULL)
+    {
+      g_warning ("SIP stack did not shut down in time; leaking it");
+      self->stack_leaked = TRUE;
+      self->closing_nua = NULL;
+    }
   if (self->nua != NULL)
     {
       self->closing_nua = self->nua;
       self->closing_done = FALSE;
       self->nua = NULL;
-      close_nua_sync (self, REBIND_SHUTDOWN_TIMEOUT_MS);
+      if (!sips_sip_agent_close_nua_now (self))
+        {
+          g_warning ("SIP stack did not shut down in time; leaking it");
+          self->stack_leaked = TRUE;
+        }
     }
+  g_clear_handle_id (&self->shutdown_idle_id, g_source_remove);
   stop_root (self);
   self->link->agent = NULL;
   g_clear_object (&self->settings);
@@ -433,6 +416,8 @@ sips_sip_agent_finalize (GObject *object)
   if (!self->stack_leaked)
     g_free (self->link);
   sips_transport_set_clear (&self->current);
+  sips_transport_set_clear (&self->pending);
+  sips_transport_set_clear (&self->fallback);
   g_strfreev (self->listening_uris);
   g_free (self->state_dir);
 
@@ -466,8 +451,8 @@ sips_sip_agent_class_init (SipsSipAgentClass *klass)
                   G_TYPE_POINTER, G_TYPE_POINTER, G_TYPE_POINTER);
 
   /* void (*nua_closing) (SipsSipAgent *, gpointer nua, gpointer): nua is about to be
-   * shut down (rebind or shutdown); its handles die with it and its events are no
-   * longer delivered, so their owners must forget them. */
+   * shut down (rebind or shutdown); owners destroy their handles now, so that the
+   * shutdown need not wait for them. Its events are no longer delivered. */
   signals[SIGNAL_NUA_CLOSING] =
     g_signal_new ("nua-closing", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
@@ -547,20 +532,20 @@ sips_sip_agent_start (SipsSipAgent *self, GError **error)
     {
       g_autoptr(GError) local_error = NULL;
 
-      if (!prepare_tls (self, &set, certificate_file, ca_file, &local_error))
+      if (!sips_sip_agent_prepare_tls (self, &set, certificate_file, ca_file, &local_error))
         {
           g_warning ("TLS stays off: %s", local_error->message);
           set.tls = 0;
         }
     }
 
-  if (!bind_transports (self, &set))
+  if (!sips_sip_agent_bind_transports (self, &set))
     {
       SipsTransportSet fallback = { .address = g_strdup (set.address) };
 
       /* e.g. a port taken between the check and the bind, or broken TLS material */
       g_warning ("SIP transports could not be bound; the agent is outgoing-only");
-      if (!bind_transports (self, &fallback))
+      if (!sips_sip_agent_bind_transports (self, &fallback))
         {
           sips_transport_set_clear (&fallback);
           sips_transport_set_clear (&set);
@@ -571,7 +556,7 @@ sips_sip_agent_start (SipsSipAgent *self, GError **error)
       sips_transport_set_clear (&fallback);
     }
   sips_transport_set_clear (&set);
-  update_listening_uris (self);
+  sips_sip_agent_update_listening_uris (self, FALSE);
   return TRUE;
 }
 
@@ -581,112 +566,6 @@ sips_sip_agent_get_listening_uris (SipsSipAgent *self)
   g_return_val_if_fail (SIPS_IS_SIP_AGENT (self), NULL);
 
   return (const char * const *) self->listening_uris;
-}
-
-gboolean
-sips_sip_agent_apply_setting (SipsConfigSection *section,
-                              const char        *name,
-                              GVariant          *value,
-                              gpointer           agent,
-                              GError           **error)
-{
-  SipsSipAgent *self = agent;
-  static const char *transport_keys[] = { "SipListenAddress", "SipUdpPort", "SipTcpPort",
-                                          "SipTlsPort", "TlsCaFile", "TlsCertificateFile",
-                                          "TlsVerifyServer", NULL };
-  SipsTransportSet set = { NULL };
-  SipsTransportSet old = { NULL };
-  g_autofree char *certificate_file = NULL;
-  g_autofree char *ca_file = NULL;
-  gboolean tls_key;
-  const char *host;
-  gboolean ok = FALSE;
-
-  g_return_val_if_fail (SIPS_IS_SIP_AGENT (self), FALSE);
-
-  if (self->rebinding)
-    {
-      /* reached from the main-context iteration of a rebind in progress */
-      g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED,
-                   _("The SIP transports are being rebound; try again"));
-      return FALSE;
-    }
-  if (self->nua == NULL)
-    return TRUE;  /* not running: the value is used at the next start */
-
-  if (g_str_equal (name, "UserAgent"))
-    {
-      nua_set_params (self->nua, NUTAG_USER_AGENT (g_variant_get_string (value, NULL)),
-                      TAG_END ());
-      return TRUE;
-    }
-  if (!g_strv_contains (transport_keys, name))
-    return TRUE;
-
-  sips_transport_set_read (self->settings, name, value, &set, &certificate_file, &ca_file);
-  host = sips_transport_set_bind_host (&set);
-  tls_key = g_str_has_prefix (name, "Tls");
-
-  /* The whole new set must be bindable before anything is torn down */
-  if (set.udp != 0 && !is_ours (self, G_SOCKET_TYPE_DATAGRAM, set.udp) &&
-      !sips_transport_port_is_free (host, G_SOCKET_TYPE_DATAGRAM, set.udp, NULL))
-    {
-      g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("Port %u is in use"), set.udp);
-      goto out;
-    }
-  if (set.tcp != 0 && !is_ours (self, G_SOCKET_TYPE_STREAM, set.tcp) &&
-      !sips_transport_port_is_free (host, G_SOCKET_TYPE_STREAM, set.tcp, NULL))
-    {
-      g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("Port %u is in use"), set.tcp);
-      goto out;
-    }
-  if (set.tls != 0 &&
-      (set.tls == set.tcp ||
-       (!is_ours (self, G_SOCKET_TYPE_STREAM, set.tls) &&
-        !sips_transport_port_is_free (host, G_SOCKET_TYPE_STREAM, set.tls, NULL))))
-    {
-      g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("Port %u is in use"), set.tls);
-      goto out;
-    }
-  if (set.tls != 0)
-    {
-      if (!tls_key && self->current.tls != 0)
-        set.cert_dir = g_strdup (self->current.cert_dir);  /* material unchanged */
-      else if (!prepare_tls (self, &set, certificate_file, ca_file, error))
-        goto out;
-    }
-
-  if (g_strcmp0 (set.address, self->current.address) == 0 && set.udp == self->current.udp &&
-      set.tcp == self->current.tcp && set.tls == self->current.tls &&
-      (set.tls == 0 || !tls_key))
-    {
-      ok = TRUE;  /* nothing to rebind */
-      goto out;
-    }
-
-  g_debug ("Rebinding the SIP transports for %s", name);
-  sips_transport_set_copy (&old, &self->current);
-  self->closing_nua = self->nua;
-  self->closing_done = FALSE;
-  self->nua = NULL;
-  self->rebinding = TRUE;
-  close_nua_sync (self, REBIND_SHUTDOWN_TIMEOUT_MS);
-
-  ok = bind_transports (self, &set);
-  if (!ok)
-    {
-      g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED,
-                   _("Cannot bind the SIP transports with the new %s"), name);
-      if (!bind_transports (self, &old))
-        g_warning ("SIP transports could not be restored; SIP is off");
-    }
-  self->rebinding = FALSE;
-  update_listening_uris (self);
-
-out:
-  sips_transport_set_clear (&set);
-  sips_transport_set_clear (&old);
-  return ok;
 }
 
 char *
@@ -751,7 +630,7 @@ finish_shutdown (SipsSipAgent *self)
     }
   self->closing_nua = NULL;
   stop_root (self);
-  update_listening_uris (self);
+  sips_sip_agent_update_listening_uris (self, FALSE);
   g_task_return_boolean (task, TRUE);
 }
 
@@ -791,6 +670,17 @@ sips_sip_agent_shutdown_async (SipsSipAgent        *self,
     {
       g_task_return_new_error (task, SIPS_ERROR, SIPS_ERROR_INVALID_STATE,
                                _("The SIP stack is already shutting down"));
+      return;
+    }
+  if (self->rebind_pending)
+    {
+      /* the old nua of a rebind is still shutting down: finish with it */
+      self->rebind_pending = FALSE;
+      self->shutdown_task = g_steal_pointer (&task);
+      self->shutdown_timeout_id = g_timeout_add (SHUTDOWN_TIMEOUT_MS, on_shutdown_timeout, self);
+      g_clear_handle_id (&self->shutdown_idle_id, g_source_remove);  /* no rebind now */
+      if (self->closing_done)
+        self->shutdown_idle_id = g_idle_add (on_shutdown_idle, self);
       return;
     }
   if (self->nua == NULL)

@@ -28,8 +28,10 @@ const char * const *sips_sip_agent_get_listening_uris (SipsSipAgent *self);
 
 /* The apply func for the Settings section (see sips_config_section_set_apply_func):
  * for SipListenAddress/SipUdpPort/SipTcpPort/SipTlsPort/TLS files it rebinds the
- * transports with the new value; a port in use -> SIPS_ERROR_FAILED and the old binding
- * stays. Other keys pass. */
+ * transports with the new value before it returns, without iterating the main context.
+ * Only the written key changes: a transport off since start (port busy) stays off. A
+ * port in use -> SIPS_ERROR_FAILED and nothing changes. An accepted change recreates
+ * the nua ("nua-closing": every call ends). Other keys pass. */
 gboolean      sips_sip_agent_apply_setting (SipsConfigSection *section,
                                             const char        *name,
                                             GVariant          *value,
@@ -52,8 +54,10 @@ gboolean      sips_sip_agent_shutdown_finish (SipsSipAgent  *self,
  *                          gpointer nh, gpointer sip, gpointer tags)  -- TRUE = taken.
  * An owner that goes away first unbinds (nua_handle_bind (nh, NULL)) or destroys its handle.
  * sip and tags are a sip_t const * and a tagi_t const * (opaque here).
- * "nua-closing" (gpointer nua): that nua is about to shut down (rebind, shutdown); its
- * handles die with it, owners forget them without touching them. */
+ * "nua-closing" (gpointer nua): that nua is about to shut down (rebind, shutdown): owners
+ * destroy their handles now (nua sends CANCEL/BYE/un-REGISTER once) so that the shutdown
+ * has nothing to wait for; a handle left behind delays a rebind until nua gives up on it
+ * (at most 30 s, SIP off meanwhile). Its events are no longer delivered. */
 typedef void (*SipsNuaEventFunc) (gpointer      owner,
                                   int           event,
                                   int           status,

@@ -10,6 +10,7 @@
 #include "sips-dbus-sessions.h"
 #include "config/sips-config-schema.h"
 #include "core/sips-error.h"
+#include "presence/sips-pager.h"
 
 struct _SipsDbusExporter {
   GObject                   parent_instance;
@@ -194,15 +195,19 @@ on_handle_account_send_message (SipsDbusAccount1 *skeleton, GDBusMethodInvocatio
                                 const char *to_uri, const char *content, const char *content_type,
                                 gpointer user_data)
 {
+  SipsAccount *account = sips_dbus_skeleton_get_model (G_DBUS_INTERFACE_SKELETON (skeleton));
+  SipsPager *pager = account != NULL ? sips_account_get_pager (account) : NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
 
-  if (!sips_config_is_sip_uri (to_uri) || *content == '\0' ||
-      (*content_type != '\0' && strchr (content_type, '/') == NULL))
-    g_set_error (&error, SIPS_ERROR, SIPS_ERROR_INVALID_ARGUMENT,
-                 _("SendMessage needs a SIP URI, content and a content type such as text/plain"));
+  if (pager == NULL)
+    g_set_error (&error, SIPS_ERROR, SIPS_ERROR_FAILED, _("The SIP stack is not running"));
   else
-    g_set_error (&error, SIPS_ERROR, SIPS_ERROR_NOT_SUPPORTED, _("Pager-mode messages are not supported yet"));
-  return sips_dbus_return_error (invocation, error);
+    id = sips_pager_send (pager, to_uri, content, content_type, &error);
+  if (id == NULL)
+    return sips_dbus_return_error (invocation, error);
+  sips_dbus_account1_complete_send_message (skeleton, invocation, id);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 static const SipsDbusVoidMethod registration_methods[] = {
@@ -225,6 +230,9 @@ export_account (SipsDbusExporter *self, SipsAccount *account)
 
   sips_dbus_account1_set_id (SIPS_DBUS_ACCOUNT1 (account_skeleton), sips_account_get_id (account));
   sips_dbus_skeleton_set_model (account_skeleton, account);
+  if (sips_account_get_pager (account) != NULL)
+    sips_dbus_forward_signals (G_OBJECT (sips_account_get_pager (account)), account_skeleton,
+                               SIPS_DBUS_TYPE_ACCOUNT1);
   g_signal_connect (account_skeleton, "handle-subscribe", G_CALLBACK (on_handle_subscribe), self);
   g_signal_connect (account_skeleton, "handle-publish", G_CALLBACK (on_handle_publish), self);
   g_signal_connect (account_skeleton, "handle-send-message", G_CALLBACK (on_handle_account_send_message), self);
@@ -268,8 +276,12 @@ on_account_removed (SipsEngine *engine, SipsAccount *account, gpointer user_data
   GList *ifaces = g_dbus_object_get_interfaces (G_DBUS_OBJECT (object));
 
   for (GList *l = ifaces; l != NULL; l = l->next)
-    if (sips_account_get_registration (account) != NULL)
-      sips_dbus_unforward_signals (G_OBJECT (sips_account_get_registration (account)), l->data);
+    {
+      if (sips_account_get_registration (account) != NULL)
+        sips_dbus_unforward_signals (G_OBJECT (sips_account_get_registration (account)), l->data);
+      if (sips_account_get_pager (account) != NULL)
+        sips_dbus_unforward_signals (G_OBJECT (sips_account_get_pager (account)), l->data);
+    }
   g_list_free_full (ifaces, g_object_unref);
 
   sips_dbus_presence_export_unwatch (self->presence, account);

@@ -2,7 +2,7 @@
 #pragma once
 
 #include <gio/gio.h>
-#include "core/sips-engine.h"
+#include "engine/sips-engine.h"
 
 G_BEGIN_DECLS
 

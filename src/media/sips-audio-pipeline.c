@@ -385,15 +385,33 @@ add (SipsAudioStream *self, const char *factory)
   return element;
 }
 
+/* Nothing leaves once the stream stops: the session's DidEnd comes before the pipeline
+ * has drained, and the peer must not get RTP after it. */
+static GstPadProbeReturn
+on_send_packet (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  SipsAudioStream *self = user_data;
+
+  return g_atomic_int_get (&self->send_stopped) ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
+}
+
 static GstElement *
 add_udp (SipsAudioStream *self, const char *factory, GSocket *socket)
 {
   GstElement *element = add (self, factory);
+  gboolean sink = strcmp (factory, "udpsink") == 0;
   gboolean v6 = g_socket_get_family (socket) == G_SOCKET_FAMILY_IPV6;
 
   /* the session owns the sockets: we only borrow them (symmetric RTP: send from them too) */
-  g_object_set (element, (v6 && strcmp (factory, "udpsink") == 0) ? "socket-v6" : "socket", socket,
+  g_object_set (element, (v6 && sink) ? "socket-v6" : "socket", socket,
                 "close-socket", FALSE, NULL);
+  if (sink)
+    {
+      g_autoptr(GstPad) pad = gst_element_get_static_pad (element, "sink");
+
+      gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                         on_send_packet, self, NULL);
+    }
   return element;
 }
 
@@ -422,7 +440,8 @@ make_playback (GstElement *output)
   GstElement *queue = gst_element_factory_make ("queue", NULL);
   g_autoptr(GstPad) target = gst_element_get_static_pad (queue, "sink");
 
-  gst_bin_add_many (GST_BIN (bin), queue, gst_object_ref (output), NULL);
+  /* output is not floating: the bin takes a reference of its own */
+  gst_bin_add_many (GST_BIN (bin), queue, output, NULL);
   gst_element_link (queue, output);
   gst_element_add_pad (bin, gst_ghost_pad_new ("sink", target));
   return bin;
@@ -481,7 +500,7 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
     }
 
   /* send: a non-live input (a file) is paced by identity sync=true */
-  gst_bin_add (GST_BIN (self->pipeline), gst_object_ref (input));
+  gst_bin_add (GST_BIN (self->pipeline), input);  /* not floating: the bin takes its own ref */
   self->input = input;
   self->output = output;
   sync = add (self, "identity");
@@ -577,4 +596,5 @@ sips_audio_stream_drop_pipeline (SipsAudioStream *self)
   self->input = self->output = NULL;
   g_atomic_int_set (&self->decoder_linked, 0);
   g_atomic_int_set (&self->rx_seen, 0);
+  g_atomic_int_set (&self->send_stopped, 0);
 }

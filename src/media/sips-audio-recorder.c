@@ -3,8 +3,13 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 #include <glib/gi18n.h>
 #include "core/sips-error.h"
+
+/* How long EOS may take through the branch before the file is closed without it. */
+#define FINISH_TIMEOUT_MS 2000
 
 enum { SIGNAL_FINISHED, N_SIGNALS };
 static guint signals[N_SIGNALS];
@@ -25,10 +30,79 @@ struct _SipsAudioRecorder
   GstPad       *sinks[2];       /* the branch's ghost sink pads */
   gboolean      finishing;
   gboolean      finished;
+  GSource      *finish_timeout;
   gint          eos_seen;       /* atomic: filesink got EOS */
 };
 
 G_DEFINE_FINAL_TYPE (SipsAudioRecorder, sips_audio_recorder, G_TYPE_OBJECT)
+
+static void
+put_le32 (guint8 *p, guint32 v)
+{
+  p[0] = v & 0xff;
+  p[1] = (v >> 8) & 0xff;
+  p[2] = (v >> 16) & 0xff;
+  p[3] = (v >> 24) & 0xff;
+}
+
+static guint32
+get_le32 (const guint8 *p)
+{
+  return p[0] | (p[1] << 8) | (p[2] << 16) | ((guint32) p[3] << 24);
+}
+
+/* Offset of the data chunk's size field in a RIFF/WAVE header, or 0. */
+static gsize
+find_data_chunk (const guint8 *h, gsize len)
+{
+  gsize pos = 12;
+
+  if (len < 12 || memcmp (h, "RIFF", 4) != 0 || memcmp (h + 8, "WAVE", 4) != 0)
+    return 0;
+  while (pos + 8 <= len)
+    {
+      if (memcmp (h + pos, "data", 4) == 0)
+        return pos + 4;
+      pos += 8 + get_le32 (h + pos + 4);
+    }
+  return 0;
+}
+
+/* EOS never reached wavenc, so it did not rewrite its header: write the sizes ourselves
+ * (or a whole header if wavenc wrote none) so that the file is a valid WAV. */
+static void
+finalize_wav_header (SipsAudioRecorder *self)
+{
+  guint8 h[4096];
+  FILE *f = fopen (self->path, "r+b");
+  gsize len, data;
+  long size;
+
+  if (f == NULL)
+    return;
+  len = fread (h, 1, sizeof h, f);
+  if (fseek (f, 0, SEEK_END) != 0 || (size = ftell (f)) < 0)
+    goto out;
+  data = find_data_chunk (h, len);
+  if (data == 0)
+    {
+      /* nothing usable: an empty 16-bit mono PCM file */
+      memcpy (h, "RIFF\0\0\0\0WAVEfmt \x10\0\0\0\x01\0\x01\0", 24);
+      put_le32 (h + 24, self->rate);
+      put_le32 (h + 28, self->rate * 2);
+      memcpy (h + 32, "\x02\0\x10\0data", 8);
+      data = 40;
+      size = 44;
+    }
+  size -= (size - (long) data - 4) % 2;  /* whole samples only */
+  put_le32 (h + 4, (guint32) (size - 8));
+  put_le32 (h + data, (guint32) (size - (long) data - 4));
+  if (fseek (f, 0, SEEK_SET) != 0 || fwrite (h, 1, data + 4, f) != data + 4 ||
+      fflush (f) != 0 || ftruncate (fileno (f), size) != 0)
+    g_warning ("recorder: cannot finish the header of %s", self->path);
+out:
+  fclose (f);
+}
 
 /* Main context, after the filesink saw EOS (the header was rewritten before EOS went on). */
 static gboolean
@@ -39,12 +113,19 @@ on_branch_done (gpointer user_data)
   if (self->finished)
     return G_SOURCE_REMOVE;
   self->finished = TRUE;
+  if (self->finish_timeout != NULL)
+    {
+      g_source_destroy (self->finish_timeout);
+      g_clear_pointer (&self->finish_timeout, g_source_unref);
+    }
   if (self->bin != NULL)
     {
       gst_element_set_locked_state (self->bin, TRUE);
       gst_element_set_state (self->bin, GST_STATE_NULL);  /* closes the file */
       gst_bin_remove (self->pipeline, self->bin);
       g_clear_pointer (&self->bin, gst_object_unref);
+      if (!g_atomic_int_get (&self->eos_seen))
+        finalize_wav_header (self);
     }
   g_clear_pointer (&self->pipeline, gst_object_unref);
   for (guint i = 0; i < 2; i++)
@@ -81,15 +162,51 @@ on_filesink_event (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
-/* Runs when the tee pad is idle (possibly right away): cut the branch input and end it. */
+static void
+on_send_eos (GstElement *bin, gpointer user_data)
+{
+  gst_pad_send_event (GST_PAD (user_data), gst_event_new_eos ());
+}
+
+/* Runs when the tee pad is idle (possibly right away, in the D-Bus handler): cut the branch
+ * input and end it. EOS goes in from a GStreamer thread: sending it takes the queue's
+ * stream lock, which a streaming thread may hold for as long as no data flows. */
 static GstPadProbeReturn
 on_tee_pad_idle (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
   GstPad *sink = user_data;
+  g_autoptr(GstElement) bin = GST_ELEMENT (gst_object_get_parent (GST_OBJECT (sink)));
 
   gst_pad_unlink (pad, sink);
-  gst_pad_send_event (sink, gst_event_new_eos ());
+  if (bin != NULL)
+    gst_element_call_async (bin, on_send_eos, gst_object_ref (sink), gst_object_unref);
   return GST_PAD_PROBE_REMOVE;
+}
+
+/* The mixer answers serialized queries only once it mixes, which it does not before the
+ * first buffer: an ALLOCATION or DRAIN query from a tee would block that tee's streaming
+ * thread (and with it the call's audio) for as long as nothing flows. The branch needs
+ * no allocation proposal and drains at EOS, so it answers them itself. */
+static GstPadProbeReturn
+on_branch_query (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
+
+  if (GST_QUERY_TYPE (query) == GST_QUERY_ALLOCATION || GST_QUERY_TYPE (query) == GST_QUERY_DRAIN)
+    return GST_PAD_PROBE_HANDLED;
+  return GST_PAD_PROBE_OK;
+}
+
+/* EOS did not make it through in time: close the file anyway. */
+static gboolean
+on_finish_timeout (gpointer user_data)
+{
+  SipsAudioRecorder *self = user_data;
+
+  g_clear_pointer (&self->finish_timeout, g_source_unref);
+  g_message ("recorder: %s did not drain in time; closing it", self->path);
+  on_branch_done (self);
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -97,6 +214,11 @@ sips_audio_recorder_finalize (GObject *object)
 {
   SipsAudioRecorder *self = SIPS_AUDIO_RECORDER (object);
 
+  if (self->finish_timeout != NULL)
+    {
+      g_source_destroy (self->finish_timeout);
+      g_clear_pointer (&self->finish_timeout, g_source_unref);
+    }
   if (self->bin != NULL)
     {
       gst_element_set_state (self->bin, GST_STATE_NULL);
@@ -203,6 +325,8 @@ sips_audio_recorder_attach (SipsAudioRecorder *self, GstBin *pipeline, GstElemen
       g_autoptr(GstPad) target = gst_element_get_static_pad (queue, "sink");
 
       self->sinks[i] = gst_object_ref_sink (gst_ghost_pad_new (name, target));
+      gst_pad_add_probe (self->sinks[i], GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM, on_branch_query,
+                         NULL, NULL);
       gst_element_add_pad (self->bin, self->sinks[i]);
     }
 
@@ -240,6 +364,9 @@ sips_audio_recorder_finish (SipsAudioRecorder *self)
       defer (self, on_branch_done);
       return;
     }
+  self->finish_timeout = g_timeout_source_new (FINISH_TIMEOUT_MS);
+  g_source_set_callback (self->finish_timeout, on_finish_timeout, self, NULL);
+  g_source_attach (self->finish_timeout, self->context);
   for (guint i = 0; i < 2; i++)
     gst_pad_add_probe (self->tee_pads[i], GST_PAD_PROBE_TYPE_IDLE, on_tee_pad_idle,
                        gst_object_ref (self->sinks[i]), gst_object_unref);

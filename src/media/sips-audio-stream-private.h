@@ -64,6 +64,7 @@ struct _SipsAudioStream
   gint                  decoder_linked;  /* atomic */
   gint                  rx_seen;         /* atomic: first packet handled */
   gint                  audio_seen;      /* atomic: first decodable packet handled */
+  gint                  send_stopped;    /* atomic: the sinks drop everything (stopping) */
   gint64                last_rx;         /* __atomic, monotonic us of the last packet */
 
   GSource              *bus_source;

@@ -230,6 +230,8 @@ begin_teardown (SipsAudioStream *self)
   if (self->player != NULL)
     sips_audio_file_player_stop (self->player);
   self->stopping = TRUE;
+  /* the UDP sinks drop from now on; the rest drains (a recording gets its end) */
+  g_atomic_int_set (&self->send_stopped, 1);
   self->playback_done = FALSE;
   clear_source (&self->no_audio_source);
   clear_source (&self->rtp_check_source);

@@ -3,6 +3,7 @@
 #include "sips-session-private.h"
 
 #include <glib/gi18n.h>
+#include <limits.h>
 #include <string.h>
 
 #include "core/sips-error.h"
@@ -48,6 +49,48 @@ sips_session_is_content_type (const char *s)
     return FALSE;
   for (p++, n = 0; is_token_char (*p); p++, n++);
   return n > 0 && (*p == '\0' || *p == ';');
+}
+
+/* Characters that have no place in a file name a user reads: C0/C1 controls (CR/LF among
+ * them), DEL, and the bidi controls that make a name display other than it is. */
+static gboolean
+is_unsafe_char (gunichar c)
+{
+  return c < 0x20 || (c >= 0x7f && c <= 0x9f) ||
+         c == 0x061c || c == 0x200e || c == 0x200f ||
+         (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+}
+
+static gboolean
+is_printable_utf8 (const char *s)
+{
+  if (!g_utf8_validate (s, -1, NULL))
+    return FALSE;
+  for (const char *p = s; *p != '\0'; p = g_utf8_next_char (p))
+    if (is_unsafe_char (g_utf8_get_char (p)))
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+sips_session_check_recording_args (const char *path, const char *file_name, GError **error)
+{
+  gsize path_len, name_len;
+
+  if (path == NULL || file_name == NULL)
+    return sips_session_invalid_argument (error, _("The recording path and file name are needed"));
+  path_len = strlen (path);
+  name_len = strlen (file_name);
+  /* the length checks first: a 1 MiB name is refused without walking it twice */
+  if (path_len >= PATH_MAX || name_len > NAME_MAX || path_len + 1 + name_len >= PATH_MAX)
+    return sips_session_invalid_argument (error, _("The recording path or file name is too long"));
+  if (*path != '\0' && (!g_path_is_absolute (path) || !is_printable_utf8 (path) ||
+                         !g_file_test (path, G_FILE_TEST_IS_DIR)))
+    return sips_session_invalid_argument (error, _("The recording path must be empty or an existing absolute directory"));
+  if (strchr (file_name, '/') != NULL || strcmp (file_name, ".") == 0 ||
+      strcmp (file_name, "..") == 0 || !is_printable_utf8 (file_name))
+    return sips_session_invalid_argument (error, _("The recording file name must be a plain file name without control characters"));
+  return TRUE;
 }
 
 gboolean

@@ -49,6 +49,16 @@ sips_headers_from (SipsAccount *account)
   return g_string_free (from, FALSE);
 }
 
+/* To: <callee>. Bare, the URI's parameters (;transport=tcp) would be the header's and
+ * the Request-URI, made from To, would lose them. */
+char *
+sips_headers_to (const char *callee)
+{
+  if (strchr (callee, '<') != NULL)
+    return g_strdup (callee);
+  return g_strdup_printf ("<%s>", callee);
+}
+
 /* The account's OutboundProxy as a URI ("" = none; host[:port] is allowed there). */
 char *
 sips_headers_outbound_proxy (SipsAccount *account)

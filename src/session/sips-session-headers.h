@@ -15,6 +15,8 @@ char       *sips_headers_url_string           (const url_t *url);
 char       *sips_headers_user_part            (const char *id);
 /* From: "Display Name" <sip:user@domain> */
 char       *sips_headers_from                 (SipsAccount *account);
+/* To: <callee> (the URI's own parameters, e.g. ;transport=tcp, stay the URI's) */
+char       *sips_headers_to                   (const char  *callee);
 /* The account's OutboundProxy as a URI ("" = none; host[:port] is allowed there). */
 char       *sips_headers_outbound_proxy       (SipsAccount *account);
 /* NUTAG_AUTH's "scheme:\"realm\":user:password" for a 401/407 response, or NULL

@@ -5,6 +5,8 @@
 #include "sips-session-sip.h"
 #include "sips-session-media.h"
 
+#include <malloc.h>
+
 /* ---- properties ---- */
 
 enum {
@@ -35,6 +37,11 @@ typedef struct {
   gboolean            active;    /* counted in "sessions" */
 } Entry;
 
+/* after the last session went: give the freed heap back to the system (a burst of calls
+ * leaves most of it free but kept by malloc), again once sofia has dropped the finished
+ * transactions (64*T1 = 32 s) */
+static const guint trim_delays_s[] = { 1, 10, 35 };
+
 struct _SipsSessionManager {
   GObject parent_instance;
 
@@ -49,6 +56,9 @@ struct _SipsSessionManager {
   SipsRingtoneConfig *ringtones;
   SipsMsrpTransport  *msrp;
   SipsConfigSection  *msrp_config;  /* MSRPConfiguration1: the relay */
+
+  guint trim_id;
+  guint trim_step;   /* index in trim_delays_s */
 };
 
 G_DEFINE_FINAL_TYPE (SipsSessionManager, sips_session_manager, G_TYPE_OBJECT)
@@ -87,6 +97,22 @@ find_entry (SipsSessionManager *self, SipsSession *session, guint *index)
   return NULL;
 }
 
+static gboolean
+on_trim (gpointer user_data)
+{
+  SipsSessionManager *self = user_data;
+
+  self->trim_id = 0;
+#ifdef __GLIBC__
+  malloc_trim (0);
+#endif
+  g_debug ("no sessions left: heap trimmed");
+  if (self->entries->len == 0 && ++self->trim_step < G_N_ELEMENTS (trim_delays_s))
+    self->trim_id = g_timeout_add_seconds (trim_delays_s[self->trim_step] -
+                                           trim_delays_s[self->trim_step - 1], on_trim, self);
+  return G_SOURCE_REMOVE;
+}
+
 /* Takes the entry out, then announces it (handlers may look at the list). */
 static void
 remove_entry (SipsSessionManager *self, Entry *entry)
@@ -103,6 +129,12 @@ remove_entry (SipsSessionManager *self, Entry *entry)
   if (was_active)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SESSIONS]);
   g_signal_emit (self, signals[SIGNAL_SESSION_REMOVED], 0, session);
+  if (self->entries->len == 0)
+    {
+      self->trim_step = 0;
+      g_clear_handle_id (&self->trim_id, g_source_remove);
+      self->trim_id = g_timeout_add_seconds (trim_delays_s[0], on_trim, self);
+    }
 }
 
 static gboolean
@@ -167,6 +199,7 @@ sips_session_manager_dispose (GObject *object)
   /* cancels the linger timers and lets the sessions go, without announcing anything */
   if (self->entries != NULL)
     g_ptr_array_set_size (self->entries, 0);
+  g_clear_handle_id (&self->trim_id, g_source_remove);
   g_clear_object (&self->agent);
   g_clear_object (&self->settings);
   g_clear_object (&self->rtp);
@@ -353,10 +386,21 @@ sips_session_manager_take_incoming (SipsSessionManager *self, gpointer nh, gcons
                                     SipsAccount *account)
 {
   SipsSession *session;
+  guint n_unanswered = 0, n_active = 0;
 
   g_return_val_if_fail (SIPS_IS_SESSION_MANAGER (self), NULL);
   g_return_val_if_fail (self->agent != NULL, NULL);
 
+  for (guint i = 0; i < self->entries->len; i++)
+    {
+      Entry *entry = g_ptr_array_index (self->entries, i);
+
+      n_active += entry->active;
+      n_unanswered += sips_session_get_state (entry->session) == SIPS_SESSION_STATE_INCOMING;
+    }
+  /* what cannot be taken is refused at once rather than left half set up */
+  if (sips_session_sip_refuse_overload (nh, n_unanswered, n_active, self->settings))
+    return NULL;
   /* the seed makes no session of a call whose streams it refuses */
   if (sips_session_sip_refuse_incoming (nh, sip, self->rtp))
     return NULL;

@@ -12,7 +12,8 @@
  * from the negotiated SDPs (codec and payload types from the answer, destination, a=rtcp
  * and a=ptime from the peer's), updated when a re-INVITE changes them, held, stopped when
  * the audio goes or the session ends. Its reports become the session's properties and
- * signals; a pipeline error ends the session with DidFail("local", 0). */
+ * signals; a pipeline error ends the session with DidFail("local", 0), and so does
+ * RtpTimeout with RtpTimeoutEndsSession (copied when the session was made). */
 #include "sips-session-media.h"
 
 #include <glib/gi18n.h>
@@ -41,6 +42,7 @@ struct _SipsSessionMedia {
   SipsAudioStream    *stream;
   char               *remote_address;  /* the last usable one (a c=0.0.0.0 hold keeps it) */
   gboolean            no_audio_reported;
+  gboolean            rtp_timeout_ends;  /* Settings1.RtpTimeoutEndsSession */
 
   char               *recording;     /* full path while recording */
   char               *playing;       /* the file PlayAudioFile plays, NULL = none */
@@ -125,7 +127,7 @@ uri_user (const char *uri)
   end = strchr (start, '@');
   if (end == NULL)
     end = start + strcspn (start, ":;?>");
-  for (const char *p = start; p < end; p++)
+  for (const char *p = start; p < end && user->len < 64; p++)  /* the name fits NAME_MAX */
     g_string_append_c (user, g_ascii_isalnum (*p) || strchr ("-_.+", *p) != NULL ? *p : '_');
   if (user->len == 0)
     g_string_append (user, "unknown");
@@ -230,9 +232,15 @@ static void
 on_rtp_timeout (SipsAudioStream *stream, guint seconds, gpointer user_data)
 {
   SipsSessionMedia *self = user_data;
+  g_autofree char *reason = NULL;
 
-  /* Settings1.RtpTimeout reports and ends nothing */
   g_message ("Session %p: no RTP received for %u s", (void *) session_of (self), seconds);
+  /* Settings1.RtpTimeoutEndsSession (as when the session was made): BYE, DidFail, DidEnd */
+  if (!self->rtp_timeout_ends)
+    return;
+  /* the contract's reason, as clients may match it: not translated */
+  reason = g_strdup_printf ("No RTP received for %u s", seconds);
+  sips_session_sip_fail (self->sip, 0, reason);
 }
 
 static void
@@ -666,6 +674,7 @@ sips_session_media_new (SipsSessionSip *sip, SipsConfigSection *rtp, SipsRington
   self->use_srtp = sips_config_section_get_boolean (rtp, "UseSrtp") ||
                    sips_config_section_get_boolean (rtp, "SrtpForced");
   self->srtp_forced = sips_config_section_get_boolean (rtp, "SrtpForced");
+  self->rtp_timeout_ends = sips_config_section_get_boolean (sip->settings, "RtpTimeoutEndsSession");
   self->sdp_keys = g_ptr_array_new_with_free_func ((GDestroyNotify) sips_sdes_crypto_free);
   self->state_handler = g_signal_connect (sip->session, "notify::state",
                                           G_CALLBACK (on_session_state), self);

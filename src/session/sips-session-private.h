@@ -30,6 +30,10 @@ gboolean sips_session_is_sip_uri            (const char *s);
 gboolean sips_session_is_optional_sip_uri   (const char *s);
 /* "type/subtype", both RFC 6838 restricted names (parameters after ';' allowed) */
 gboolean sips_session_is_content_type       (const char *s);
+/* StartRecordingAudio's (path, file_name): FALSE with InvalidArgument unless path is ""
+ * or an absolute directory and file_name a printable name that fits NAME_MAX/PATH_MAX. */
+gboolean sips_session_check_recording_args  (const char *path, const char *file_name,
+                                             GError **error);
 /* An account without configuration counts as enabled. */
 gboolean sips_session_account_is_enabled    (SipsAccount *account);
 

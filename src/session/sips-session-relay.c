@@ -20,8 +20,8 @@ sips_session_sip_send_invite (SipsSessionSip *self)
 
   sips_session_media_prepare_offer (self->media);
   sdp = sips_session_sip_user_sdp (self);
-  nua_invite (self->nh, SOATAG_USER_SDP_STR (sdp), SIPS_OFFER_ANSWER_TAGS,
-              TAG_IF (self->contact != NULL, SIPTAG_CONTACT_STR (self->contact)), TAG_END ());
+  /* no Contact here: the handle's (sips_session_sip_connect) is the one */
+  nua_invite (self->nh, SOATAG_USER_SDP_STR (sdp), SIPS_OFFER_ANSWER_TAGS, TAG_END ());
 }
 
 /* The chat's relay answered our AUTH: the INVITE goes, or the session fails unsent. */

@@ -18,6 +18,13 @@ G_BEGIN_DECLS
 #define SIPS_SESSION_EXPIRES 1800  /* RFC 4028: a vanished peer ends the session */
 #define SIPS_MIN_SE          90
 
+/* Overload (sips-session-ends.c): new INVITEs get 503 while this many sessions wait for
+ * the application's answer; Retry-After in seconds */
+#define SIPS_MAX_UNANSWERED        64
+#define SIPS_OVERLOAD_RETRY_AFTER  5
+/* AnswerTimeout over while ACCEPTING: the ACK gets at least this long after Accept */
+#define SIPS_ACK_GRACE_S           4
+
 /* Answers follow our codec preference (Settings1.AudioCodecs) and keep every common codec. */
 #define SIPS_OFFER_ANSWER_TAGS                                                   \
   SOATAG_RTP_SORT (SOA_RTP_SORT_LOCAL), SOATAG_RTP_SELECT (SOA_RTP_SELECT_COMMON), \
@@ -78,6 +85,13 @@ struct _SipsSessionSip {
   gboolean answer_is_local;
 
   char    *contact;              /* our Contact (NULL = sofia's), see sips_sip_agent_contact_for() */
+  gboolean offer_refused;        /* the peer's re-INVITE in progress was refused as malformed:
+                                  * its offer is not the session's */
+
+  /* sips-session-ends.c: Settings1.AnswerTimeout as when the session was made */
+  guint    answer_timeout;
+  guint    answer_timeout_id;
+  gint64   accepted_at;          /* monotonic, when Accept sent our 200 (or began to) */
 
   /* re-INVITEs (sips-session-reinvite.c) */
   gboolean hold_local;
@@ -104,6 +118,22 @@ void     sips_session_sip_fail        (SipsSessionSip *self, int code, const cha
 /* Ends the session: -> TERMINATED, then DidFail (when fail_originator) and DidEnd. */
 void     sips_session_sip_finish      (SipsSessionSip *self, const char *fail_originator, int code,
                                        const char *reason, const char *end_originator);
+
+/* sips-session-offer-check.c */
+/* FALSE (error set: the reason) when the offer body is malformed in a way soa accepts:
+ * no stream (initial) or no m-line (re-INVITE), a port out of range, a c= address that is
+ * none, an initial chat stream without an MSRP path. NULL = no offer = fine. */
+gboolean sips_session_offer_usable  (const char *body, gboolean initial, GError **error);
+/* A Warning header value (399, RFC 3261 20.43) carrying reason */
+char    *sips_session_offer_warning (const char *reason);
+
+/* WillEnd, -> TERMINATING: the application's end (Terminate, Reject) or ours */
+void     sips_session_sip_begin_local_end (SipsSessionSip *self);
+
+/* sips-session-ends.c */
+/* An incoming session: AnswerTimeout counts from now. */
+void     sips_session_sip_start_answer_timer (SipsSessionSip *self);
+void     sips_session_sip_stop_timers        (SipsSessionSip *self);
 
 /* sips-session-relay.c */
 /* The initial INVITE with our offer / the 200 with our answer (WillStart). */

@@ -34,6 +34,7 @@
 #include <sofia-sip/url.h>
 
 #include "core/sips-error.h"
+#include "presence/sips-pager.h"
 #include "sips-rtp-ports.h"
 #include "sips-sdp.h"
 #include "sips-session-chat.h"
@@ -188,6 +189,7 @@ sips_session_sip_finish (SipsSessionSip *self, const char *fail_originator, int 
   g_debug ("session %p ends (%s %d %s)", (void *) self->session,
            fail_originator != NULL ? fail_originator : "-", code, reason != NULL ? reason : "");
   sips_session_reinvite_clear (self);
+  sips_session_sip_stop_timers (self);
   destroy_handle (self);
   sips_session_media_stop (self->media);
   sips_session_chat_stop (self->chat);
@@ -358,6 +360,13 @@ on_call_state (SipsSessionSip *self, int status, const char *phrase, const tagi_
            SOATAG_REMOTE_SDP_STR_REF (remote),
            TAG_END ());
 
+  /* soa still reports the offer of a re-INVITE we refused (488): not ours to apply */
+  if (self->offer_refused && offer_recv)
+    {
+      offer_recv = 0;
+      remote = NULL;
+      self->offer_refused = FALSE;
+    }
   /* a stream proposal's offer waits for AcceptProposal */
   if (offer_recv && remote != NULL && sips_session_reinvite_keep_offer (self, remote))
     remote = NULL;
@@ -431,6 +440,29 @@ on_call_state (SipsSessionSip *self, int status, const char *phrase, const tagi_
             status >= 300 ? phrase : "Request Timeout", "remote");
 }
 
+/* A re-INVITE whose offer is malformed is refused with the reason; the call stays as
+ * it was. TRUE when refused. */
+static gboolean
+refuse_reinvite (SipsSessionSip *self, int status, const sip_t *sip)
+{
+  g_autofree char *body = NULL;
+  g_autofree char *warning = NULL;
+  g_autoptr(GError) error = NULL;
+
+  self->offer_refused = FALSE;
+  if (status >= 200 || self->nh == NULL || sip == NULL || sip->sip_payload == NULL ||
+      sip->sip_payload->pl_data == NULL || sip->sip_payload->pl_len == 0)
+    return FALSE;
+  body = g_strndup (sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+  if (sips_session_offer_usable (body, FALSE, &error))
+    return FALSE;
+  self->offer_refused = TRUE;
+  g_message ("Session %p: re-INVITE refused: %s", (void *) self->session, error->message);
+  warning = sips_session_offer_warning (error->message);
+  nua_respond (self->nh, SIP_488_NOT_ACCEPTABLE, SIPTAG_WARNING_STR (warning), TAG_END ());
+  return TRUE;
+}
+
 static void
 on_nua_event (gpointer owner, int event, int status, const char *phrase, gpointer nh,
               gconstpointer sip_, gconstpointer tags_)
@@ -457,13 +489,20 @@ on_nua_event (gpointer owner, int event, int status, const char *phrase, gpointe
       break;
     case nua_i_invite:
       /* the initial INVITE reached the session manager before the handle was ours */
-      if (self->established)
+      if (self->established && !refuse_reinvite (self, status, sip))
         sips_session_reinvite_on_request (self, status, sip);
       break;
     case nua_i_cancel:
       self->remote_cancel = TRUE;
       if (self->established)
         sips_session_reinvite_on_cancel (self);
+      break;
+    case nua_i_message:
+      /* an in-dialog MESSAGE (RFC 3428 §4) is the account's, like one outside a dialog */
+      if (status < 200 && self->account != NULL && sips_account_get_pager (self->account) != NULL)
+        sips_pager_receive (sips_account_get_pager (self->account), nh, sip);
+      else if (status < 200)
+        nua_respond (nh, SIP_480_TEMPORARILY_UNAVAILABLE, TAG_END ());
       break;
     default:
       /* BYE/CANCEL responses end in nua_i_state */
@@ -486,6 +525,7 @@ sips_session_sip_new (SipsSession *session, SipsSipAgent *agent, SipsConfigSecti
   self->agent = g_object_ref (agent);
   self->settings = g_object_ref (settings);
   self->rtp = g_object_ref (rtp);
+  self->answer_timeout = sips_config_section_get_uint (settings, "AnswerTimeout");
   self->media = sips_session_media_new (self, rtp, ringtones);
   self->chat = sips_session_chat_new (self, msrp, msrp_config);
   return self;
@@ -497,6 +537,7 @@ sips_session_sip_free (SipsSessionSip *self)
   if (self == NULL)
     return;
   sips_session_reinvite_clear (self);
+  sips_session_sip_stop_timers (self);
   destroy_handle (self);
   g_clear_pointer (&self->media, sips_session_media_free);
   g_clear_pointer (&self->chat, sips_session_chat_free);
@@ -521,6 +562,7 @@ sips_session_sip_connect (SipsSessionSip *self, const char *callee_uri, SipsAcco
   nua_t *nua = sips_sip_agent_get_nua (self->agent);
   g_autofree char *proxy = NULL;
   g_autofree char *from = NULL;
+  g_autofree char *to = NULL;
   g_autofree char *local_uri = NULL;
   g_autofree char *user = NULL;
 
@@ -537,15 +579,17 @@ sips_session_sip_connect (SipsSessionSip *self, const char *callee_uri, SipsAcco
   /* route "" = the account's outbound proxy, else sofia's RFC 3263 lookup of the callee */
   proxy = (route != NULL && *route != '\0') ? g_strdup (route) : sips_headers_outbound_proxy (account);
   from = sips_headers_from (account);
+  to = sips_headers_to (callee_uri);
   user = sips_headers_user_part (sips_account_get_id (account));
   self->contact = sips_sip_agent_contact_for (self->agent,
                                               sips_headers_transport_of_target (callee_uri, proxy),
                                               user);
+  /* The Contact saved with the handle goes into every request of the dialog (INVITE,
+   * re-INVITE, BYE), so no request adds another. */
   self->nh = nua_handle (nua, &self->owner,
-                         SIPTAG_TO_STR (callee_uri),
+                         SIPTAG_TO_STR (to),
                          SIPTAG_FROM_STR (from),
                          TAG_IF (self->contact != NULL, SIPTAG_CONTACT_STR (self->contact)),
-                         TAG_IF (*proxy != '\0', NUTAG_PROXY (URL_STRING_MAKE (proxy))),
                          TAG_END ());
   if (self->nh == NULL)
     {
@@ -556,8 +600,13 @@ sips_session_sip_connect (SipsSessionSip *self, const char *callee_uri, SipsAcco
   self->nua = nua;
   self->outgoing = TRUE;
   g_set_object (&self->account, account);
-  /* the peer's re-INVITEs wait for us: a stream proposal is the application's to answer */
-  nua_set_hparams (self->nh, NUTAG_AUTOANSWER (0), TAG_END ());
+  /* the peer's re-INVITEs wait for us: a stream proposal is the application's to answer.
+   * The route is a handle parameter: nua_handle() keeps only nua/soa tags as parameters
+   * and drops NUTAG_PROXY (an nta tag), so the INVITE went to the callee URI's RFC 3263
+   * target. Set here, every request of the handle goes to the route, over its transport. */
+  nua_set_hparams (self->nh, NUTAG_AUTOANSWER (0),
+                   TAG_IF (*proxy != '\0', NUTAG_PROXY (URL_STRING_MAKE (proxy))),
+                   TAG_END ());
 
   local_uri = g_strconcat ("sip:", sips_account_get_id (account), NULL);
   sips_session_set_string_prop (self->session, "direction", "outgoing");
@@ -640,6 +689,7 @@ sips_session_sip_take_incoming (SipsSessionSip *self, gpointer nh, gconstpointer
 
   emit_new_incoming (self->session, self->offered_audio, self->offered_chat);
   sips_session_set_state (self->session, SIPS_SESSION_STATE_INCOMING);
+  sips_session_sip_start_answer_timer (self);
   if (self->nh != NULL)
     nua_respond (self->nh, SIP_180_RINGING,
                  TAG_IF (self->contact != NULL, SIPTAG_CONTACT_STR (self->contact)), TAG_END ());
@@ -652,14 +702,17 @@ sips_session_sip_refuse_incoming (gpointer nh, gconstpointer sip_, SipsConfigSec
 {
   const sip_t *sip = sip_;
   g_autofree char *body = NULL;
+  g_autofree char *warning = NULL;
   g_autoptr(GError) error = NULL;
 
   if (sip->sip_payload != NULL && sip->sip_payload->pl_data != NULL && sip->sip_payload->pl_len > 0)
     body = g_strndup (sip->sip_payload->pl_data, sip->sip_payload->pl_len);
-  if (sips_session_media_offer_acceptable (body, rtp, &error))
+  if (sips_session_offer_usable (body, TRUE, &error) &&
+      sips_session_media_offer_acceptable (body, rtp, &error))
     return FALSE;
   g_message ("Incoming call refused: %s", error->message);
-  nua_respond (nh, SIP_488_NOT_ACCEPTABLE, TAG_END ());
+  warning = sips_session_offer_warning (error->message);
+  nua_respond (nh, SIP_488_NOT_ACCEPTABLE, SIPTAG_WARNING_STR (warning), TAG_END ());
   nua_handle_destroy (nh);
   return TRUE;
 }
@@ -691,6 +744,7 @@ sips_session_sip_accept (SipsSessionSip *self, gboolean audio, gboolean chat, GE
   if (audio && (!sips_session_sip_reserve_rtp (self, error) ||
                 !sips_session_media_prepare_answer (self->media, self->initial_offer, error)))
     return FALSE;
+  self->accepted_at = g_get_monotonic_time ();
   if (chat && sips_session_chat_wants_relay (self->chat, self->initial_offer))
     {
       /* the 200 waits for the relay's AUTH (our path carries its Use-Path) */
@@ -710,8 +764,8 @@ sips_session_sip_accept (SipsSessionSip *self, gboolean audio, gboolean chat, GE
   return TRUE;
 }
 
-static void
-begin_local_end (SipsSessionSip *self)
+void
+sips_session_sip_begin_local_end (SipsSessionSip *self)
 {
   self->local_end = TRUE;
   emit_plain (self->session, "will-end");
@@ -726,7 +780,7 @@ sips_session_sip_reject (SipsSessionSip *self, GError **error)
       g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("The call is gone"));
       return FALSE;
     }
-  begin_local_end (self);
+  sips_session_sip_begin_local_end (self);
   nua_respond (self->nh, SIP_603_DECLINE, TAG_END ());
   return TRUE;
 }
@@ -739,7 +793,7 @@ sips_session_sip_terminate (SipsSessionSip *self)
   if (self->nh == NULL)
     return FALSE;
 
-  begin_local_end (self);
+  sips_session_sip_begin_local_end (self);
   if (self->awaiting_relay)
     {
       sips_session_relay_abandon (self);
@@ -790,9 +844,8 @@ sips_session_sip_nua_closing (SipsSessionSip *self, gpointer nua)
 
   if (self->nh == NULL || self->nua != nua)
     return;
-  /* the handle dies with its nua: forget it without touching it */
-  self->nh = NULL;
-  self->nua = NULL;
+  /* destroyed (nua sends CANCEL or BYE once) so that the nua's shutdown need not wait */
+  destroy_handle (self);
   hold = g_object_ref (self->session);
   if (self->local_end)
     sips_session_sip_finish (self, NULL, 0, NULL, "local");

@@ -65,6 +65,11 @@ gboolean sips_session_sip_stop_file       (SipsSessionSip *self, GError **error)
 /* A new incoming INVITE (nh, sip as below) that the SRTP policy of rtp refuses: answered
  * 488 and its handle destroyed, TRUE; FALSE = acceptable, nothing done. */
 gboolean sips_session_sip_refuse_incoming (gpointer nh, gconstpointer sip, SipsConfigSection *rtp);
+/* A new incoming INVITE (nh) while n_unanswered sessions are INCOMING and n_active are
+ * not over: answered 503 with Retry-After and its handle destroyed (TRUE) when the daemon
+ * cannot take it (sips-session-ends.c; settings: its RTP port range); FALSE = nothing done. */
+gboolean sips_session_sip_refuse_overload (gpointer nh, guint n_unanswered, guint n_active,
+                                           SipsConfigSection *settings);
 
 /* An incoming INVITE (nh: a nua_handle_t *, sip: its sip_t *) for this NULL session:
  * binds the handle, announces the session and rings. */

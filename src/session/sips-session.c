@@ -571,13 +571,8 @@ sips_session_start_recording_audio (SipsSession *self, const char *path,
 
   if (!check_established (self, "StartRecordingAudio", error))
     return FALSE;
-  if (path == NULL ||
-      (*path != '\0' && (!g_path_is_absolute (path) ||
-                         !g_file_test (path, G_FILE_TEST_IS_DIR))))
-    return sips_session_invalid_argument (error, _("The recording path must be empty or an existing absolute directory"));
-  if (file_name == NULL || strchr (file_name, '/') != NULL ||
-      g_strcmp0 (file_name, ".") == 0 || g_strcmp0 (file_name, "..") == 0)
-    return sips_session_invalid_argument (error, _("The recording file name must be a plain file name"));
+  if (!sips_session_check_recording_args (path, file_name, error))
+    return FALSE;
 
   if (self->sip == NULL)
     return sips_session_not_supported (error, "StartRecordingAudio");
@@ -644,7 +639,7 @@ sips_session_send_message (SipsSession *self, const char *content, const char *c
 
   if (!check_established (self, "SendMessage", error))
     return NULL;
-  if (content == NULL)
+  if (content == NULL || *content == '\0')
     {
       sips_session_invalid_argument (error, _("The message has no content"));
       return NULL;

@@ -10,9 +10,10 @@ manager does both).
       users:       {user: password} for digest auth of REGISTER (401 challenge,
                    realm = the To domain unless realm is given). A REGISTER from a user
                    not in users is refused with 403. users=None: no auth at all.
-      proxy_auth:  INVITEs whose From user has a password need proxy auth (407, realm =
-                   the From domain); other requests are routed by lookup("location")
-                   (404 when the user has no binding) and t_relay, record-routed.
+      proxy_auth:  INVITEs and MESSAGEs whose From user has a password need proxy auth
+                   (407, realm = the From domain); requests are routed by
+                   lookup("location") (404 when the user has no binding) and t_relay,
+                   INVITEs record-routed (MESSAGE: pager mode, RFC 3428).
       max_expires: the registrar grants at most this many seconds.
       register_reply: (code, reason, retry_after or None): every REGISTER with a Contact
                    is answered so (e.g. (503, 'Overloaded', 120)) instead of saved.
@@ -25,7 +26,8 @@ manager does both).
       .log_path .log_text()
       .registers()  -> [{'from':, 'fromname':, 'to':, 'expires':, 'contact':, 'auth': bool, 'transport':}]
                        every REGISTER kamailio received, in order
-      .requests(method=None) -> [{'method':, 'ruri':, 'from':, 'to':}] the other requests
+      .requests(method=None) -> [{'method':, 'ruri':, 'from':, 'to':, 'src':, 'proto':}]
+                       the other requests
       .presence_requests(method=None) -> [{'method':, 'ruri':, 'from':, 'event':, 'expires':,
                        'ifmatch':, 'totag':, 'auth': bool}] every PUBLISH/SUBSCRIBE, in order
       .events(kind)  -> [{field: value}] of the lines of kind 'SAVED', 'SAVEFAIL',
@@ -109,7 +111,7 @@ request_route {{
         route(REGISTRAR);
         exit;
     }}
-    xlog("L_NOTICE", "SIPS REQUEST method=<$rm> ruri=<$ru> from=<$fu> to=<$tu> src=<$si:$sp>\n");
+    xlog("L_NOTICE", "SIPS REQUEST method=<$rm> ruri=<$ru> from=<$fu> to=<$tu> src=<$si:$sp> proto=<$pr>\n");
     if (is_method("OPTIONS") && $rU == $null) {{
         sl_send_reply("200", "OK");
         exit;
@@ -138,6 +140,9 @@ request_route {{
     if (is_method("INVITE")) {{
         route(PROXYAUTH);
         record_route();
+    }}
+    if (is_method("MESSAGE")) {{
+        route(PROXYAUTH);
     }}
     if (!lookup("location")) {{
         xlog("L_NOTICE", "SIPS NOTFOUND method=<$rm> ruri=<$ru>\n");

@@ -364,7 +364,8 @@ def test_no_audio_from_sipp(ab, tmp_path):
     sipp = peers.Sipp(str(tmp_path), 'uas')
     sipp.start()
     try:
-        a.set('RtpTimeout', v('u', 2))   # reported in the log, ends nothing
+        a.set('RtpTimeout', v('u', 2))   # reported in the log, ends nothing:
+        a.set('RtpTimeoutEndsSession', v('b', False))
         path = a.daemon.create_session()
         a.call(path, 'New', v('(sosbb)', (sipp.uri(), '/', '', True, False)))
         a.wait(path, 'DidStart')
@@ -379,6 +380,7 @@ def test_no_audio_from_sipp(ab, tmp_path):
         assert [m for m in a.members(path) if m[0] == 'GotNoAudio'] == [('GotNoAudio',)]
     finally:
         a.set('RtpTimeout', v('u', 30))
+        a.set('RtpTimeoutEndsSession', v('b', True))
         sipp.stop()
 
 

@@ -53,6 +53,8 @@ def test_commands_and_options(env):
     assert complete('--sy', env) == ['--system']
     assert '--route' in complete('call --', env)
     assert complete('record ', env) == ['start', 'stop']
+    assert complete('mess', env) == ['message']
+    assert '--type' in complete('message --', env)
 
 
 def test_live_objects(daemon, env):
@@ -67,6 +69,7 @@ def test_live_objects(daemon, env):
     # follows the colon, so the reply is trimmed to that part
     assert complete('register account:car', env) == ['carol@example.invalid']
     assert 'account:carol@example.invalid' in complete('register ', env)
+    assert 'account:carol@example.invalid' in complete('message ', env)
     props = complete('set settings SipU', env)
     assert props == ['SipUdpPort']
     assert 'AnswerTimeout' in complete('get settings ', env)

@@ -13,6 +13,9 @@
 #include "config/sips-config-schema.h"
 #include "sips-test-util.h"
 
+#include <sofia-sip/nua.h>
+#include <sofia-sip/sip_tag.h>
+
 #define WAIT_MS 5000
 
 typedef struct {
@@ -618,6 +621,88 @@ test_incoming_invite (Fixture *f, gconstpointer data)
   g_signal_handler_disconnect (f->agent, event_id);  /* &events dies with this frame */
 }
 
+/* The value of header name in the text of a SIP message ("" if absent) */
+static char *
+header_value (const char *message, const char *name)
+{
+  g_auto(GStrv) lines = g_strsplit (message, "\r\n", -1);
+  gsize len = strlen (name);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_ascii_strncasecmp (lines[i], name, len) == 0 && lines[i][len] == ':')
+      return g_strdup (g_strstrip (lines[i] + len + 1));
+  return g_strdup ("");
+}
+
+/* A request on a handle nobody destroys at "nua-closing" keeps the old nua busy: the
+ * write is accepted at once without iterating the main context, SIP is off only until
+ * the old nua lets go (here: the peer answers), then the new port is bound. */
+static void
+test_rebind_waits_for_busy_nua (Fixture *f, gconstpointer data)
+{
+  guint udp = pick_port (NULL, 0);
+  guint new_udp = pick_port ((guint[]) { udp }, 1);
+  g_autoptr(GSocket) peer = bind_socket (G_SOCKET_TYPE_DATAGRAM, 0, FALSE, NULL);
+  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) old_address = g_inet_socket_address_new (lo, (guint16) udp);
+  g_autofree char *to = g_strdup_printf ("sip:peer@127.0.0.1:%u", socket_port (peer));
+  g_autofree char *request = NULL, *response = NULL;
+  g_autofree char *via = NULL, *from = NULL, *to_hdr = NULL, *call_id = NULL, *cseq = NULL;
+  g_autoptr(GError) error = NULL;
+  guint notified = 0;
+  gulong notify_id;
+  nua_handle_t *nh;
+
+  set_uint (f, "SipUdpPort", udp);
+  set_uint (f, "SipTcpPort", 0);
+  set_uint (f, "SipTlsPort", 0);
+  start_agent (f);
+
+  nh = nua_handle (sips_sip_agent_get_nua (f->agent), NULL, SIPTAG_TO_STR (to), TAG_END ());
+  nua_options (nh, TAG_END ());
+  request = receive_text (peer, WAIT_MS);
+  g_assert_nonnull (request);
+  g_assert_true (g_str_has_prefix (request, "OPTIONS "));
+
+  notify_id = g_signal_connect (f->agent, "notify::listening-uris", G_CALLBACK (on_notify),
+                                &notified);
+  g_assert_true (sips_config_section_set (f->settings, "SipUdpPort",
+                                          g_variant_new_uint32 (new_udp), &error));
+  g_assert_no_error (error);
+  /* nothing bound meanwhile, and no second rebind on top of this one */
+  g_assert_cmpuint (g_strv_length ((char **) sips_sip_agent_get_listening_uris (f->agent)), ==, 0);
+  g_assert_null (sips_sip_agent_get_nua (f->agent));
+  g_assert_false (sips_config_section_set (f->settings, "SipTcpPort",
+                                           g_variant_new_uint32 (new_udp), &error));
+  g_assert_error (error, SIPS_ERROR, SIPS_ERROR_FAILED);
+  g_clear_error (&error);
+
+  /* the peer answers to the old port, which the old nua still holds */
+  via = header_value (request, "Via");
+  from = header_value (request, "From");
+  to_hdr = header_value (request, "To");
+  call_id = header_value (request, "Call-ID");
+  cseq = header_value (request, "CSeq");
+  response = g_strdup_printf ("SIP/2.0 200 OK\r\nVia: %s\r\nFrom: %s\r\nTo: %s;tag=p1\r\n"
+                              "Call-ID: %s\r\nCSeq: %s\r\nContent-Length: 0\r\n\r\n",
+                              via, from, to_hdr, call_id, cseq);
+  g_assert_true (g_socket_send_to (peer, old_address, response, strlen (response), NULL,
+                                   NULL) > 0);
+
+  for (int i = 0; i < 100 && !has_uri (f, "sip:127.0.0.1:%u;transport=udp", new_udp); i++)
+    {
+      gboolean flag = FALSE;
+
+      wait_for_flag (&flag, 100);
+    }
+  g_assert_true (has_uri (f, "sip:127.0.0.1:%u;transport=udp", new_udp));
+  g_assert_nonnull (sips_sip_agent_get_nua (f->agent));
+  g_assert_cmpuint (notified, >=, 2);
+  assert_200 (udp_request (new_udp, "OPTIONS", "", WAIT_MS));
+  g_assert_true (port_is_free (G_SOCKET_TYPE_DATAGRAM, udp));
+  g_signal_handler_disconnect (f->agent, notify_id);  /* &notified dies with this frame */
+}
+
 int
 main (int argc, char **argv)
 {
@@ -630,6 +715,7 @@ main (int argc, char **argv)
   ADD ("/sip-agent/busy-at-start", test_busy_at_start);
   ADD ("/sip-agent/all-off", test_all_off);
   ADD ("/sip-agent/rebind", test_rebind);
+  ADD ("/sip-agent/rebind-waits-for-busy-nua", test_rebind_waits_for_busy_nua);
   ADD ("/sip-agent/certificate-file", test_certificate_file);
   ADD ("/sip-agent/incoming-invite", test_incoming_invite);
   ADD ("/sip-agent/ipv6", test_ipv6);

@@ -26,9 +26,9 @@ GLib = Gio = None   # gi.repository's, imported when the bench runs
 
 
 def add_arguments(p):
-    p.add_argument('--messages', type=int, help='msrp: 1 KiB messages (2000; quick 200)')
+    p.add_argument('--messages', type=int, help='msrp: 1 KiB messages, message: MESSAGEs (2000; quick 200)')
     p.add_argument('--inflight', type=int, default=32,
-                   help='msrp: SendMessage calls outstanding at most (32)')
+                   help='msrp, message: SendMessage calls outstanding at most (32)')
 
 
 def run(args):

@@ -1,6 +1,6 @@
 /* sips-engine.c: the daemon's model: configuration, accounts, sessions, the SIP agent
  * and the MSRP endpoint */
-#include "sips-engine.h"
+#include "engine/sips-engine.h"
 
 #include <glib/gi18n.h>
 #include <string.h>
@@ -9,6 +9,7 @@
 #include "core/sips-error.h"
 #include "msrp/sips-msrp-tls.h"
 #include "msrp/sips-msrp-transport.h"
+#include "presence/sips-pager.h"
 
 #define NUA_MAGIC_T  void
 #define NUA_HMAGIC_T void  /* a SipsNuaOwner, see sips-sip-agent.h */
@@ -139,13 +140,23 @@ account_for_request (SipsEngine *self, const sip_t *sip)
   return sips_engine_get_local_account (self);
 }
 
-/* New incoming INVITEs become sessions; other requests are the agent's (or others') */
+/* New incoming INVITEs become sessions, MESSAGEs go to the account's pager; other
+ * requests are the agent's (or others') */
 static gboolean
 on_nua_event (SipsSipAgent *agent, int event, int status, const char *phrase,
               gpointer nh, gpointer sip, gpointer tags, gpointer user_data)
 {
   SipsEngine *self = user_data;
 
+  if (event == nua_i_message && nh != NULL && status < 200)
+    {
+      SipsPager *pager = sips_account_get_pager (account_for_request (self, sip));
+
+      if (pager == NULL)
+        return FALSE;
+      sips_pager_receive (pager, nh, sip);
+      return TRUE;
+    }
   if (event != nua_i_invite || nh == NULL || status >= 200)
     return FALSE;
   sips_session_manager_take_incoming (self->sessions, nh, sip, account_for_request (self, sip));
