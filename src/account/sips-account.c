@@ -199,11 +199,17 @@ check_can_use_presence (SipsAccount *self, GError **error)
   return TRUE;
 }
 
+/* What a SUBSCRIBE or PUBLISH may carry: daemons (ours too) refuse SIP messages over
+ * 64 KiB (NTATAG_MAXSIZE), and nothing this long is a real event, type or address. */
+#define MAX_EVENT_LENGTH         64
+#define MAX_CONTENT_TYPE_LENGTH  255
+#define MAX_URI_LENGTH           4096
+
 /* An event package name (RFC 6665 token, with template dots), e.g. presence.winfo. */
 static gboolean
 is_event_name (const char *event)
 {
-  if (event == NULL || *event == '\0')
+  if (event == NULL || *event == '\0' || strlen (event) > MAX_EVENT_LENGTH)
     return FALSE;
   for (const char *p = event; *p; p++)
     if (!g_ascii_isalnum (*p) && strchr ("-.!%*_+`'~", *p) == NULL)
@@ -217,7 +223,7 @@ is_content_type (const char *type)
 {
   const char *slash = type != NULL ? strchr (type, '/') : NULL;
 
-  if (slash == NULL || slash == type || slash[1] == '\0')
+  if (slash == NULL || slash == type || slash[1] == '\0' || strlen (type) > MAX_CONTENT_TYPE_LENGTH)
     return FALSE;
   for (const char *p = type; *p; p++)
     if (g_ascii_isspace (*p) || g_ascii_iscntrl (*p) || *p == ',')
@@ -430,7 +436,8 @@ sips_account_subscribe (SipsAccount *self, const char *to_uri, const char *event
 
   g_return_val_if_fail (SIPS_IS_ACCOUNT (self), NULL);
 
-  if (to_uri == NULL || !sips_config_is_sip_uri (to_uri) || !is_event_name (event))
+  if (to_uri == NULL || strlen (to_uri) > MAX_URI_LENGTH || !sips_config_is_sip_uri (to_uri) ||
+      !is_event_name (event))
     {
       g_set_error_literal (error, SIPS_ERROR, SIPS_ERROR_INVALID_ARGUMENT,
                            _("Subscribe needs a SIP URI and an event"));
@@ -467,6 +474,12 @@ sips_account_publish (SipsAccount *self, const char *event, const char *content_
     {
       g_set_error_literal (error, SIPS_ERROR, SIPS_ERROR_INVALID_ARGUMENT,
                            _("Publish needs an event and a content type"));
+      return NULL;
+    }
+  if (body != NULL && strlen (body) > SIPS_PUBLICATION_MAX_BODY)
+    {
+      g_set_error (error, SIPS_ERROR, SIPS_ERROR_INVALID_ARGUMENT,
+                   _("The document is longer than %u bytes"), SIPS_PUBLICATION_MAX_BODY);
       return NULL;
     }
   if (!check_can_use_presence (self, error))

@@ -518,10 +518,17 @@ sips_publication_update (SipsPublication *self, const char *content_type, const 
                    _("The publication is %s"), self->state);
       return FALSE;
     }
-  if (content_type == NULL || *content_type == '\0' || strchr (content_type, '/') == NULL)
+  if (content_type == NULL || *content_type == '\0' || strchr (content_type, '/') == NULL ||
+      strlen (content_type) > 255 || strpbrk (content_type, " \t\r\n,") != NULL)
     {
       g_set_error_literal (error, SIPS_ERROR, SIPS_ERROR_INVALID_ARGUMENT,
                            _("Update needs a content type such as application/pidf+xml"));
+      return FALSE;
+    }
+  if (body != NULL && strlen (body) > SIPS_PUBLICATION_MAX_BODY)
+    {
+      g_set_error (error, SIPS_ERROR, SIPS_ERROR_INVALID_ARGUMENT,
+                   _("The document is longer than %u bytes"), SIPS_PUBLICATION_MAX_BODY);
       return FALSE;
     }
   g_free (self->content_type);

@@ -19,6 +19,10 @@ G_DECLARE_FINAL_TYPE (SipsPublication, sips_publication, SIPS, PUBLICATION, GObj
  *   "will-end"    (gint64)
  *   "did-end"     (gint64) */
 
+/* The longest document a PUBLISH carries: peers (ours too) refuse SIP messages over
+ * 64 KiB. Longer ones are InvalidArgument. */
+#define SIPS_PUBLICATION_MAX_BODY (60 * 1024)
+
 /* aor: the account's user@domain (the PUBLISH goes to it); config: its section. */
 SipsPublication *sips_publication_new (SipsSipAgent      *agent,
                                        SipsConfigSection *config,

@@ -219,7 +219,7 @@ def test_refresh_with_short_max_expires(kam_factory, peers):
     refreshes = [p for p in kam.presence_requests('PUBLISH') if p['ifmatch']]
     assert len(refreshes) >= 2 and all(p['expires'] != '0' for p in refreshes), refreshes
     assert kam.wait_for(lambda k: len([s for s in k.presence_requests('SUBSCRIBE')
-                                       if s['totag']]) >= 2, 10)
+                                       if s['totag']]) >= 2, 20), kam.presence_requests('SUBSCRIBE')
     # still there: the subscription never ended, and the server still has A's document
     assert 'DidEnd' not in b.members(sub, SUBI) and 'DidEnd' not in a.members(pub, PUBI)
     assert b.daemon.get(sub, SUBI, 'State') == 'active'
@@ -336,12 +336,18 @@ def test_bad_input(kam_factory, peers):
     expect_error('InvalidArgument', a.publish, pidf(a.uri, 'open'), event='')
     expect_error('InvalidArgument', a.publish, pidf(a.uri, 'open'), content_type='')
     expect_error('InvalidArgument', a.publish, pidf(a.uri, 'open'), content_type='pidf')
+    # what no SIP message of 64 KiB could carry
+    expect_error('InvalidArgument', a.subscribe, a.uri, 'e' * 65)
+    expect_error('InvalidArgument', a.subscribe, 'sip:%s@example.com' % ('u' * 5000))
+    expect_error('InvalidArgument', a.publish, 'x' * (60 * 1024 + 1))
     assert a.daemon.managed_objects() == before
     assert not kam.presence_requests()
 
     pub = a.publish(pidf(a.uri, 'open'))
     a.wait(pub, PUBI, 'DidSucceed')
     expect_error('InvalidArgument', a.daemon.call, pub, PUBI, 'Update', v('(ss)', ('', 'x')))
+    expect_error('InvalidArgument', a.daemon.call, pub, PUBI, 'Update',
+                 v('(ss)', ('application/pidf+xml', 'x' * (60 * 1024 + 1))))
     assert a.daemon.get(pub, PUBI, 'State') == 'published'
     assert len(kam.presence_requests('PUBLISH')) == 1
 
