@@ -181,7 +181,6 @@ send_request (SipsPublication *self, Request request)
   gboolean with_etag = request != REQUEST_INITIAL;
   g_autofree char *expires = g_strdup_printf ("%u", request == REQUEST_REMOVE ? 0 : self->requested);
   g_autofree char *target = g_strconcat ("sip:", self->account_sip.aor, NULL);
-
   g_autofree char *from = sips_presence_account_from (&self->account_sip);
   g_autofree char *proxy = sips_presence_account_proxy (&self->account_sip);
   nua_t *nua = sips_sip_agent_get_nua (self->account_sip.agent);
@@ -288,6 +287,12 @@ on_publish_response (SipsPublication *self, int status, const char *phrase, cons
       self->fresh_attempts++;
       set_string (self, &self->etag, "", PROP_ETAG);
       send_request (self, REQUEST_INITIAL);
+      return;
+    }
+  if (status >= 300 && self->phase == PHASE_UNPUBLISHING)
+    {
+      /* End() was waiting for this request: nothing left to remove */
+      finish (self, "unpublished");
       return;
     }
   if (status >= 300)
