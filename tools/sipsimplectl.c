@@ -576,6 +576,10 @@ static const Command commands[] = {
   { "sessions", "[--audio]", N_("List sessions with their state, remote party, codec, duration and hold"), cmd_sessions },
   { "register", "[ACCOUNT]", N_("Register an account (default: the default account)"), cmd_register },
   { "unregister", "[ACCOUNT]", N_("Unregister an account (default: the default account)"), cmd_unregister },
+  { "subscribe", "[ACCOUNT] URI EVENT [OPTION...]", N_("Subscribe to EVENT of URI, print every NOTIFY body until interrupted, then unsubscribe"), cmd_subscribe },
+  { "publish", "[ACCOUNT] --status=open|closed [--note=TEXT]", N_("Publish a PIDF presence status (an Update of the account's current publication)"), cmd_publish },
+  { "publish", "[ACCOUNT] --file=FILE --type=TYPE EVENT", N_("Publish the document in FILE for EVENT"), cmd_publish },
+  { "publish", "[ACCOUNT] --end [EVENT]", N_("Remove the account's publication (default: presence)"), cmd_publish },
 };
 
 void

@@ -9,6 +9,7 @@
  * sipsimplectl-play.c     play
  * sipsimplectl-chat.c     chat, send-message
  * sipsimplectl-message.c  message (pager mode)
+ * sipsimplectl-presence.c subscribe, publish
  * sipsimplectl-follow.c   following signals (every command's subscriptions), a session
  *                         (call, chat), waiting for a signal
  * sipsimplectl-complete.c words for the bash completion (__complete)
@@ -212,6 +213,8 @@ int cmd_send_message (int argc, char **argv);
 int cmd_message (int argc, char **argv);
 int cmd_register (int argc, char **argv);
 int cmd_unregister (int argc, char **argv);
+int cmd_subscribe (int argc, char **argv);
+int cmd_publish (int argc, char **argv);
 
 /* ---- sipsimplectl-complete.c */
 

@@ -5,6 +5,8 @@
 #include "config/sips-config-section.h"
 #include "core/sips-sip-agent.h"
 #include "account/sips-registration.h"
+#include "presence/sips-publication.h"
+#include "presence/sips-subscription.h"
 
 G_BEGIN_DECLS
 
@@ -40,7 +42,32 @@ gboolean sips_account_unregister (SipsAccount *self, GError **error);
  * once the agent runs (and for accounts added later), stop() before removal and at
  * shutdown. An enabled account with Register true registers by itself from start(). */
 void sips_account_set_sip_agent (SipsAccount *self, SipsSipAgent *agent);
+/* How long ended subscriptions and publications stay (Settings' TerminatedSessionLinger). */
+typedef guint (*SipsAccountLingerFunc) (gpointer user_data);
+void sips_account_set_linger_func (SipsAccount *self, SipsAccountLingerFunc func, gpointer user_data);
 void sips_account_start         (SipsAccount *self);
 void sips_account_stop          (SipsAccount *self);
+
+/* Presence (src/presence): the account owns its subscriptions and publications. Disabling,
+ * stopping or removing the account ends them on the wire; ended ones stay the linger time.
+ * Signals: "presence-added" (GObject *: a SipsSubscription or SipsPublication),
+ *          "presence-removed" (GObject *) once its linger time is over.
+ * InvalidArgument for a malformed URI, an empty event or content type; InvalidState on a
+ * disabled account or without a SIP stack. expires 0 = SubscribeInterval/PublishInterval.
+ * Return the new object (transfer none). */
+SipsSubscription *sips_account_subscribe (SipsAccount        *self,
+                                          const char         *to_uri,
+                                          const char         *event,
+                                          const char * const *accept,
+                                          guint               expires,
+                                          GError            **error);
+SipsPublication  *sips_account_publish   (SipsAccount        *self,
+                                          const char         *event,
+                                          const char         *content_type,
+                                          const char         *body,
+                                          guint               expires,
+                                          GError            **error);
+/* The subscriptions and publications not removed yet (transfer container). */
+GPtrArray        *sips_account_list_presence (SipsAccount *self);
 
 G_END_DECLS

@@ -186,6 +186,9 @@ on_nua_event (nua_event_t   event,
     nua_handle_destroy (nh);
 }
 
+/* SO_RCVBUF of the UDP transport (the kernel caps it at net.core.rmem_max). */
+#define UDP_RECEIVE_BUFFER (2 * 1024 * 1024)
+
 /* Creates a nua bound to set, or NULL. */
 static nua_t *
 create_nua (SipsSipAgent *self, const SipsTransportSet *set)
@@ -196,7 +199,7 @@ create_nua (SipsSipAgent *self, const SipsTransportSet *set)
   const char *user_agent = sips_config_section_get_string (self->settings, "UserAgent");
   const char *slot1 = NULL, *slot2 = NULL, *slot3 = NULL;
   const char *t1 = g_getenv ("SIPSIMPLED_SIP_T1_MS");
-  tagi_t tags[18];
+  tagi_t tags[20];
   guint n = 0;
   nua_t *nua;
 
@@ -232,6 +235,9 @@ create_nua (SipsSipAgent *self, const SipsTransportSet *set)
   tags[n++] = (tagi_t) { NUTAG_AUTOACK (1) };
   tags[n++] = (tagi_t) { NUTAG_MEDIA_ENABLE (1) };
   tags[n++] = (tagi_t) { NUTAG_ENABLEMESSAGE (1) };
+  /* room for bursts: a presence change makes the server send one NOTIFY per
+   * subscription at once, and a full UDP buffer drops them (T1 retransmissions) */
+  tags[n++] = (tagi_t) { TPTAG_UDP_RMEM (UDP_RECEIVE_BUFFER) };
   /* MESSAGE is answered by pager mode once it has reported it (nua would answer 200
    * before anyone has seen it) */
   tags[n++] = (tagi_t) { NUTAG_APPL_METHOD ("MESSAGE") };

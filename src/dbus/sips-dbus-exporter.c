@@ -6,6 +6,7 @@
 #include "sips-dbus-bridge.h"
 #include "sips-dbus-errors.h"
 #include "sips-dbus-generated.h"
+#include "sips-dbus-presence.h"
 #include "sips-dbus-sessions.h"
 #include "config/sips-config-schema.h"
 #include "core/sips-error.h"
@@ -22,6 +23,7 @@ struct _SipsDbusExporter {
 
   SipsDbusSettings1        *settings;
   SipsDbusSessionsExport   *sessions;
+  SipsDbusPresenceExport   *presence;
 };
 
 G_DEFINE_FINAL_TYPE (SipsDbusExporter, sips_dbus_exporter, G_TYPE_OBJECT)
@@ -157,14 +159,17 @@ on_handle_subscribe (SipsDbusAccount1 *skeleton, GDBusMethodInvocation *invocati
                      const char *to_uri, const char *event, const char * const *accept,
                      guint expires, gpointer user_data)
 {
+  SipsDbusExporter *self = user_data;
+  SipsAccount *account = sips_dbus_skeleton_get_model (G_DBUS_INTERFACE_SKELETON (skeleton));
   g_autoptr(GError) error = NULL;
+  SipsSubscription *subscription = sips_account_subscribe (account, to_uri, event, accept,
+                                                           expires, &error);
 
-  if (!sips_config_is_sip_uri (to_uri) || *event == '\0')
-    g_set_error (&error, SIPS_ERROR, SIPS_ERROR_INVALID_ARGUMENT,
-                 _("Subscribe needs a SIP URI and an event"));
-  else
-    g_set_error (&error, SIPS_ERROR, SIPS_ERROR_NOT_SUPPORTED, _("Subscriptions are not supported yet"));
-  return sips_dbus_return_error (invocation, error);
+  if (subscription == NULL)
+    return sips_dbus_return_error (invocation, error);
+  sips_dbus_account1_complete_subscribe (skeleton, invocation,
+                                         sips_dbus_exporter_path_of (self, subscription));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 static gboolean
@@ -172,14 +177,17 @@ on_handle_publish (SipsDbusAccount1 *skeleton, GDBusMethodInvocation *invocation
                    const char *event, const char *content_type, const char *body,
                    guint expires, gpointer user_data)
 {
+  SipsDbusExporter *self = user_data;
+  SipsAccount *account = sips_dbus_skeleton_get_model (G_DBUS_INTERFACE_SKELETON (skeleton));
   g_autoptr(GError) error = NULL;
+  SipsPublication *publication = sips_account_publish (account, event, content_type, body,
+                                                       expires, &error);
 
-  if (*event == '\0' || *content_type == '\0')
-    g_set_error (&error, SIPS_ERROR, SIPS_ERROR_INVALID_ARGUMENT,
-                 _("Publish needs an event and a content type"));
-  else
-    g_set_error (&error, SIPS_ERROR, SIPS_ERROR_NOT_SUPPORTED, _("Publications are not supported yet"));
-  return sips_dbus_return_error (invocation, error);
+  if (publication == NULL)
+    return sips_dbus_return_error (invocation, error);
+  sips_dbus_account1_complete_publish (skeleton, invocation,
+                                       sips_dbus_exporter_path_of (self, publication));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 static gboolean
@@ -246,6 +254,7 @@ export_account (SipsDbusExporter *self, SipsAccount *account)
                                   G_N_ELEMENTS (registration_methods));
 
   object = export_object (self, path, account_skeleton, registration_skeleton, NULL);
+  sips_dbus_presence_export_watch (self->presence, account);
   g_object_set_data_full (G_OBJECT (account), "sips-dbus-object", g_object_ref (object), g_object_unref);
 }
 
@@ -275,6 +284,7 @@ on_account_removed (SipsEngine *engine, SipsAccount *account, gpointer user_data
     }
   g_list_free_full (ifaces, g_object_unref);
 
+  sips_dbus_presence_export_unwatch (self->presence, account);
   g_dbus_object_manager_server_unexport (self->server, path);
   g_object_set_data (G_OBJECT (account), "sips-dbus-object", NULL);
   g_hash_table_remove (self->paths, account);
@@ -410,6 +420,7 @@ sips_dbus_exporter_new (SipsEngine *engine, GDBusConnection *connection)
   self->server = g_dbus_object_manager_server_new (SIPS_DBUS_ROOT_PATH);
 
   self->sessions = sips_dbus_sessions_export_new (self->server, engine, self);
+  self->presence = sips_dbus_presence_export_new (self->server, self);
   export_configuration (self);
   export_settings (self);
   for (guint i = 0; i < accounts->len; i++)
@@ -433,6 +444,7 @@ sips_dbus_exporter_unexport (SipsDbusExporter *self)
   if (self->engine != NULL)
     g_signal_handlers_disconnect_by_data (self->engine, self);
   g_clear_pointer (&self->sessions, sips_dbus_sessions_export_free);
+  g_clear_pointer (&self->presence, sips_dbus_presence_export_free);
   if (self->server != NULL)
     g_dbus_object_manager_server_set_connection (self->server, NULL);
   g_clear_object (&self->server);
@@ -448,6 +460,8 @@ sips_dbus_exporter_path_of (SipsDbusExporter *self, gpointer model_object)
   path = g_hash_table_lookup (self->paths, model_object);
   if (path == NULL && self->sessions != NULL)
     path = sips_dbus_sessions_export_path_of (self->sessions, model_object);
+  if (path == NULL && self->presence != NULL)
+    path = sips_dbus_presence_export_path_of (self->presence, model_object);
   return path != NULL ? path : "/";
 }
 

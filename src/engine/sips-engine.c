@@ -66,6 +66,14 @@ strip_scheme (const char *address)
   return address;
 }
 
+static guint
+on_linger_seconds (gpointer user_data)
+{
+  SipsEngine *self = user_data;
+
+  return sips_config_section_get_uint (self->settings, "TerminatedSessionLinger");
+}
+
 static SipsAccount *
 account_new (SipsEngine *self, const char *id, const char *group, gboolean local)
 {
@@ -73,15 +81,8 @@ account_new (SipsEngine *self, const char *id, const char *group, gboolean local
   SipsAccount *account = sips_account_new (id, section, local);
 
   sips_account_set_sip_agent (account, self->agent);
+  sips_account_set_linger_func (account, on_linger_seconds, self);
   return account;
-}
-
-static guint
-on_linger_seconds (gpointer user_data)
-{
-  SipsEngine *self = user_data;
-
-  return sips_config_section_get_uint (self->settings, "TerminatedSessionLinger");
 }
 
 /* DefaultAccount must name an account we have; everything else about settings is the

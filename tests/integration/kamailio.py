@@ -17,12 +17,19 @@ manager does both).
       max_expires: the registrar grants at most this many seconds.
       register_reply: (code, reason, retry_after or None): every REGISTER with a Contact
                    is answered so (e.g. (503, 'Overloaded', 120)) instead of saved.
+      presence:    also a presence server (presence + presence_xml on db_text, events
+                   presence and presence.winfo, force_active): PUBLISH and SUBSCRIBE
+                   (initial and in-dialog) go to handle_publish/handle_subscribe, each
+                   logged as a "SIPS PRESENCE" line; with users, they need digest auth
+                   like REGISTER. presence_max_expires: what it grants at most.
       .start() .stop() .port .hostport (127.0.0.1:PORT) .uri (sip:127.0.0.1:PORT)
       .log_path .log_text()
       .registers()  -> [{'from':, 'fromname':, 'to':, 'expires':, 'contact':, 'auth': bool, 'transport':}]
                        every REGISTER kamailio received, in order
       .requests(method=None) -> [{'method':, 'ruri':, 'from':, 'to':, 'src':, 'proto':}]
                        the other requests
+      .presence_requests(method=None) -> [{'method':, 'ruri':, 'from':, 'event':, 'expires':,
+                       'ifmatch':, 'totag':, 'auth': bool}] every PUBLISH/SUBSCRIBE, in order
       .events(kind)  -> [{field: value}] of the lines of kind 'SAVED', 'SAVEFAIL',
                        'AUTHFAIL', 'ROUTED' (ruri = the contact it went to), 'NOTFOUND'
       .bindings(user) -> [contact URI strings] the registrar has for user right now
@@ -42,6 +49,7 @@ in the log (see _CFG); .log_text() is for printing on failure.
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -84,18 +92,21 @@ loadmodule "textops.so"
 loadmodule "siputils.so"
 loadmodule "xlog.so"
 loadmodule "auth.so"
+{presence_modules}
 
 modparam("usrloc", "db_mode", 0)
 modparam("registrar", "max_expires", {max_expires})
 modparam("registrar", "min_expires", {min_expires})
 modparam("registrar", "default_expires", {max_expires})
 modparam("auth", "nonce_expire", 300)
+{presence_params}
 
 request_route {{
     if (!mf_process_maxfwd_header("10")) {{
         sl_send_reply("483", "Too Many Hops");
         exit;
     }}
+{presence_route}
     if (is_method("REGISTER")) {{
         route(REGISTRAR);
         exit;
@@ -173,6 +184,43 @@ route[PROXYAUTH] {{
 {proxy_auth}
     return;
 }}
+{presence_block}
+'''
+
+_PRESENCE_MODULES = '''loadmodule "db_text.so"
+loadmodule "presence.so"
+loadmodule "presence_xml.so"'''
+
+_PRESENCE_PARAMS = r'''modparam("presence", "db_url", "text://{dbdir}")
+modparam("presence_xml", "db_url", "text://{dbdir}")
+modparam("presence", "server_address", "sip:127.0.0.1:{port}")
+modparam("presence", "max_expires", {max_expires})
+modparam("presence", "min_expires", 1)
+modparam("presence", "subs_db_mode", 0)
+modparam("presence", "publ_cache", 1)
+modparam("presence_xml", "force_active", 1)'''
+
+_PRESENCE_ROUTE = r'''    if (is_method("PUBLISH|SUBSCRIBE")) {
+        route(PRESENCE);
+        exit;
+    }'''
+
+_PRESENCE_BLOCK = r'''
+route[PRESENCE] {
+    xlog("L_NOTICE", "SIPS PRESENCE method=<$rm> ruri=<$ru> from=<$fu> event=<$hdr(Event)> expires=<$hdr(Expires)> ifmatch=<$hdr(SIP-If-Match)> totag=<$tt> auth=<$hdr(Authorization)> callid=<$ci>\n");
+{auth}
+    if (!t_newtran()) {
+        sl_reply_error();
+        exit;
+    }
+    if (is_method("PUBLISH")) {
+        handle_publish();
+    } else {
+        handle_subscribe();
+    }
+    t_release();
+    exit;
+}
 '''
 
 _REGISTER_AUTH = r'''    $var(user) = $fU;
@@ -216,7 +264,8 @@ def _cfg_string(s):
 
 class Kamailio:
     def __init__(self, workdir, users=None, realm=None, proxy_auth=False,
-                 max_expires=3600, min_expires=1, port=None, register_reply=None):
+                 max_expires=3600, min_expires=1, port=None, register_reply=None,
+                 presence=False, presence_max_expires=3600):
         self.workdir = str(workdir)
         os.makedirs(self.workdir, exist_ok=True)
         self.users = dict(users) if users is not None else None
@@ -225,6 +274,8 @@ class Kamailio:
         self.max_expires = max_expires
         self.min_expires = min_expires
         self.register_reply = register_reply
+        self.presence = presence
+        self.presence_max_expires = presence_max_expires
         self.port = port or sipsd.free_ports(1)[0]
         self.cfg_path = os.path.join(self.workdir, 'kamailio.cfg')
         self.log_path = os.path.join(self.workdir, 'kamailio.log')
@@ -259,10 +310,30 @@ class Kamailio:
             if retry_after is not None:
                 register_reply += '    append_to_reply("Retry-After: %d\\r\\n");\n' % retry_after
             register_reply += '    sl_send_reply("%d", %s);\n    exit;\n' % (code, _cfg_string(reason))
-        return _CFG.format(port=self.port, modules=MODULES, max_expires=self.max_expires,
-                           min_expires=self.min_expires, password_switch=switch,
-                           register_auth=register_auth, proxy_auth=proxy_auth,
-                           register_reply=register_reply)
+        presence = {'presence_modules': '', 'presence_params': '', 'presence_route': '',
+                    'presence_block': ''}
+        if self.presence:
+            dbdir = os.path.join(self.workdir, 'dbtext')
+            if not os.path.isdir(dbdir):
+                shutil.copytree('/usr/share/kamailio/dbtext/kamailio', dbdir)
+            # str.format would read the braces of the route blocks: plain replaces
+            presence = {
+                'presence_modules': _PRESENCE_MODULES,
+                'presence_params': _PRESENCE_PARAMS.replace('{dbdir}', dbdir)
+                .replace('{port}', str(self.port))
+                .replace('{max_expires}', str(self.presence_max_expires)),
+                'presence_route': _PRESENCE_ROUTE,
+                'presence_block': _PRESENCE_BLOCK.replace('{auth}', register_auth),
+            }
+        cfg = _CFG.format(port=self.port, modules=MODULES, max_expires=self.max_expires,
+                          min_expires=self.min_expires, password_switch=switch,
+                          register_auth=register_auth, proxy_auth=proxy_auth,
+                          register_reply=register_reply, presence_modules='@PM@',
+                          presence_params='@PP@', presence_route='@PR@', presence_block='@PB@')
+        return (cfg.replace('@PM@', presence['presence_modules'])
+                .replace('@PP@', presence['presence_params'])
+                .replace('@PR@', presence['presence_route'])
+                .replace('@PB@', presence['presence_block']))
 
     # ---------------------------------------------------------------- process
 
@@ -366,6 +437,16 @@ class Kamailio:
 
     def requests(self, method=None):
         return [e for e in self.events('REQUEST') if method is None or e.get('method') == method]
+
+    def presence_requests(self, method=None):
+        out = []
+        for e in self.events('PRESENCE'):
+            if method is not None and e.get('method') != method:
+                continue
+            e = {k: ('' if val == '<null>' else val) for k, val in e.items()}
+            e['auth'] = e.get('auth', '') != ''
+            out.append(e)
+        return out
 
     def wait_for(self, predicate, timeout=5.0):
         return sipsd.wait_until(lambda: predicate(self), timeout, interval=0.05)

@@ -13,8 +13,9 @@ with wrong signatures; every writable property is written the same way. Asserted
 - a refused write leaves every interface of the object (GetAll) and the configuration
   file as they were; an accepted one is undone;
 - at the end the daemon still places a call to sipp that gets established.
-Publication1, Subscription1 and MSRPFileTransfer1 have no live object yet (their creating
-methods answer NotSupported). HOSTILE_DUMP=file writes every problem, accepted value and
+Account1.Subscribe/Publish are called like every method (the subscriptions and
+publications they make go to the trap); Publication1, Subscription1 and
+MSRPFileTransfer1 objects themselves are not called here (test_presence.py). HOSTILE_DUMP=file writes every problem, accepted value and
 error answer there.
 """
 

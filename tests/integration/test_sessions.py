@@ -123,12 +123,20 @@ def test_send_file_not_supported(daemon, tmp_path):
                  v('(osss)', ('/', 'sip:bob@127.0.0.1', str(f), '')), '(o)')
 
 
-def test_subscribe_publish_not_supported(daemon):
+def test_subscribe_publish_make_objects(daemon):
+    """Subscribe/Publish are real now (test_presence.py): each call makes an object with
+    the contract's interface, owned by the account."""
     A = sipsd.ACCOUNT_IFACE
-    expect_error('NotSupported', daemon.call, sipsd.ACCOUNT0, A, 'Subscribe',
-                 v('(ssasu)', ('sip:bob@127.0.0.1', 'presence', [], 600)), '(o)')
-    expect_error('NotSupported', daemon.call, sipsd.ACCOUNT0, A, 'Publish',
-                 v('(sssu)', ('presence', 'application/pidf+xml', '<presence/>', 600)), '(o)')
+    nobody = 'sip:bob@127.0.0.1:%d' % sipsd.free_port()
+    sub = daemon.call(sipsd.ACCOUNT0, A, 'Subscribe',
+                      v('(ssasu)', (nobody, 'presence', [], 600)), '(o)')[0]
+    pub = daemon.call(sipsd.ACCOUNT0, A, 'Publish',
+                      v('(sssu)', ('presence', 'application/pidf+xml', '<presence/>', 600)), '(o)')[0]
+    objects = daemon.managed_objects()
+    assert sub.startswith('/org/sipsimple/Subscription/') and pub.startswith('/org/sipsimple/Publication/')
+    assert objects[sub]['org.sipsimple.Subscription1']['Account'] == sipsd.ACCOUNT0
+    assert objects[sub]['org.sipsimple.Subscription1']['ToUri'] == nobody
+    assert objects[pub]['org.sipsimple.Publication1']['Account'] == sipsd.ACCOUNT0
 
 
 def test_register_account0_permission_denied(daemon):
