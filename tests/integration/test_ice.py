@@ -378,7 +378,7 @@ def test_turn_relay_candidate_on_loopback(ab, tmp_path):
         assert bad.returncode != 0 and 'carrier-pigeon' in bad.stderr, bad
         pa, pb, setup = establish_timed(a, b)
         print('set-up with a TURN allocation: %.3f s' % setup)
-        assert turn.allocations() >= 1, turn.text()[-3000:]
+        assert sipsd.wait_until(lambda: turn.allocations() >= 1, 5), turn.text()[-3000:]
         log = trace(a)
         relay = re.search(r'a=candidate:\S+ 1 UDP \d+ 127\.0\.0\.1 (\d+) typ relay raddr '
                           r'127\.0\.0\.1 rport (\d+)', log)
