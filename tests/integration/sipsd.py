@@ -21,6 +21,7 @@ Public API (kept stable, other test files import it):
 Fixtures `bus` and `daemon` live in conftest.py.
 """
 
+import contextlib
 import os
 import shutil
 import signal
@@ -221,6 +222,23 @@ class PrivateBus:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+@contextlib.contextmanager
+def two_peers(make_a, make_b):
+    """Two started peers (make_a(), make_b(): objects with .stop()), both stopped
+    afterwards; if the second cannot start, the first is stopped before the error goes on."""
+    a = make_a()
+    try:
+        b = make_b()
+    except Exception:
+        a.stop()
+        raise
+    try:
+        yield a, b
+    finally:
+        a.stop()
+        b.stop()
 
 
 # ---------------------------------------------------------------- errors

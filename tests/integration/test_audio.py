@@ -231,15 +231,8 @@ def assert_two_tones(info, what, dips=0):
 
 @pytest.fixture(scope='module')
 def pair():
-    a = Peer(TONE_A)
-    try:
-        b = Peer(TONE_B)
-    except Exception:
-        a.stop()
-        raise
-    yield a, b
-    a.stop()
-    b.stop()
+    with sipsd.two_peers(lambda: Peer(TONE_A), lambda: Peer(TONE_B)) as peers:
+        yield peers
 
 
 @pytest.fixture

@@ -88,15 +88,8 @@ class Peer:
 @pytest.fixture(scope='module')
 def pair():
     # A prefers PCMU; B has the default preference (opus G722 PCMU PCMA)
-    a = Peer({'AudioCodecs': ['PCMU', 'PCMA']})
-    try:
-        b = Peer()
-    except Exception:
-        a.stop()
-        raise
-    yield a, b
-    a.stop()
-    b.stop()
+    with sipsd.two_peers(lambda: Peer({'AudioCodecs': ['PCMU', 'PCMA']}), Peer) as peers:
+        yield peers
 
 
 @pytest.fixture

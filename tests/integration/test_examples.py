@@ -61,15 +61,8 @@ def greeting(tmp_path_factory):
 
 @pytest.fixture
 def caller_machine():
-    c = Peer(CALLER_TONE)
-    try:
-        m = Peer(MACHINE_TONE)
-    except Exception:
-        c.stop()
-        raise
-    yield c, m
-    c.stop()
-    m.stop()
+    with sipsd.two_peers(lambda: Peer(CALLER_TONE), lambda: Peer(MACHINE_TONE)) as peers:
+        yield peers
 
 
 def test_answering_machine(caller_machine, greeting, tmp_path):
@@ -121,15 +114,8 @@ def test_answering_machine(caller_machine, greeting, tmp_path):
 
 @pytest.fixture
 def pair():
-    a = Peer(CALLER_TONE)
-    try:
-        b = Peer(MACHINE_TONE)
-    except Exception:
-        a.stop()
-        raise
-    yield a, b
-    a.stop()
-    b.stop()
+    with sipsd.two_peers(lambda: Peer(CALLER_TONE), lambda: Peer(MACHINE_TONE)) as peers:
+        yield peers
 
 
 def test_chat_echo_bot(pair):

@@ -60,15 +60,8 @@ def tones_both_ways(a, pa, b, pb, what):
 
 @pytest.fixture(scope='module')
 def ice_pair():
-    a = ice_peer(TONE_A)
-    try:
-        b = ice_peer(TONE_B)
-    except Exception:
-        a.stop()
-        raise
-    yield a, b
-    a.stop()
-    b.stop()
+    with sipsd.two_peers(lambda: ice_peer(TONE_A), lambda: ice_peer(TONE_B)) as peers:
+        yield peers
 
 
 @pytest.fixture

@@ -51,15 +51,8 @@ def files(tmp_path_factory):
 def pair(files):
     with open(files['text'], 'w') as f:
         f.write('not a sound file\n')
-    a = Peer(DEVICE_A)
-    try:
-        b = Peer(DEVICE_B)
-    except Exception:
-        a.stop()
-        raise
-    yield a, b
-    a.stop()
-    b.stop()
+    with sipsd.two_peers(lambda: Peer(DEVICE_A), lambda: Peer(DEVICE_B)) as peers:
+        yield peers
 
 
 @pytest.fixture
