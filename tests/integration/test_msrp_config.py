@@ -10,10 +10,14 @@ Mixed schemes: a TLS chat answered with a plain msrp:// path (or the other way) 
 work (RFC 4975 §14.4: msrps and msrp are not interchangeable); it fails at once with
 the reason instead of staying `connecting` until a timeout."""
 
+import time
+
 import pytest
 
+import kamailio
 import sipsd
 import test_chat as chat
+import test_chat_relay as relay_test
 from sipsd import v
 
 SI = chat.SI
@@ -98,3 +102,35 @@ def test_unusable_change_is_refused(pair):
     pa, pb = chat.establish(a, b)
     assert authority(local_path(a, pa)[0])[:2] == ('msrps', '127.0.0.1')
     chat.check_exchange(a, b, pa, pb)
+
+
+def test_tls_caller_to_peer_behind_tcp_relay(tmp_path):
+    """A (LocalUseTls, no relay) calls bob behind kamailio's TCP relay: bob's a=path
+    starts msrp://relay, which A's TLS endpoint cannot use. A's chat fails at once with
+    the reason (not after the connect timeout) and the session ends on both sides.
+    (The relay's test configuration only relays between two of its own clients, so
+    the working case, A with LocalUseTls false, is checked between daemons above.)"""
+    relay = kamailio.MsrpRelay(tmp_path / 'msrp-relay', relay_test.USERS).start()
+    peers = []
+    try:
+        peers.append(chat.Peer(True))
+        peers.append(relay_test.RelayPeer('bob', relay.port, incoming=True, outgoing=False))
+        a, b = peers
+
+        pa = a.daemon.create_session()
+        seen = {r[0] for r in b.rec.records if r[2] == 'NewIncoming'}
+        a.call(pa, 'New', v('(sosbb)', (b.uri(b.user), '/', '', False, True)))
+        pb, _ = chat.new_incoming(b, seen)
+        t0 = time.monotonic()
+        b.call(pb, 'Accept', v('(bb)', (False, True)))
+        chat_fail = a.wait(pa + '/Chat', 'DidFail', CI, timeout=5)
+        assert time.monotonic() - t0 < 5
+        assert 'TLS' in chat_fail[1] and 'msrp:' in chat_fail[1], chat_fail
+        fail = a.wait(pa, 'DidFail', timeout=5)
+        assert fail[1:3] == ('local', 0) and fail[3] == chat_fail[1], fail
+        a.wait(pa, 'DidEnd', timeout=5)
+        b.wait(pb, 'DidEnd', timeout=5)
+    finally:
+        for p in peers:
+            p.stop()
+        relay.stop()
