@@ -364,6 +364,29 @@ start_msrp (SipsEngine *self)
   sips_session_manager_set_msrp_transport (self->sessions, self->msrp_transport, self->msrp);
 }
 
+/* A started endpoint with other's TLS setting and certificate, NULL when it cannot
+ * listen there. */
+static SipsMsrpTransport *
+msrp_transport_like (SipsMsrpTransport *other, const char *ip, guint port, GError **error)
+{
+  g_autoptr(SipsMsrpTransport) transport =
+    sips_msrp_transport_new (ip, (guint16) port, sips_msrp_transport_get_use_tls (other),
+                             sips_msrp_transport_get_certificate (other));
+
+  if (!sips_msrp_transport_start (transport, error))
+    return NULL;
+  return g_steal_pointer (&transport);
+}
+
+/* Whether only the engine and the session manager hold the endpoint (no session,
+ * stream or connection uses it). */
+static gboolean
+msrp_transport_is_unused (SipsEngine *self)
+{
+  return g_atomic_int_get (&G_OBJECT (self->msrp_transport)->ref_count) == 2 &&
+         sips_msrp_transport_get_n_connections (self->msrp_transport) == 0;
+}
+
 /* MSRPConfiguration1 changes apply to streams made after them: LocalUseTls switches
  * the endpoint's default, a new LocalIp or LocalPort gets a new endpoint (bound before
  * the change is accepted, so an unusable address changes nothing). Streams made
@@ -406,10 +429,29 @@ on_apply_msrp (SipsConfigSection *section,
   if (g_str_equal (old_ip, new_ip) && old_port == new_port)
     return TRUE;
 
-  transport = sips_msrp_transport_new (new_ip, (guint16) new_port,
-                                       sips_msrp_transport_get_use_tls (self->msrp_transport),
-                                       sips_msrp_transport_get_certificate (self->msrp_transport));
-  if (!sips_msrp_transport_start (transport, &local_error))
+  transport = msrp_transport_like (self->msrp_transport, new_ip, new_port, &local_error);
+  if (transport == NULL && msrp_transport_is_unused (self))
+    {
+      /* the old endpoint may hold the address (0.0.0.0:P vs 127.0.0.1:P): free it
+       * for the new one, or take it back as it was */
+      g_autoptr(SipsMsrpTransport) old = g_object_ref (self->msrp_transport);
+      g_autoptr(GError) again = NULL;
+      g_autofree char *old_host = g_strdup (old_ip);
+
+      sips_msrp_transport_stop (old);
+      transport = msrp_transport_like (old, new_ip, new_port, NULL);
+      if (transport == NULL)
+        {
+          g_clear_object (&self->msrp_transport);
+          self->msrp_transport = msrp_transport_like (old, old_host,
+                                                      sips_msrp_transport_get_port (old), &again);
+          if (self->msrp_transport == NULL)
+            g_warning ("MSRP is off (chat streams fail): %s", again->message);
+          sips_session_manager_set_msrp_transport (self->sessions, self->msrp_transport,
+                                                   self->msrp);
+        }
+    }
+  if (transport == NULL)
     {
       g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("MSRP cannot use %s: %s"), name,
                    local_error->message);

@@ -104,6 +104,36 @@ def test_unusable_change_is_refused(pair):
     chat.check_exchange(a, b, pa, pb)
 
 
+def test_address_change_on_a_fixed_port(tls_b):
+    """LocalPort fixed, LocalIp 0.0.0.0 (all addresses) -> 127.0.0.1: the port, held by
+    the endpoint nobody uses, is freed for the new one. Back to 0.0.0.0 while a chat
+    uses 127.0.0.1:P cannot bind and is refused; the chat goes on."""
+    b = tls_b
+    port = sipsd.free_ports(1)[0]
+    a = chat.Peer(True, local_ip='0.0.0.0', msrp_port=port)
+    try:
+        a.daemon.set(MC, MI, 'LocalIp', v('s', '127.0.0.1'))
+        pa, pb = chat.establish(a, b)
+        assert authority(local_path(a, pa)[0]) == ('msrps', '127.0.0.1', port)
+        assert b.daemon.get(pb + '/Chat', CI, 'RemotePath') == local_path(a, pa)
+        chat.check_exchange(a, b, pa, pb)
+
+        msg = sipsd.expect_error('Failed', a.daemon.set, MC, MI, 'LocalIp', v('s', '0.0.0.0'))
+        assert 'LocalIp' in msg, msg
+        assert a.daemon.get(MC, MI, 'LocalIp') == '127.0.0.1'
+        chat.check_exchange(a, b, pa, pb)
+        chat.hang_up(a, b, pa, pb)
+    finally:
+        a.stop()
+
+
+@pytest.fixture
+def tls_b():
+    b = chat.Peer(True)
+    yield b
+    b.stop()
+
+
 def test_tls_caller_to_peer_behind_tcp_relay(tmp_path):
     """A (LocalUseTls, no relay) calls bob behind kamailio's TCP relay: bob's a=path
     starts msrp://relay, which A's TLS endpoint cannot use. A's chat fails at once with
