@@ -112,6 +112,9 @@ on_apply_setting (SipsConfigSection *section,
   return sips_sip_agent_apply_setting (section, name, value, self->agent, error);
 }
 
+static gboolean on_apply_msrp (SipsConfigSection *section, const char *name, GVariant *value,
+                               gpointer user_data, GError **error);
+
 static void
 on_default_account_changed (SipsConfigSection *section, const char *name, gpointer user_data)
 {
@@ -299,6 +302,7 @@ sips_engine_new (const char *config_path, const char *state_dir, GError **error)
   load_accounts (self);
 
   sips_config_section_set_apply_func (self->settings, on_apply_setting, self);
+  sips_config_section_set_apply_func (self->msrp, on_apply_msrp, self);
   g_signal_connect (self->settings, "changed::DefaultAccount",
                     G_CALLBACK (on_default_account_changed), self);
 
@@ -314,9 +318,8 @@ sips_engine_new (const char *config_path, const char *state_dir, GError **error)
 /* MSRPConfiguration1.LocalIp "" = the address RTP uses when one is set, else the SIP
  * listen address, else all addresses (the transport puts the default route's in paths). */
 static char *
-msrp_local_ip (SipsEngine *self)
+msrp_local_ip (SipsEngine *self, const char *ip)
 {
-  const char *ip = sips_config_section_get_string (self->msrp, "LocalIp");
   GKeyFile *keyfile = sips_config_store_get_keyfile (self->store);
 
   if (*ip != '\0')
@@ -326,7 +329,7 @@ msrp_local_ip (SipsEngine *self)
   return g_strdup (sips_config_section_get_string (self->settings, "SipListenAddress"));
 }
 
-/* The one MSRP endpoint of chat streams (its settings are read at start). Without it
+/* The MSRP endpoint of new chat streams (on_apply_msrp() follows changes). Without it
  * the daemon still runs; chat streams then fail. */
 static void
 start_msrp (SipsEngine *self)
@@ -335,7 +338,8 @@ start_msrp (SipsEngine *self)
   g_autoptr(GTlsCertificate) certificate = NULL;
   g_autofree char *dir = g_build_filename (self->state_dir != NULL ? self->state_dir : ".",
                                            "msrp", NULL);
-  g_autofree char *local_ip = msrp_local_ip (self);
+  g_autofree char *local_ip =
+    msrp_local_ip (self, sips_config_section_get_string (self->msrp, "LocalIp"));
   gboolean use_tls = sips_config_section_get_boolean (self->msrp, "LocalUseTls");
   g_autoptr(SipsMsrpTransport) transport = NULL;
 
@@ -358,6 +362,107 @@ start_msrp (SipsEngine *self)
            sips_msrp_transport_get_port (transport), use_tls ? " (TLS)" : "");
   self->msrp_transport = g_steal_pointer (&transport);
   sips_session_manager_set_msrp_transport (self->sessions, self->msrp_transport, self->msrp);
+}
+
+/* A started endpoint with other's TLS setting and certificate, NULL when it cannot
+ * listen there. */
+static SipsMsrpTransport *
+msrp_transport_like (SipsMsrpTransport *other, const char *ip, guint port, GError **error)
+{
+  g_autoptr(SipsMsrpTransport) transport =
+    sips_msrp_transport_new (ip, (guint16) port, sips_msrp_transport_get_use_tls (other),
+                             sips_msrp_transport_get_certificate (other));
+
+  if (!sips_msrp_transport_start (transport, error))
+    return NULL;
+  return g_steal_pointer (&transport);
+}
+
+/* Whether only the engine and the session manager hold the endpoint (no session,
+ * stream or connection uses it). */
+static gboolean
+msrp_transport_is_unused (SipsEngine *self)
+{
+  return g_atomic_int_get (&G_OBJECT (self->msrp_transport)->ref_count) == 2 &&
+         sips_msrp_transport_get_n_connections (self->msrp_transport) == 0;
+}
+
+/* MSRPConfiguration1 changes apply to streams made after them: LocalUseTls switches
+ * the endpoint's default, a new LocalIp or LocalPort gets a new endpoint (bound before
+ * the change is accepted, so an unusable address changes nothing). Streams made
+ * before keep the endpoint they hold, which closes when the last of them ends. */
+static gboolean
+on_apply_msrp (SipsConfigSection *section,
+               const char        *name,
+               GVariant          *value,
+               gpointer           user_data,
+               GError           **error)
+{
+  SipsEngine *self = user_data;
+  g_autofree char *old_ip = NULL;
+  g_autofree char *new_ip = NULL;
+  guint old_port, new_port;
+  g_autoptr(SipsMsrpTransport) transport = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  if (self->msrp_transport == NULL)
+    return TRUE;  /* not running: start_msrp() reads the settings */
+
+  if (g_str_equal (name, "LocalUseTls"))
+    {
+      if (!sips_msrp_transport_set_use_tls (self->msrp_transport, g_variant_get_boolean (value)))
+        {
+          g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED,
+                       _("MSRP over TLS is not available: there is no certificate"));
+          return FALSE;
+        }
+      return TRUE;
+    }
+  if (!g_str_equal (name, "LocalIp") && !g_str_equal (name, "LocalPort"))
+    return TRUE;
+
+  old_ip = msrp_local_ip (self, sips_config_section_get_string (self->msrp, "LocalIp"));
+  old_port = sips_config_section_get_uint (self->msrp, "LocalPort");
+  new_ip = g_str_equal (name, "LocalIp") ? msrp_local_ip (self, g_variant_get_string (value, NULL))
+                                         : g_strdup (old_ip);
+  new_port = g_str_equal (name, "LocalPort") ? g_variant_get_uint32 (value) : old_port;
+  if (g_str_equal (old_ip, new_ip) && old_port == new_port)
+    return TRUE;
+
+  transport = msrp_transport_like (self->msrp_transport, new_ip, new_port, &local_error);
+  if (transport == NULL && msrp_transport_is_unused (self))
+    {
+      /* the old endpoint may hold the address (0.0.0.0:P vs 127.0.0.1:P): free it
+       * for the new one, or take it back as it was */
+      g_autoptr(SipsMsrpTransport) old = g_object_ref (self->msrp_transport);
+      g_autoptr(GError) again = NULL;
+      g_autofree char *old_host = g_strdup (old_ip);
+
+      sips_msrp_transport_stop (old);
+      transport = msrp_transport_like (old, new_ip, new_port, NULL);
+      if (transport == NULL)
+        {
+          g_clear_object (&self->msrp_transport);
+          self->msrp_transport = msrp_transport_like (old, old_host,
+                                                      sips_msrp_transport_get_port (old), &again);
+          if (self->msrp_transport == NULL)
+            g_warning ("MSRP is off (chat streams fail): %s", again->message);
+          sips_session_manager_set_msrp_transport (self->sessions, self->msrp_transport,
+                                                   self->msrp);
+        }
+    }
+  if (transport == NULL)
+    {
+      g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("MSRP cannot use %s: %s"), name,
+                   local_error->message);
+      return FALSE;
+    }
+  g_message ("MSRP now on %s:%u for new streams", sips_msrp_transport_get_host (transport),
+             sips_msrp_transport_get_port (transport));
+  /* the old endpoint lives on in the streams that hold it */
+  g_set_object (&self->msrp_transport, transport);
+  sips_session_manager_set_msrp_transport (self->sessions, self->msrp_transport, self->msrp);
+  return TRUE;
 }
 
 gboolean

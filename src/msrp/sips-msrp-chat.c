@@ -649,6 +649,17 @@ sips_msrp_chat_start (SipsMsrpChat *self, gboolean active)
       sips_msrp_chat_fail (self, _("The peer's MSRP path is not known"));
       return;
     }
+  first = sips_msrp_uri_parse (self->remote_path[0], &error);
+  /* Without a relay of ours we talk to the peer's first hop with our own scheme: a
+   * TLS endpoint refuses plain TCP (and the other way), so a mixed pair would only
+   * time out. Fail now with the reason. */
+  if (self->relay == NULL && first != NULL && first->secure != self->use_tls)
+    {
+      sips_msrp_chat_fail (self, self->use_tls
+        ? _("The peer's MSRP path is plain TCP (msrp:) but ours is TLS (msrps:); set MSRPConfiguration1.LocalUseTls to false to reach it")
+        : _("The peer's MSRP path is TLS (msrps:) but ours is plain TCP (msrp:)"));
+      return;
+    }
   self->connect_timeout_id = g_timeout_add (self->connect_timeout, on_connect_timeout, self);
   if (self->relay != NULL)
     {
@@ -661,7 +672,6 @@ sips_msrp_chat_start (SipsMsrpChat *self, gboolean active)
         become_started (self);
       return;
     }
-  first = sips_msrp_uri_parse (self->remote_path[0], &error);
   sips_msrp_transport_connect (self->transport, first, self->cancellable, on_connected,
                                g_object_ref (self));
 }

@@ -644,6 +644,17 @@ sips_msrp_transport_get_use_tls (SipsMsrpTransport *self)
   return self->use_tls;
 }
 
+gboolean
+sips_msrp_transport_set_use_tls (SipsMsrpTransport *self, gboolean use_tls)
+{
+  g_return_val_if_fail (SIPS_IS_MSRP_TRANSPORT (self), FALSE);
+
+  if (use_tls && self->certificate == NULL)
+    return FALSE;
+  self->use_tls = use_tls;
+  return TRUE;
+}
+
 GTlsCertificate *
 sips_msrp_transport_get_certificate (SipsMsrpTransport *self)
 {

@@ -58,6 +58,10 @@ void               sips_msrp_transport_stop     (SipsMsrpTransport *self);
 const char        *sips_msrp_transport_get_host (SipsMsrpTransport *self);
 guint16            sips_msrp_transport_get_port (SipsMsrpTransport *self);
 gboolean           sips_msrp_transport_get_use_tls (SipsMsrpTransport *self);
+/* For streams made from now on (those made keep theirs). FALSE, changing nothing, when
+ * TLS is asked for without a certificate. */
+gboolean           sips_msrp_transport_set_use_tls (SipsMsrpTransport *self,
+                                                    gboolean           use_tls);
 GTlsCertificate   *sips_msrp_transport_get_certificate (SipsMsrpTransport *self);
 /* Our a=fingerprint value ("sha-256 XX:..."), NULL without a certificate. */
 const char        *sips_msrp_transport_get_fingerprint (SipsMsrpTransport *self);

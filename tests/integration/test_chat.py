@@ -23,10 +23,11 @@ TIMEOUT = 10
 class Peer:
     """A daemon with a chat-capable configuration and a recorder of its signals."""
 
-    def __init__(self, use_tls=True):
+    def __init__(self, use_tls=True, local_ip='127.0.0.1', msrp_port=0):
         sip_port, tls_port = sipsd.free_ports(2)
         s = {'RTPConfiguration': {'LocalRtpAddress': '127.0.0.1'},
-             'MSRPConfiguration': {'LocalIp': '127.0.0.1', 'LocalUseTls': use_tls},
+             'MSRPConfiguration': {'LocalIp': local_ip, 'LocalUseTls': use_tls,
+                                   'LocalPort': msrp_port},
              'SipUdpPort': sip_port, 'SipTcpPort': sip_port, 'SipTlsPort': tls_port,
              'AudioInputDevice': 'audiotestsrc wave=sine freq=1000 is-live=true',
              'AudioOutputDevice': 'fakesink', 'TerminatedSessionLinger': 5}
