@@ -17,7 +17,8 @@ gboolean sips_tls_cert_generate (const char *path, const char *common_name, GErr
  * agent.pem (key + certificate) and cafile.pem (trusted CAs).
  * certificate_file: a PEM file with key + certificate to copy, or "" / NULL to use (and
  * on first use generate) a self-signed one kept in dir.
- * ca_file: PEM CAs to trust, or "" / NULL for the system bundle plus our own certificate. */
+ * ca_file: PEM CAs to trust, or "" / NULL for the system CAs (links in dir to the hashed
+ * /etc/ssl/certs, read on demand; the bundle if there are none) plus our own certificate. */
 gboolean sips_tls_cert_prepare_dir (const char *dir,
                                     const char *certificate_file,
                                     const char *ca_file,

@@ -703,6 +703,69 @@ test_rebind_waits_for_busy_nua (Fixture *f, gconstpointer data)
   g_signal_handler_disconnect (f->agent, notify_id);  /* &notified dies with this frame */
 }
 
+/* The system CAs are linked (OpenSSL reads them on demand from sofia's CApath), not
+ * copied into cafile.pem; a configured CA file is then the only trust */
+static guint
+count_hash_links (const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    if (g_regex_match_simple ("^[0-9a-f]{8}\\.[0-9]+$", name, 0, 0))
+      {
+        g_autofree char *path = g_build_filename (dir, name, NULL);
+
+        g_assert_true (g_file_test (path, G_FILE_TEST_IS_SYMLINK));
+        n++;
+      }
+  return n;
+}
+
+static guint
+count_certificates (const char *path)
+{
+  g_autofree char *pem = NULL;
+  guint n = 0;
+
+  g_assert_true (g_file_get_contents (path, &pem, NULL, NULL));
+  for (const char *p = pem; (p = strstr (p, "BEGIN CERTIFICATE")) != NULL; p++)
+    n++;
+  return n;
+}
+
+static void
+test_system_cas (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = g_build_filename (f->dir, "tls", NULL);
+  g_autofree char *cafile = g_build_filename (dir, "cafile.pem", NULL);
+  g_autofree char *own = g_build_filename (f->dir, "own-ca.pem", NULL);
+  g_autoptr(GError) error = NULL;
+  guint system = count_hash_links ("/etc/ssl/certs");
+
+  if (system == 0)
+    {
+      g_test_skip ("no hashed /etc/ssl/certs");
+      return;
+    }
+  g_assert_true (sips_tls_cert_prepare_dir (dir, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_hash_links (dir), ==, system);
+  g_assert_cmpuint (count_certificates (cafile), ==, 1);  /* our own only */
+
+  g_assert_true (sips_tls_cert_generate (own, "ca.example", &error));
+  g_assert_no_error (error);
+  g_assert_true (sips_tls_cert_prepare_dir (dir, NULL, own, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_hash_links (dir), ==, 0);
+
+  /* and back: linked again, not duplicated */
+  g_assert_true (sips_tls_cert_prepare_dir (dir, NULL, "", &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_hash_links (dir), ==, system);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -719,6 +782,7 @@ main (int argc, char **argv)
   ADD ("/sip-agent/certificate-file", test_certificate_file);
   ADD ("/sip-agent/incoming-invite", test_incoming_invite);
   ADD ("/sip-agent/ipv6", test_ipv6);
+  ADD ("/sip-agent/system-cas", test_system_cas);
 #undef ADD
 
   return g_test_run ();
