@@ -44,3 +44,22 @@ def sipp(tmp_path):
     yield make
     for s in made:
         s.stop()
+
+
+@pytest.fixture
+def kam_factory(tmp_path, request):
+    """Factory for started kamailio servers (kamailio.Kamailio); a test module sets
+    KAMAILIO_OPTIONS (e.g. {'presence': True}) for all of its servers. Each is stopped at
+    teardown, its log printed (shown for a failed test)."""
+    import kamailio
+    defaults = getattr(request.module, 'KAMAILIO_OPTIONS', {})
+    started = []
+
+    def make(**kwargs):
+        k = kamailio.Kamailio(tmp_path / ('kamailio%d' % len(started)), **dict(defaults, **kwargs))
+        started.append(k)
+        return k.start()
+    yield make
+    for k in started:
+        k.stop()
+        print('---- kamailio log (port %d)\n%s' % (k.port, k.log_text()[-20000:]))

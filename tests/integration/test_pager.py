@@ -16,7 +16,6 @@ import uuid
 
 import pytest
 
-import kamailio
 import peers as peers_module
 import sipsd
 from sipsd import v, expect_error
@@ -111,18 +110,6 @@ def peers():
         p.stop()
 
 
-@pytest.fixture
-def kam_factory(tmp_path):
-    started = []
-
-    def make(**kwargs):
-        k = kamailio.Kamailio(tmp_path / ('kamailio%d' % len(started)), **kwargs)
-        started.append(k)
-        return k.start()
-    yield make
-    for k in started:
-        k.stop()
-        print('---- kamailio log (port %d)\n%s' % (k.port, k.log_text()[-12000:]))
 
 
 def local_uri(peer):

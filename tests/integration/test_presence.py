@@ -8,7 +8,6 @@ import re
 
 import pytest
 
-import kamailio
 import sipsd
 from sipsd import v, expect_error
 
@@ -17,6 +16,8 @@ SUBI = 'org.sipsimple.Subscription1'
 PUBI = 'org.sipsimple.Publication1'
 TIMEOUT = 10
 LINGER = 2
+
+KAMAILIO_OPTIONS = {'presence': True}   # kam_factory (conftest.py)
 
 
 def pidf(entity, status, note=None):
@@ -104,18 +105,6 @@ class Peer:
             self.bus.stop()
 
 
-@pytest.fixture
-def kam_factory(tmp_path):
-    started = []
-
-    def make(**kwargs):
-        k = kamailio.Kamailio(tmp_path / ('kamailio%d' % len(started)), presence=True, **kwargs)
-        started.append(k)
-        return k.start()
-    yield make
-    for k in started:
-        k.stop()
-        print('---- kamailio log (port %d)\n%s' % (k.port, k.log_text()[-20000:]))
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ query; what the daemon says from its Registration1 signals and properties."""
 
 import pytest
 
-import kamailio
 import sipsd
 from sipsd import v, expect_error
 
@@ -18,18 +17,6 @@ SI = sipsd.SESSION_IFACE
 
 # Teardown output is shown only for a failed test: both sides' logs then.
 
-@pytest.fixture
-def kam_factory(tmp_path):
-    started = []
-
-    def make(**kwargs):
-        k = kamailio.Kamailio(tmp_path / ('kamailio%d' % len(started)), **kwargs)
-        started.append(k)
-        return k.start()
-    yield make
-    for k in started:
-        k.stop()
-        print('---- kamailio log (port %d)\n%s' % (k.port, k.log_text()[-20000:]))
 
 
 @pytest.fixture

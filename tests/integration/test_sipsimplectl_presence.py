@@ -6,7 +6,7 @@ import signal
 import subprocess
 
 import sipsd
-from test_presence import (PUBI, SUBI, TIMEOUT, basic_of, kam_factory, peers,  # noqa: F401
+from test_presence import (KAMAILIO_OPTIONS, PUBI, SUBI, TIMEOUT, basic_of, peers,  # noqa: F401
                            pidf)
 from test_sipsimplectl import failed, ok
 from test_sipsimplectl_chat import ChatProcess, ctl_env, ctl_path
