@@ -533,8 +533,11 @@ sips_session_media_offer_acceptable (const char *offer_sdp, SipsConfigSection *r
   g_autoptr(SipsSdesCrypto) local = NULL;
   gboolean ok = TRUE;
 
+  /* SrtpForced implies SRTP, as for our own offers (sips_session_media_new) */
   if (offer_sdp != NULL && sips_sdp_parse_audio (offer_sdp, &offer))
-    ok = check_offer (&offer, sips_config_section_get_boolean (rtp, "UseSrtp"),
+    ok = check_offer (&offer,
+                      sips_config_section_get_boolean (rtp, "UseSrtp") ||
+                      sips_config_section_get_boolean (rtp, "SrtpForced"),
                       sips_config_section_get_boolean (rtp, "SrtpForced"), &remote, &local, error);
   sips_sdp_audio_clear (&offer);
   return ok;

@@ -281,15 +281,16 @@ def test_srtp_both_sides_and_keys_not_logged(ab):
     try:
         for p in (a, b):
             p.set('UseSrtp', v('b', True), sipsd.RTP_CONFIG, sipsd.RTP_IFACE)
-        # optional on both sides (RTP/AVP with keys), then forced (RTP/SAVP) to optional
-        for caller in (a, c):
-            pa, pb = establish(caller, b)
-            path, t0 = record(b, pb, 'srtp.wav')
+        # optional on both sides (RTP/AVP with keys), forced (RTP/SAVP) to optional, and
+        # optional to forced: SrtpForced alone (UseSrtp false) implies SRTP on answers too
+        for caller, callee in ((a, b), (c, b), (b, c)):
+            pa, pb = establish(caller, callee)
+            path, t0 = record(callee, pb, 'srtp.wav')
             sipsd.run_loop(1.2)
-            stop_recording(b, pb, path)
-            assert caller.props(pa)['AudioSrtpActive'] and b.props(pb)['AudioSrtpActive']
-            assert b.props(pb)['AudioWasReceived'] and caller.props(pa)['AudioWasReceived']
-            hang_up(caller, pa, b, pb)
+            stop_recording(callee, pb, path)
+            assert caller.props(pa)['AudioSrtpActive'] and callee.props(pb)['AudioSrtpActive']
+            assert callee.props(pb)['AudioWasReceived'] and caller.props(pa)['AudioWasReceived']
+            hang_up(caller, pa, callee, pb)
             assert_two_tones(analyse(path), 'SRTP')
 
         # the SIP trace shows SDP, the keys are masked
