@@ -374,10 +374,15 @@ parse_scalar (const char *name, const GVariantType *type, const char *text, GErr
       }
     default:
       {
-        GVariant *value = g_variant_parse (type, text, NULL, NULL, NULL);
+        g_autoptr(GVariant) value = g_variant_parse (type, text, NULL, NULL, NULL);
 
+        /* g_variant_parse gives a full reference; callers expect a floating one
+         * like g_variant_new_*() returns (builders and calls consume it) */
         if (value != NULL)
-          return value;
+          {
+            g_autoptr(GBytes) data = g_variant_get_data_as_bytes (value);
+            return g_variant_new_from_bytes (type, data, TRUE);
+          }
       }
     }
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
