@@ -55,6 +55,21 @@ def test_commands_and_options(env):
     assert complete('record ', env) == ['start', 'stop']
     assert complete('mess', env) == ['message']
     assert '--type' in complete('message --', env)
+    for cmd in ('send-file', 'transfers', 'accept-file', 'reject-file', 'cancel-file'):
+        assert cmd in words
+    assert {'--account', '--content-type'} <= set(complete('send-file --', env))
+    # no transfer yet: nothing to name
+    assert complete('reject-file ', env) == []
+    assert complete('cancel-file ', env) == []
+
+
+def test_send_file_completes_files(env, tmp_path):
+    (tmp_path / 'report.pdf').write_bytes(b'x')
+    (tmp_path / 'inbox').mkdir()
+    prefix = str(tmp_path) + '/'
+    assert complete('send-file sip:bob@127.0.0.1 %srep' % prefix, env) == [prefix + 'report.pdf']
+    # accept-file's DIRECTORY: directories only
+    assert complete('accept-file transfer/1 %s' % prefix, env) == [prefix + 'inbox']
 
 
 def test_live_objects(daemon, env):
