@@ -14,7 +14,6 @@ import subprocess
 import pytest
 
 import sipsd
-from sipsd import v
 from test_chat import TIMEOUT, make_pair
 from test_sipsimplectl import failed, ok
 from test_sipsimplectl_chat import ctl, ctl_env, ctl_path

@@ -1,0 +1,93 @@
+"""MSRP file transfer (RFC 5547) through an MSRP relay (RFC 4976): kamailio's msrp module
+with digest AUTH, the fixture of test_chat_relay.py (alice sends through the relay,
+UseRelayOutgoing; bob receives through it, UseRelayIncoming).
+
+A file goes from A to B with the sender behind the relay, the receiver behind it, and
+both; each time it must arrive intact (SHA-256 of the bytes on disk, and the offered
+sha-1 Hash), the a=path lines must start at the relay, and kamailio's log must show the
+file's SEND chunks relayed. The relay fixture listens on TCP only (kamailio's TLS
+module is not part of the test packages), so MSRP runs over TCP here; TLS between
+two daemons is covered by test_sipsimplectl_files.py and test_file_transfer_big.py."""
+
+import hashlib
+import os
+
+import pytest
+
+import sipsd
+from sipsd import v
+from test_chat_relay import setup  # noqa: F401 (the module fixture: relay, alice, bob)
+
+FI = 'org.sipsimple.MSRPFileTransfer1'
+MI = sipsd.SESSION_MANAGER_IFACE
+MSRP = sipsd.MSRP_IFACE
+MSRP_PATH = sipsd.SESSION_MANAGER + '/MSRPConfiguration'
+TIMEOUT = 30
+SIZE = 4 * 1024 * 1024 + 333
+
+
+def sha1_hash(data):
+    """RFC 5547's hash form: sha-1:XX:XX:... (upper-case hex)."""
+    d = hashlib.sha1(data).hexdigest().upper()
+    return 'sha-1:' + ':'.join(d[i:i + 2] for i in range(0, len(d), 2))
+
+
+def set_relay(peer, prop, value):
+    peer.daemon.set(MSRP_PATH, MSRP, prop, v('b', value))
+
+
+@pytest.mark.parametrize('via', ['both', 'sender', 'receiver'])
+def test_file_through_relay(setup, tmp_path, via):  # noqa: F811
+    relay, a, b = setup
+    # alice: UseRelayOutgoing, bob: UseRelayIncoming; switch one off for the one-sided cases
+    if via == 'receiver':
+        set_relay(a, 'UseRelayOutgoing', False)
+    if via == 'sender':
+        set_relay(b, 'UseRelayIncoming', False)
+    try:
+        transfer_through_relay(relay, a, b, tmp_path, via)
+    finally:
+        set_relay(a, 'UseRelayOutgoing', True)
+        set_relay(b, 'UseRelayIncoming', True)
+
+
+def transfer_through_relay(relay, a, b, tmp_path, via):
+    data = os.urandom(SIZE)
+    src = tmp_path / ('relayed-%s.bin' % via)
+    src.write_bytes(data)
+    inbox = tmp_path / 'inbox'
+    inbox.mkdir()
+    auths = len(relay.msrp_events('authok'))
+    delivered_before = len(relay.msrp_events('deliver'))
+    seen = {r[3][1] for r in b.rec.records if r[2] == 'IncomingFileTransfer'}
+
+    ta = a.call(sipsd.SESSION_MANAGER, 'SendFile',
+                v('(osss)', (a.account, b.uri(b.user), str(src), 'application/octet-stream')),
+                iface=MI)[0]
+    r = b.rec.wait_for(lambda r: r[1] == MI and r[2] == 'IncomingFileTransfer'
+                       and r[3][1] not in seen, TIMEOUT)
+    assert r, 'no offer at B\n' + a.daemon.stderr_text()[-3000:] + relay.log_text()[-3000:]
+    tb = r[3][1]
+    assert b.get(tb, 'FileSize', FI) == SIZE
+    assert b.get(tb, 'Hash', FI) == sha1_hash(data)
+    b.call(tb, 'Accept', v('(s)', (str(inbox),)), iface=FI)
+
+    got = b.wait(tb, 'GotFile', FI, timeout=TIMEOUT)
+    a.wait(ta, 'DidDeliverFile', FI, timeout=TIMEOUT)
+    a.wait(ta, 'DidEnd', FI, timeout=TIMEOUT)
+    b.wait(tb, 'DidEnd', FI, timeout=TIMEOUT)
+    path, size, digest = got[1:4]
+    assert path == str(inbox / src.name) and size == SIZE, got
+    assert digest == sha1_hash(data), got
+    with open(path, 'rb') as f:
+        assert hashlib.sha256(f.read()).hexdigest() == hashlib.sha256(data).hexdigest()
+    assert os.listdir(inbox) == [src.name]  # no temporary left over
+    assert not a.signals(ta, 'DidFail', FI) and not b.signals(tb, 'DidFail', FI)
+
+    # who authenticated at the relay: the side(s) behind it, with their own credentials
+    users = sorted(e['user'] for e in relay.msrp_events('authok')[auths:])
+    assert users == {'both': ['alice', 'bob'], 'sender': ['alice'],
+                     'receiver': ['bob']}[via], relay.log_text()[-3000:]
+    # the file's chunks went through kamailio: enough SENDs to carry SIZE bytes
+    sends = [e for e in relay.msrp_events('deliver')[delivered_before:] if e['method'] == 'SEND']
+    assert len(sends) >= 2, relay.log_text()[-3000:]
