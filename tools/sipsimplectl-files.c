@@ -390,6 +390,8 @@ cmd_send_file (int argc, char **argv)
       status = fail_error (error);
       goto out;
     }
+  /* The rate shown counts from the call: offer, answer and connection included. */
+  f.progress.start = g_get_monotonic_time ();
   reply = call_daemon (MANAGER_PATH, MANAGER_IFACE, "SendFile",
                        g_variant_new ("(osss)", account ? account : "/", argv[1], file,
                                       opt_type ? opt_type : ""),
@@ -498,6 +500,7 @@ cmd_accept_file (int argc, char **argv)
       status = fail_error (error);
       goto out;
     }
+  f.progress.start = g_get_monotonic_time ();
   reply = call_daemon (f.path, TRANSFER_IFACE, "Accept", g_variant_new ("(s)", directory),
                        NULL, &error);
   if (reply == NULL)

@@ -8,6 +8,7 @@ which must hold the same bytes."""
 
 import hashlib
 import os
+import pty
 import re
 import subprocess
 
@@ -16,6 +17,7 @@ import pytest
 import sipsd
 from test_chat import TIMEOUT, make_pair
 from test_sipsimplectl import failed, ok
+from sipsd import v
 from test_sipsimplectl_chat import ctl, ctl_env, ctl_path
 
 FI = 'org.sipsimple.MSRPFileTransfer1'
@@ -146,6 +148,54 @@ def test_send_file_piped_and_accept_file(pair, tmp_path):
         assert transfer_rows(b)[tb][:4] == ('incoming', 'completed', size, '100%')
     finally:
         sender.stop()
+
+
+def test_progress_bar_on_a_terminal(pair, tmp_path):
+    """stderr on a terminal: one line redrawn ("\\r[###---] 42% ..."), ended by a newline."""
+    a, b = pair
+    size = 2 * 1024 * 1024
+    write_random(tmp_path / 'shown.bin', size)
+    inbox = tmp_path / 'inbox'
+    inbox.mkdir()
+    seen = offered(b)
+    master, slave = pty.openpty()
+    out_path = tmp_path / 'send-file.out'
+    with open(out_path, 'wb') as out:
+        proc = subprocess.Popen([ctl_path(), '--address', a.bus.address, 'send-file', b.uri(),
+                                 tmp_path / 'shown.bin'], env=ctl_env(),
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=slave)
+    os.close(slave)
+    tty = b''
+    try:
+        tb = incoming_transfer(b, seen)
+        b.call(tb, 'Accept', v('(s)', (str(inbox),)), iface=FI)
+        b.wait(tb, 'GotFile', FI, timeout=60)
+
+        def read_tty():
+            nonlocal tty
+            import select
+            while select.select([master], [], [], 0)[0]:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:   # the other end closed
+                    return proc.poll() is not None
+                if not data:
+                    break
+                tty += data
+            return proc.poll() is not None
+        assert sipsd.wait_until(read_tty, TIMEOUT * 3, interval=0.02)
+        read_tty()
+        assert proc.returncode == 0, tty
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    text = tty.decode('utf-8', 'replace')
+    assert re.search(r'\r\[#{30}\] 100% 2\.0/2\.0 MiB [\d.]+ MiB/s\x1b\[K', text), repr(text)
+    assert 'progress:' not in text
+    assert text.endswith('\n') or text.endswith('\r\n'), repr(text[-80:])
+    assert out_path.read_text().splitlines()[-1].startswith('delivered: %d bytes' % size)
 
 
 def test_reject_file_gives_the_sender_the_code(pair, tmp_path):
