@@ -10,6 +10,7 @@ import hashlib
 import os
 import pty
 import re
+import select
 import subprocess
 
 import pytest
@@ -173,7 +174,6 @@ def test_progress_bar_on_a_terminal(pair, tmp_path):
 
         def read_tty():
             nonlocal tty
-            import select
             while select.select([master], [], [], 0)[0]:
                 try:
                     data = os.read(master, 65536)
