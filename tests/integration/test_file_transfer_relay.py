@@ -4,19 +4,21 @@ UseRelayOutgoing; bob receives through it, UseRelayIncoming).
 
 A file goes from A to B with the sender behind the relay, the receiver behind it, and
 both; each time it must arrive intact (SHA-256 of the bytes on disk, and the offered
-sha-1 Hash), the a=path lines must start at the relay, and kamailio's log must show the
-file's SEND chunks relayed. The relay fixture listens on TCP only (kamailio's TLS
-module is not part of the test packages), so MSRP runs over TCP here; TLS between
-two daemons is covered by test_sipsimplectl_files.py and test_file_transfer_big.py."""
+sha-1 Hash), the side(s) behind the relay must have authenticated there, and kamailio's
+log must show the file's SEND chunks relayed. All of it over TCP (msrp:) and over TLS
+(msrps: to the relay, kamailio's tls module, LocalUseTls and RelayUseTls on)."""
 
 import hashlib
 import os
 
 import pytest
 
+import kamailio
 import sipsd
+import test_chat as chat
+import test_chat_relay
 from sipsd import v
-from test_chat_relay import setup  # noqa: F401 (the module fixture: relay, alice, bob)
+from test_chat_relay import USERS, RelayPeer
 
 FI = 'org.sipsimple.MSRPFileTransfer1'
 MI = sipsd.SESSION_MANAGER_IFACE
@@ -36,8 +38,50 @@ def set_relay(peer, prop, value):
     peer.daemon.set(MSRP_PATH, MSRP, prop, v('b', value))
 
 
+@pytest.fixture(scope='module', params=['tcp', 'tls'])
+def setup(request, tmp_path_factory):
+    """test_chat_relay's set-up (alice behind the relay for outgoing sessions, bob for
+    incoming ones), with the relay and both daemons' MSRP over TCP or over TLS."""
+    tls = request.param == 'tls'
+    relay = kamailio.MsrpRelay(tmp_path_factory.mktemp('msrp-relay-' + request.param), USERS,
+                               tls=tls).start()
+    peers = []
+    try:
+        peers.append(RelayPeer('alice', relay.port, incoming=False, outgoing=True))
+        peers.append(RelayPeer('bob', relay.port, incoming=True, outgoing=False))
+        for p in peers:
+            for prop in ('LocalUseTls', 'RelayUseTls'):
+                p.daemon.set(MSRP_PATH, MSRP, prop, v('b', tls))
+        yield relay, peers[0], peers[1]
+    finally:
+        for p in peers:
+            p.stop()
+        relay.stop()
+
+
+def test_chat_through_relay(setup):
+    """The set-up itself: a chat through the relay, both a=path lines starting at it
+    with the transport's scheme (msrps: over TLS)."""
+    relay, a, b = setup
+    auths = len(relay.msrp_events('authok'))
+    pa, seen = test_chat_relay.call(a, b)
+    pb, _ = chat.new_incoming(b, seen)
+    b.call(pb, 'Accept', v('(bb)', (False, True)))
+    a.wait(pa + '/Chat', 'DidStart', chat.CI, timeout=TIMEOUT)
+    b.wait(pb + '/Chat', 'DidStart', chat.CI, timeout=TIMEOUT)
+    assert sorted(e['user'] for e in relay.msrp_events('authok')[auths:]) == ['alice', 'bob']
+    scheme = 'msrps' if relay.tls else 'msrp'
+    for p, path in ((a, pa), (b, pb)):
+        props = p.daemon.get_all(path + '/Chat', chat.CI)
+        assert props['LocalPath'][0].startswith('%s://127.0.0.1:%d/' % (scheme, relay.port)), props
+        assert props['LocalPath'][1].startswith(scheme + '://127.0.0.1:'), props
+        assert props['UseTls'] is relay.tls, props
+    chat.check_exchange(a, b, pa, pb)
+    chat.hang_up(a, b, pa, pb)
+
+
 @pytest.mark.parametrize('via', ['both', 'sender', 'receiver'])
-def test_file_through_relay(setup, tmp_path, via):  # noqa: F811
+def test_file_through_relay(setup, tmp_path, via):
     relay, a, b = setup
     # alice: UseRelayOutgoing, bob: UseRelayIncoming; switch one off for the one-sided cases
     if via == 'receiver':
