@@ -144,11 +144,23 @@ emit_progress (SipsFileTransfer *self)
                  self->file_size);
 }
 
+/* DidStart: the stream is connected, or (the active side) the peer's data came before
+ * the answer to our first request did. */
+static void
+mark_started (SipsFileTransfer *self)
+{
+  if (self->over || self->state != SIPS_FILE_TRANSFER_CONNECTING)
+    return;
+  set_state (self, SIPS_FILE_TRANSFER_TRANSFERRING);
+  g_signal_emit (self, signals[SIGNAL_DID_START], 0, g_get_real_time ());
+}
+
 static void
 on_msrp_progress (guint64 bytes, gpointer user_data)
 {
   SipsFileTransfer *self = user_data;
 
+  mark_started (self);
   self->moved = bytes;
   /* the final one comes with the end */
   if (bytes < self->file_size &&
@@ -279,6 +291,7 @@ on_msrp_complete (gpointer user_data)
   g_autoptr(GError) error = NULL;
   g_autofree char *path = NULL;
 
+  mark_started (self);
   if (self->tmp_fd >= 0 && fsync (self->tmp_fd) != 0)
     g_debug ("fsync %s: %s", self->tmp_path, g_strerror (errno));
   if (self->tmp_fd >= 0)
@@ -326,8 +339,7 @@ on_chat_did_start (SipsMsrpChat *chat, gint64 timestamp, gpointer user_data)
 
   if (self->over)
     return;
-  set_state (self, SIPS_FILE_TRANSFER_TRANSFERRING);
-  g_signal_emit (self, signals[SIGNAL_DID_START], 0, timestamp);
+  mark_started (self);
   if (self->sender != NULL)
     sips_msrp_file_sender_start (self->sender);
 }
