@@ -90,6 +90,27 @@ def test_live_objects(daemon, env):
     assert 'AnswerTimeout' in complete('get settings ', env)
 
 
+def test_live_transfers(daemon, env, tmp_path):
+    """transfer/N of the daemon's file transfers: one it sends to itself, and the
+    incoming offer that makes."""
+    (tmp_path / 'x.bin').write_bytes(b'x' * 1000)
+    outgoing = daemon.call(sipsd.SESSION_MANAGER, sipsd.SESSION_MANAGER_IFACE, 'SendFile',
+                           v('(osss)', ('/', 'sip:self@127.0.0.1:%d' % daemon.ports['udp'],
+                                        str(tmp_path / 'x.bin'), '')))[0]
+
+    def transfers():
+        return sorted(p for p in daemon.managed_objects()
+                      if p.startswith('/org/sipsimple/FileTransfer/'))
+    paths = sipsd.wait_until(lambda: len(transfers()) == 2 and transfers(), 10)
+    assert paths and outgoing in paths, transfers()
+    names = ['transfer/' + p.rsplit('/', 1)[1] for p in paths]
+    assert sorted(complete('reject-file ', env)) == sorted(names)
+    assert sorted(complete('cancel-file transfer/', env)) == sorted(names)
+    assert set(names) <= set(complete('get ', env))
+    # accept-file's first word: a transfer or a directory
+    assert set(names) <= set(complete('accept-file ', env))
+
+
 def test_no_daemon_no_start(bus):
     env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=bus.address)
     assert 'call' in complete('', env)
