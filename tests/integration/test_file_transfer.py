@@ -15,23 +15,13 @@ import pytest
 
 import sipsd
 from sipsd import v
-from test_chat import Peer
+from test_chat import make_pair
 
 SM = sipsd.SESSION_MANAGER
 SMI = sipsd.SESSION_MANAGER_IFACE
 FI = 'org.sipsimple.MSRPFileTransfer1'
 TIMEOUT = 30
 MIB = 1024 * 1024
-
-
-def make_pair(use_tls):
-    a = Peer(use_tls)
-    try:
-        b = Peer(use_tls)
-    except Exception:
-        a.stop()
-        raise
-    return a, b
 
 
 @pytest.fixture(scope='module', params=['tls', 'tcp'])
@@ -267,6 +257,18 @@ def thaw(peer):
     os.kill(peer.daemon.proc.pid, signal.SIGCONT)
 
 
+def midway(a, b, workdir, size=96 * MIB):
+    """A sends a big file that B accepts into workdir/in: returns both transfers and the
+    directory once B has received bytes."""
+    src = big_file(workdir, size=size)
+    dest = os.path.join(workdir, 'in')
+    os.mkdir(dest)
+    ta, tb = send_file(a, b, src)
+    b.call(tb, 'Accept', v('(s)', (dest,)), FI)
+    first_progress(b, tb)
+    return ta, tb, dest
+
+
 def assert_failed_both(a, ta, b, tb):
     for peer, t in ((a, ta), (b, tb)):
         wait_member(peer, t, 'DidEnd')
@@ -277,12 +279,7 @@ def assert_failed_both(a, ta, b, tb):
 
 def test_cancel_by_the_sender_midway(pair, workdir):
     a, b = pair
-    src = big_file(workdir)
-    dest = os.path.join(workdir, 'in')
-    os.mkdir(dest)
-    ta, tb = send_file(a, b, src)
-    b.call(tb, 'Accept', v('(s)', (dest,)), FI)
-    first_progress(b, tb)
+    ta, tb, dest = midway(a, b, workdir)
     freeze(b)
     try:
         assert a.get(ta, 'State', FI) == 'transferring'
@@ -298,12 +295,7 @@ def test_cancel_by_the_sender_midway(pair, workdir):
 
 def test_cancel_by_the_receiver_midway(pair, workdir):
     a, b = pair
-    src = big_file(workdir)
-    dest = os.path.join(workdir, 'in')
-    os.mkdir(dest)
-    ta, tb = send_file(a, b, src)
-    b.call(tb, 'Accept', v('(s)', (dest,)), FI)
-    first_progress(b, tb)
+    ta, tb, dest = midway(a, b, workdir)
     freeze(a)
     try:
         assert b.get(tb, 'State', FI) == 'transferring'
@@ -320,12 +312,7 @@ def test_cancel_by_the_receiver_midway(pair, workdir):
 
 def test_directory_disappears_while_receiving(pair, workdir):
     a, b = pair
-    src = big_file(workdir, size=32 * MIB)
-    dest = os.path.join(workdir, 'in')
-    os.mkdir(dest)
-    ta, tb = send_file(a, b, src)
-    b.call(tb, 'Accept', v('(s)', (dest,)), FI)
-    first_progress(b, tb)
+    ta, tb, dest = midway(a, b, workdir, 32 * MIB)
     freeze(a)
     try:
         shutil.rmtree(dest)
@@ -341,12 +328,7 @@ def test_directory_disappears_while_receiving(pair, workdir):
 def test_daemon_shutdown_while_receiving_leaves_no_file(workdir):
     a, b = make_pair(False)
     try:
-        src = big_file(workdir)
-        dest = os.path.join(workdir, 'in')
-        os.mkdir(dest)
-        ta, tb = send_file(a, b, src)
-        b.call(tb, 'Accept', v('(s)', (dest,)), FI)
-        first_progress(b, tb)
+        ta, tb, dest = midway(a, b, workdir)
         freeze(a)
         try:
             assert len(os.listdir(dest)) == 1
