@@ -161,7 +161,9 @@ def test_empty_file(pair, workdir):
     os.mkdir(dest)
     ta, tb = send_file(a, b, src)
     assert b.get(tb, 'FileSize', FI) == 0
-    b.call(tb, 'Accept', v('(s)', (dest,)), FI)
+    # "" = Settings1.DownloadsDirectory
+    b.daemon.set(sipsd.SETTINGS, sipsd.SETTINGS_IFACE, 'DownloadsDirectory', v('s', dest))
+    b.call(tb, 'Accept', v('(s)', ('',)), FI)
     got = wait_member(b, tb, 'GotFile')
     wait_member(a, ta, 'DidDeliverFile')
     wait_member(b, tb, 'DidEnd')
