@@ -705,8 +705,9 @@ sips_session_sip_take_incoming (SipsSessionSip *self, gpointer nh, gconstpointer
           self->offered_chat = offer.has_chat;
         }
       sips_sdp_info_clear (&offer);
+      /* a push (a=sendonly); a pull request (a=recvonly) is not served */
       self->file_offer = sips_sdp_parse_chat (body, &chat) && chat.present &&
-                         chat.file_selector != NULL && !self->offered_audio;
+                         chat.file_selector != NULL && !chat.recvonly && !self->offered_audio;
       sips_sdp_chat_clear (&chat);
       self->initial_offer = g_steal_pointer (&body);
     }

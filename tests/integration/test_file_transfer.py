@@ -8,29 +8,20 @@ with the signals of both sides, their order and the Progress cadence."""
 import hashlib
 import os
 import shutil
+import signal
 import tempfile
 
 import pytest
 
 import sipsd
 from sipsd import v
-from test_chat import Peer
+from test_chat import make_pair
 
 SM = sipsd.SESSION_MANAGER
 SMI = sipsd.SESSION_MANAGER_IFACE
 FI = 'org.sipsimple.MSRPFileTransfer1'
 TIMEOUT = 30
 MIB = 1024 * 1024
-
-
-def make_pair(use_tls):
-    a = Peer(use_tls)
-    try:
-        b = Peer(use_tls)
-    except Exception:
-        a.stop()
-        raise
-    return a, b
 
 
 @pytest.fixture(scope='module', params=['tls', 'tcp'])
@@ -160,3 +151,206 @@ def test_five_mib_arrives_intact(pair, workdir):
     # the final Progress comes before the outcome
     assert sa.index('DidDeliverFile') > len(sa) - 1 - sa[::-1].index('Progress')
     assert sb.index('GotFile') > len(sb) - 1 - sb[::-1].index('Progress')
+
+
+def test_empty_file(pair, workdir):
+    a, b = pair
+    src = os.path.join(workdir, 'empty.txt')
+    open(src, 'wb').close()
+    dest = os.path.join(workdir, 'in')
+    os.mkdir(dest)
+    ta, tb = send_file(a, b, src)
+    assert b.get(tb, 'FileSize', FI) == 0
+    # "" = Settings1.DownloadsDirectory
+    b.daemon.set(sipsd.SETTINGS, sipsd.SETTINGS_IFACE, 'DownloadsDirectory', v('s', dest))
+    b.call(tb, 'Accept', v('(s)', ('',)), FI)
+    got = wait_member(b, tb, 'GotFile')
+    wait_member(a, ta, 'DidDeliverFile')
+    wait_member(b, tb, 'DidEnd')
+    wait_member(a, ta, 'DidEnd')
+    assert got[1:] == (os.path.join(dest, 'empty.txt'), 0, sha1_rfc(src)), got
+    assert os.listdir(dest) == ['empty.txt'] and os.path.getsize(got[1]) == 0
+    assert [a_[1:] for m, a_ in fsignals(b, tb) if m == 'Progress'] == [(0, 0)]
+    assert a.get(ta, 'ContentType', FI) == 'text/plain'
+
+
+def test_name_clash_gets_a_number(pair, workdir):
+    a, b = pair
+    src = write_random(os.path.join(workdir, 'photo.jpg'), 3000)
+    dest = os.path.join(workdir, 'in')
+    os.mkdir(dest)
+    with open(os.path.join(dest, 'photo.jpg'), 'wb') as f:
+        f.write(b'mine')
+    ta, tb = send_file(a, b, src, 'image/jpeg')
+    assert b.get(tb, 'ContentType', FI) == 'image/jpeg'
+    b.call(tb, 'Accept', v('(s)', (dest,)), FI)
+    got = wait_member(b, tb, 'GotFile')
+    assert got[1] == os.path.join(dest, 'photo (1).jpg'), got
+    with open(os.path.join(dest, 'photo.jpg'), 'rb') as f:
+        assert f.read() == b'mine'     # never overwritten
+    assert sha256(got[1]) == sha256(src)
+    wait_member(a, ta, 'DidEnd')
+    wait_member(b, tb, 'DidEnd')
+
+
+def test_reject_gives_the_code_to_the_sender(pair, workdir):
+    a, b = pair
+    src = write_random(os.path.join(workdir, 'no.bin'), 1000)
+    ta, tb = send_file(a, b, src)
+    b.call(tb, 'Reject', None, FI)
+    nd = wait_member(a, ta, 'DidNotDeliverFile')
+    assert nd[1] == 603, nd
+    wait_member(a, ta, 'DidEnd')
+    wait_member(b, tb, 'DidEnd')
+    ends_in_order(members(a, ta), ['DidNotDeliverFile', 'DidFail', 'DidEnd'])
+    assert members(b, tb) == ['WillEnd', 'DidEnd'], members(b, tb)
+    assert a.get(ta, 'State', FI) == 'failed'
+    assert b.get(tb, 'State', FI) == 'cancelled'
+    sipsd.expect_error('InvalidState', b.call, tb, 'Accept', v('(s)', (workdir,)), FI)
+    # ended transfers linger (TerminatedSessionLinger: 5 s here), then leave the
+    # ObjectManager like sessions
+    assert FI in a.daemon.managed_objects()[ta] and FI in b.daemon.managed_objects()[tb]
+    for peer, t in ((a, ta), (b, tb)):
+        r = peer.rec.wait_for(lambda r: r[1] == sipsd.OM_IFACE and r[2] == 'InterfacesRemoved'
+                              and r[3][0] == t, 15)
+        assert r and FI in r[3][1], t
+        assert t not in peer.daemon.managed_objects()
+    added = [r for r in b.rec.records if r[1] == sipsd.OM_IFACE and r[2] == 'InterfacesAdded'
+             and r[3][0] == tb]
+    assert added and FI in added[0][3][1]
+
+
+def test_accept_into_a_missing_directory_keeps_the_offer(pair, workdir):
+    a, b = pair
+    src = write_random(os.path.join(workdir, 'later.bin'), 10000)
+    ta, tb = send_file(a, b, src)
+    gone = os.path.join(workdir, 'gone')
+    sipsd.expect_error('InvalidArgument', b.call, tb, 'Accept', v('(s)', (gone,)), FI)
+    assert b.get(tb, 'State', FI) == 'offered'
+    b.call(tb, 'Accept', v('(s)', (workdir,)), FI)
+    got = wait_member(b, tb, 'GotFile')
+    assert sha256(got[1]) == sha256(src)
+    assert got[1] == os.path.join(workdir, 'later (1).bin')
+    wait_member(a, ta, 'DidEnd')
+
+
+def test_send_file_refuses_bad_arguments(pair, workdir):
+    a, b = pair
+    sipsd.expect_error('InvalidArgument', a.call, SM, 'SendFile',
+                       v('(osss)', ('/', b.uri(), workdir, '')), SMI)
+    sipsd.expect_error('InvalidArgument', a.call, SM, 'SendFile',
+                       v('(osss)', ('/', b.uri(), os.path.join(workdir, 'none'), '')), SMI)
+    src = write_random(os.path.join(workdir, 'x.bin'), 10)
+    sipsd.expect_error('InvalidArgument', a.call, SM, 'SendFile',
+                       v('(osss)', ('/', 'not a uri', src, '')), SMI)
+    sipsd.expect_error('NotFound', a.call, SM, 'SendFile',
+                       v('(osss)', ('/org/sipsimple/Account/99', b.uri(), src, '')), SMI)
+
+
+# ---- mid-way: one daemon is frozen (SIGSTOP) once bytes move, so the transfer is
+# ---- certainly in the middle when it is cancelled or disturbed
+
+def big_file(workdir, name='big.bin', size=96 * MIB):
+    path = os.path.join(workdir, name)
+    with open(path, 'wb') as f:
+        f.truncate(size)
+    return path
+
+
+def first_progress(peer, path):
+    ok = sipsd.wait_until(lambda: 'Progress' in members(peer, path), TIMEOUT, interval=0.005)
+    assert ok, members(peer, path)
+
+
+def freeze(peer):
+    os.kill(peer.daemon.proc.pid, signal.SIGSTOP)
+
+
+def thaw(peer):
+    os.kill(peer.daemon.proc.pid, signal.SIGCONT)
+
+
+def midway(a, b, workdir, size=96 * MIB):
+    """A sends a big file that B accepts into workdir/in: returns both transfers and the
+    directory once B has received bytes."""
+    src = big_file(workdir, size=size)
+    dest = os.path.join(workdir, 'in')
+    os.mkdir(dest)
+    ta, tb = send_file(a, b, src)
+    b.call(tb, 'Accept', v('(s)', (dest,)), FI)
+    first_progress(b, tb)
+    return ta, tb, dest
+
+
+def assert_failed_both(a, ta, b, tb):
+    for peer, t in ((a, ta), (b, tb)):
+        wait_member(peer, t, 'DidEnd')
+        seq = members(peer, t)
+        ends_in_order(seq, ['DidFail', 'DidEnd'])
+        assert 'GotFile' not in seq and 'DidDeliverFile' not in seq, seq
+
+
+def test_cancel_by_the_sender_midway(pair, workdir):
+    a, b = pair
+    ta, tb, dest = midway(a, b, workdir)
+    freeze(b)
+    try:
+        assert a.get(ta, 'State', FI) == 'transferring'
+        a.call(ta, 'Cancel', None, FI)
+        wait_member(a, ta, 'DidEnd')
+    finally:
+        thaw(b)
+    assert_failed_both(a, ta, b, tb)
+    assert a.get(ta, 'State', FI) == 'cancelled'
+    assert os.listdir(dest) == []
+    sipsd.expect_error('InvalidState', a.call, ta, 'Cancel', None, FI)
+
+
+def test_cancel_by_the_receiver_midway(pair, workdir):
+    a, b = pair
+    ta, tb, dest = midway(a, b, workdir)
+    freeze(a)
+    try:
+        assert b.get(tb, 'State', FI) == 'transferring'
+        assert len(os.listdir(dest)) == 1 and os.listdir(dest)[0].startswith('.')
+        b.call(tb, 'Cancel', None, FI)
+        wait_member(b, tb, 'DidEnd')
+        assert os.listdir(dest) == []
+    finally:
+        thaw(a)
+    assert_failed_both(a, ta, b, tb)
+    assert b.get(tb, 'State', FI) == 'cancelled'
+    assert os.listdir(dest) == []
+
+
+def test_directory_disappears_while_receiving(pair, workdir):
+    a, b = pair
+    ta, tb, dest = midway(a, b, workdir, 32 * MIB)
+    freeze(a)
+    try:
+        shutil.rmtree(dest)
+    finally:
+        thaw(a)
+    assert_failed_both(a, ta, b, tb)
+    assert not os.path.exists(dest)
+    # the receiver's 500 to the last chunk, or its BYE first (0)
+    nd = [x for m, x in fsignals(a, ta) if m == 'DidNotDeliverFile']
+    assert nd, members(a, ta)
+
+
+def test_daemon_shutdown_while_receiving_leaves_no_file(workdir):
+    a, b = make_pair(False)
+    try:
+        ta, tb, dest = midway(a, b, workdir)
+        freeze(a)
+        try:
+            assert len(os.listdir(dest)) == 1
+            b.daemon.stop()
+            assert os.listdir(dest) == []
+        finally:
+            thaw(a)
+        wait_member(a, ta, 'DidEnd')
+        ends_in_order(members(a, ta), ['DidFail', 'DidEnd'])
+    finally:
+        a.stop()
+        b.stop()
