@@ -11,7 +11,9 @@ the meson test log).
 
 Under ASan the daemons get a 16 MiB quarantine and return free memory every 0.5 s (as
 in test_soak.py; by default ASan keeps up to 256 MiB of freed blocks, which would be
-all the chunks that went through), and the bound is scaled for redzones and shadow."""
+all the chunks that went through), and the bound grows by that quarantine (measured
+under ASan on 2 cores: 32 MiB/s, +0.3 MiB sender, +1.8 MiB receiver, 40 s in all;
+without: 49 MiB/s SendFile -> GotFile, +7.2 / +3.6 MiB)."""
 
 import hashlib
 import os
@@ -32,7 +34,7 @@ ISLAND = 64 * 1024
 ISLAND_EVERY = 64 * MIB
 # RSS growth bound over the warm-up baseline (issue 10: < 16 MiB)
 RSS_GROWTH_KB = 16 * 1024
-ASAN_RSS_FACTOR = 2
+ASAN_RSS_FACTOR = 1
 ASAN_QUARANTINE_MB = 16
 SAMPLE_MS = 500
 TRANSFER_TIMEOUT = 240
@@ -127,7 +129,7 @@ def peers(monkeypatch):
         p.stop()
 
 
-def test_one_gib_streams_with_bounded_memory(peers, tmp_path):
+def test_one_gib_streams_with_bounded_memory(peers, tmp_path, capsys):
     a, b = peers
     src_dir = tmp_path / 'src'
     src_dir.mkdir()
@@ -179,15 +181,16 @@ def test_one_gib_streams_with_bounded_memory(peers, tmp_path):
     t_delivered = when(a, ta, 'DidDeliverFile')
     first_byte = when(b, tb, 'Progress') or t_accept
     growth = {k: max(samples[k]) - base[k] for k in pids}
-    print('\n1 GiB over MSRP/TLS%s: SendFile -> GotFile %.1f s (%.1f MiB/s), '
-          'Accept -> GotFile %.1f s (%.1f MiB/s), first Progress -> GotFile %.1f MiB/s, '
-          'SendFile -> DidDeliverFile %.1f s' % (
-              ' (ASan)' if asan else '', t_got - t_send, SIZE / MIB / (t_got - t_send),
-              t_got - t_accept, SIZE / MIB / (t_got - t_accept),
-              SIZE / MIB / max(0.001, t_got - first_byte), t_delivered - t_send))
-    for k in pids:
-        print('%s RSS: %d kB before, max %d kB (+%d kB; bound +%d kB), %d samples' % (
-            k, base[k], max(samples[k]), growth[k], bound, len(samples[k])))
+    with capsys.disabled():   # the figures go to the meson test log, passed or not
+        print('\n1 GiB over MSRP/TLS%s: SendFile -> GotFile %.1f s (%.1f MiB/s), '
+              'Accept -> GotFile %.1f s (%.1f MiB/s), first Progress -> GotFile %.1f MiB/s, '
+              'SendFile -> DidDeliverFile %.1f s' % (
+                  ' (ASan)' if asan else '', t_got - t_send, SIZE / MIB / (t_got - t_send),
+                  t_got - t_accept, SIZE / MIB / (t_got - t_accept),
+                  SIZE / MIB / max(0.001, t_got - first_byte), t_delivered - t_send))
+        for k in pids:
+            print('%s RSS: %d kB before, max %d kB (+%d kB; bound +%d kB), %d samples' % (
+                k, base[k], max(samples[k]), growth[k], bound, len(samples[k])))
     assert len(samples['sender']) >= 2
     for k in pids:
         assert growth[k] <= bound, '%s RSS grew by %d kB (bound %d kB): %s' % (
