@@ -208,8 +208,8 @@ def early_end_then_second_end(peer):
 def second_message(peer):
     """The second half under another Message-ID."""
     n, h = len(DATA), len(DATA) // 2
-    return [peer.send_chunk(DATA[:h], start=1, total=n, flag='+', message_id='m1'),
-            peer.send_chunk(DATA[h:], start=h + 1, total=n, flag='$', message_id='m2')]
+    return [peer.send_chunk(DATA[:h], start=1, total=n, flag='+', message_id='msg-0001'),
+            peer.send_chunk(DATA[h:], start=h + 1, total=n, flag='$', message_id='msg-0002')]
 
 
 def hash_mismatch(peer):
