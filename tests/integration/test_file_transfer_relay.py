@@ -2,14 +2,16 @@
 with digest AUTH, the fixture of test_chat_relay.py (alice sends through the relay,
 UseRelayOutgoing; bob receives through it, UseRelayIncoming).
 
-A file goes from A to B with both the sender and the receiver behind the relay: it must
-arrive intact (SHA-256 of the bytes on disk, and the offered sha-1 Hash), both must
-have authenticated there, and kamailio's log must show the file's SEND chunks relayed.
-(Only one side behind the relay is not tried: with this relay configuration chat fails
-too. Sender only: kamailio's log shows the SENDs "delivered" by msrp_cmap_lookup, keyed
-on the relay's own session id, i.e. apparently back over alice's connection, and 481
-answers; receiver only: the chat never starts.) All of it over TCP (msrp:) and over TLS
-(msrps: to the relay, kamailio's tls module, LocalUseTls and RelayUseTls on)."""
+A file goes from A to B with both the sender and the receiver behind the relay, and with
+only the receiver behind it: it must arrive intact (SHA-256 of the bytes on disk, and
+the offered sha-1 Hash), the side(s) behind the relay must have authenticated there,
+and kamailio's log must show the file's SEND chunks relayed. All of it over TCP (msrp:)
+and over TLS (msrps: to the relay, kamailio's tls module, LocalUseTls and RelayUseTls on).
+(Only the sender behind the relay is not tried: the receiver then connects to the relay
+(a=setup:active) and binds the session to that connection, while kamailio relays the
+sender's chunks over a new connection to the receiver's own address, which answers 506;
+chat is the same. kamailio's msrp module cannot send them over the receiver's
+connection.)"""
 
 import hashlib
 import os
@@ -79,14 +81,20 @@ def test_chat_through_relay(setup):
     chat.hang_up(a, b, pa, pb)
 
 
-def test_file_through_relay(setup, tmp_path):
-    """Sender and receiver both behind the relay (alice's outgoing, bob's incoming
-    session go through it)."""
+@pytest.mark.parametrize('via', ['both', 'receiver'])
+def test_file_through_relay(setup, tmp_path, via):
+    """Both behind the relay (alice's outgoing, bob's incoming sessions go through it),
+    or only the receiver (alice's UseRelayOutgoing off for this one)."""
     relay, a, b = setup
-    transfer_through_relay(relay, a, b, tmp_path)
+    if via == 'receiver':
+        a.daemon.set(MSRP_PATH, MSRP, 'UseRelayOutgoing', v('b', False))
+    try:
+        transfer_through_relay(relay, a, b, tmp_path, via)
+    finally:
+        a.daemon.set(MSRP_PATH, MSRP, 'UseRelayOutgoing', v('b', True))
 
 
-def transfer_through_relay(relay, a, b, tmp_path):
+def transfer_through_relay(relay, a, b, tmp_path, via):
     data = os.urandom(SIZE)
     src = tmp_path / 'relayed.bin'
     src.write_bytes(data)
@@ -119,9 +127,9 @@ def transfer_through_relay(relay, a, b, tmp_path):
     assert os.listdir(inbox) == [src.name]  # no temporary left over
     assert not a.signals(ta, 'DidFail', FI) and not b.signals(tb, 'DidFail', FI)
 
-    # both authenticated at the relay with their own account's credentials
+    # who authenticated at the relay: the side(s) behind it, with their own credentials
     users = sorted(e['user'] for e in relay.msrp_events('authok')[auths:])
-    assert users == ['alice', 'bob'], relay.log_text()[-3000:]
+    assert users == (['alice', 'bob'] if via == 'both' else ['bob']), relay.log_text()[-3000:]
     # the file's chunks went through kamailio: enough SENDs to carry SIZE bytes
     sends = [e for e in relay.msrp_events('deliver')[delivered_before:] if e['method'] == 'SEND']
     assert len(sends) >= 2, relay.log_text()[-3000:]
