@@ -10,7 +10,7 @@ and over TLS (msrps: to the relay, kamailio's tls module, LocalUseTls and RelayU
 (Only the sender behind the relay is not tried: the receiver then connects to the relay
 (a=setup:active) and binds the session to that connection, while kamailio relays the
 sender's chunks over a new connection to the receiver's own address, which answers 506;
-chat is the same. kamailio's msrp module cannot send them over the receiver's
+chat is the same. This relay configuration has no way to send them over the receiver's
 connection.)"""
 
 import hashlib
