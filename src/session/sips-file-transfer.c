@@ -33,7 +33,7 @@
 
 #define PROGRESS_INTERVAL_US (100 * 1000)
 /* after GotFile the sender hangs up; if it does not, we do */
-#define RECEIVER_HANGUP_S    5
+#define RECEIVER_HANGUP_S    2
 
 enum {
   PROP_0,
