@@ -136,9 +136,11 @@ cmd_complete (int argc, char **argv)
     print_objects (objects, SESSION_IFACE, FALSE);
   else if (g_str_equal (kind, "accounts"))
     print_objects (objects, ACCOUNT_IFACE, FALSE);
+  else if (g_str_equal (kind, "transfers"))
+    print_objects (objects, IFACE_PREFIX "MSRPFileTransfer1", FALSE);
   else if (g_str_equal (kind, "properties") && argc > 2)
     print_properties (objects, argv[2]);
   else
-    return usage ("__complete commands|objects|sessions|accounts|properties OBJECT");
+    return usage ("__complete commands|objects|sessions|accounts|transfers|properties OBJECT");
   return EXIT_OK;
 }

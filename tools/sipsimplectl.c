@@ -580,6 +580,11 @@ static const Command commands[] = {
   { "publish", "[ACCOUNT] --status=open|closed [--note=TEXT]", N_("Publish a PIDF presence status (an Update of the account's current publication)"), cmd_publish },
   { "publish", "[ACCOUNT] --file=FILE --type=TYPE EVENT", N_("Publish the document in FILE for EVENT"), cmd_publish },
   { "publish", "[ACCOUNT] --end [EVENT]", N_("Remove the account's publication (default: presence)"), cmd_publish },
+  { "send-file", "URI PATH [OPTION...]", N_("Send a file (MSRP), show its progress; exit 0 only when delivered (see send-file --help)"), cmd_send_file },
+  { "transfers", "", N_("List file transfers with their direction, state, size, progress and name"), cmd_transfers },
+  { "accept-file", "[TRANSFER] [DIRECTORY]", N_("Accept an offered file, print its path once received (default: DownloadsDirectory)"), cmd_accept_file },
+  { "reject-file", "[TRANSFER]", N_("Reject an offered file"), cmd_reject_file },
+  { "cancel-file", "[TRANSFER]", N_("Cancel a file transfer"), cmd_cancel_file },
 };
 
 void
@@ -604,6 +609,8 @@ commands_summary (void)
                                            "account/N, account:USER@DOMAIN, session/N, or an object path.\n"
                                            "SESSION is session/N, N or a path; by default the only session "
                                            "the command applies to.\n"
+                                           "TRANSFER is transfer/N, N or a path; by default the only file "
+                                           "transfer the command applies to.\n"
                                            "ACCOUNT is account/N, account:USER@DOMAIN, USER@DOMAIN or a path."));
   return g_string_free (out, FALSE);
 }

@@ -10,6 +10,7 @@
  * sipsimplectl-chat.c     chat, send-message
  * sipsimplectl-message.c  message (pager mode)
  * sipsimplectl-presence.c subscribe, publish
+ * sipsimplectl-files.c    send-file, transfers, accept-file, reject-file, cancel-file
  * sipsimplectl-follow.c   following signals (every command's subscriptions), a session
  *                         (call, chat), waiting for a signal
  * sipsimplectl-complete.c words for the bash completion (__complete)
@@ -215,6 +216,11 @@ int cmd_register (int argc, char **argv);
 int cmd_unregister (int argc, char **argv);
 int cmd_subscribe (int argc, char **argv);
 int cmd_publish (int argc, char **argv);
+int cmd_send_file (int argc, char **argv);
+int cmd_transfers (int argc, char **argv);
+int cmd_accept_file (int argc, char **argv);
+int cmd_reject_file (int argc, char **argv);
+int cmd_cancel_file (int argc, char **argv);
 
 /* ---- sipsimplectl-complete.c */
 

@@ -9,6 +9,7 @@
 #include "sips-dbus-errors.h"
 #include "sips-dbus-exporter.h"
 #include "sips-dbus-generated.h"
+#include "sips-dbus-transfers.h"
 #include "core/sips-error.h"
 
 #define SESSION_MANAGER_PATH "/org/sipsimple/SessionManager"
@@ -35,6 +36,7 @@ struct _SipsDbusSessionsExport {
   SipsDbusSessionManager1  *manager_skeleton;
   GHashTable               *exports;       /* SipsSession* -> SessionExport* */
   GHashTable               *chats;         /* chat-transport GObject* -> SessionExport* */
+  SipsDbusTransfersExport  *transfers;     /* the FileTransfer objects, SendFile */
   guint                     next_session;
   guint                     sessions_update;  /* idle source of update_sessions_property */
 };
@@ -417,24 +419,6 @@ on_handle_new_session (SipsDbusSessionManager1 *skeleton, GDBusMethodInvocation 
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-static gboolean
-on_handle_send_file (SipsDbusSessionManager1 *skeleton, GDBusMethodInvocation *invocation,
-                     const char *account_path, const char *to_uri, const char *file_path,
-                     const char *content_type, gpointer user_data)
-{
-  SipsDbusSessionsExport *self = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (sips_dbus_exporter_lookup_account (self->exporter, account_path, &error) == NULL)
-    return sips_dbus_return_error (invocation, error);
-  if (!g_file_test (file_path, G_FILE_TEST_IS_REGULAR))
-    g_set_error (&error, SIPS_ERROR, SIPS_ERROR_INVALID_ARGUMENT,
-                 _("%s is not a readable regular file"), file_path);
-  else
-    g_set_error (&error, SIPS_ERROR, SIPS_ERROR_NOT_SUPPORTED, _("File transfer is not supported yet"));
-  return sips_dbus_return_error (invocation, error);
-}
-
 /* ---- public API ---- */
 
 SipsDbusSessionsExport *
@@ -453,7 +437,6 @@ sips_dbus_sessions_export_new (GDBusObjectManagerServer *server, SipsEngine *eng
   self->manager_skeleton = sips_dbus_session_manager1_skeleton_new ();
 
   g_signal_connect (self->manager_skeleton, "handle-create-session", G_CALLBACK (on_handle_create_session), self);
-  g_signal_connect (self->manager_skeleton, "handle-send-file", G_CALLBACK (on_handle_send_file), self);
   g_signal_connect (self->manager_skeleton, "handle-new-session", G_CALLBACK (on_handle_new_session), self);
   g_dbus_object_skeleton_add_interface (object, G_DBUS_INTERFACE_SKELETON (self->manager_skeleton));
   g_dbus_object_manager_server_export (server, object);
@@ -463,6 +446,8 @@ sips_dbus_sessions_export_new (GDBusObjectManagerServer *server, SipsEngine *eng
     on_session_added (session_manager (self), existing->pdata[i], self);
   g_signal_connect (session_manager (self), "session-added", G_CALLBACK (on_session_added), self);
   g_signal_connect (session_manager (self), "session-removed", G_CALLBACK (on_session_removed), self);
+  self->transfers = sips_dbus_transfers_export_new (server, session_manager (self),
+                                                    self->manager_skeleton, exporter);
   return self;
 }
 
@@ -471,6 +456,7 @@ sips_dbus_sessions_export_free (SipsDbusSessionsExport *self)
 {
   g_signal_handlers_disconnect_by_data (session_manager (self), self);
   g_clear_handle_id (&self->sessions_update, g_source_remove);
+  g_clear_pointer (&self->transfers, sips_dbus_transfers_export_free);
   g_hash_table_unref (self->exports);
   g_hash_table_unref (self->chats);
   g_dbus_object_manager_server_unexport (self->server, SESSION_MANAGER_PATH);
@@ -488,5 +474,8 @@ sips_dbus_sessions_export_path_of (SipsDbusSessionsExport *self, gpointer sessio
   if (export != NULL)
     return export->path;
   export = g_hash_table_lookup (self->chats, session);
-  return export != NULL ? export->chat_path : NULL;
+  if (export != NULL)
+    return export->chat_path;
+  return self->transfers != NULL ? sips_dbus_transfers_export_path_of (self->transfers, session)
+                                 : NULL;
 }

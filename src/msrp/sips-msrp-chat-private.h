@@ -67,6 +67,11 @@ struct _SipsMsrpChat {
   ChatIncoming       *receiving;            /* the chunk's message, NULL = none */
   guint64             receive_pos;
   guint               receive_status;       /* 413 once it would not fit */
+
+  /* a file transfer's requests (sips_msrp_chat_set_request_handler) */
+  const SipsMsrpSessionHandler *request_handler;
+  gpointer            request_handler_data;
+  gboolean            handing_over;         /* the current request is the handler's */
 };
 
 /* sips-msrp-chat.c */
@@ -86,10 +91,18 @@ void     sips_msrp_chat_set_paths         (SipsMsrpChat    *self,
                                            SipsMsrpMessage *message);
 /* Our own URI: the last of our path (before it, our relay's Use-Path). */
 const char *sips_msrp_chat_get_own_uri    (SipsMsrpChat *self);
+/* The chunk size for the peer: relays take small ones; 0 = SIPS_MSRP_CHUNK_SIZE. */
+gsize    sips_msrp_chat_chunk_size        (SipsMsrpChat *self);
 
 /* sips-msrp-chat-receive.c */
 void     sips_msrp_chat_incoming_free     (gpointer data);
 void     sips_msrp_chat_drop_incoming     (SipsMsrpChat *self);
+/* A REPORT (RFC 4975 §7.1.2) for the SEND with these headers, bytes 1-size, with status. */
+void     sips_msrp_chat_send_report       (SipsMsrpChat          *self,
+                                           SipsMsrpConnection    *connection,
+                                           const SipsMsrpHeaders *headers,
+                                           guint64                size,
+                                           guint                  status);
 guint    sips_msrp_chat_request_begin     (SipsMsrpConnection    *connection,
                                            const char            *transaction_id,
                                            SipsMsrpMethod         method,

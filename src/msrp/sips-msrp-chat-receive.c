@@ -78,6 +78,12 @@ sips_msrp_chat_request_begin (SipsMsrpConnection *connection, const char *transa
 
   self->receiving = NULL;
   self->receive_status = 0;
+  /* a file transfer takes its data and REPORTs; empty SENDs stay the stream's */
+  self->handing_over = self->request_handler != NULL &&
+                       (method == SIPS_MSRP_METHOD_REPORT || headers->content_type != NULL);
+  if (self->handing_over)
+    return self->request_handler->request_begin (connection, transaction_id, method, headers,
+                                                 self->request_handler_data);
   if (method != SIPS_MSRP_METHOD_SEND || headers->content_type == NULL)
     return 0;  /* a REPORT, or an empty SEND (binding, keep-alive) */
 
@@ -127,6 +133,11 @@ sips_msrp_chat_request_body (SipsMsrpConnection *connection, const guint8 *data,
   ChatIncoming *in = self->receiving;
   guint64 end, grow;
 
+  if (self->handing_over)
+    {
+      self->request_handler->request_body (connection, data, len, self->request_handler_data);
+      return;
+    }
   if (in == NULL || self->receive_status != 0)
     return;
   end = self->receive_pos + len;
@@ -145,9 +156,9 @@ sips_msrp_chat_request_body (SipsMsrpConnection *connection, const guint8 *data,
   self->receive_pos = end;
 }
 
-static void
-send_success_report (SipsMsrpChat *self, SipsMsrpConnection *connection,
-                     const SipsMsrpHeaders *headers, gsize size)
+void
+sips_msrp_chat_send_report (SipsMsrpChat *self, SipsMsrpConnection *connection,
+                            const SipsMsrpHeaders *headers, guint64 size, guint status)
 {
   g_autoptr(GPtrArray) to = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(SipsMsrpMessage) report = NULL;
@@ -160,7 +171,7 @@ send_success_report (SipsMsrpChat *self, SipsMsrpConnection *connection,
     g_ptr_array_add (to, sips_msrp_uri_to_string (g_ptr_array_index (headers->from_path, i)));
   g_ptr_array_add (to, NULL);
   report = sips_msrp_message_new_report ((const char * const *) to->pdata,
-                                         from, headers->message_id, &range, SIPS_MSRP_STATUS_OK, NULL);
+                                         from, headers->message_id, &range, status, NULL);
   frame = sips_msrp_message_to_bytes (report, NULL, NULL, 0, SIPS_MSRP_FLAG_COMPLETE);
   sips_msrp_connection_send (connection, frame);
 }
@@ -269,6 +280,13 @@ sips_msrp_chat_request_end (SipsMsrpConnection *connection, const char *transact
   ChatIncoming *in = self->receiving;
 
   self->receiving = NULL;
+  if (self->handing_over)
+    {
+      self->handing_over = FALSE;
+      self->request_handler->request_end (connection, transaction_id, method, headers, flag,
+                                          status, self->request_handler_data);
+      return;
+    }
   if (method == SIPS_MSRP_METHOD_REPORT)
     {
       if (status == 0)
@@ -299,7 +317,7 @@ sips_msrp_chat_request_end (SipsMsrpConnection *connection, const char *transact
       g_hash_table_steal (self->incoming, in->id);
       self->incoming_bytes -= in->data->len;
       if (headers->success_report == SIPS_MSRP_REPORT_YES)
-        send_success_report (self, connection, headers, in->data->len);
+        sips_msrp_chat_send_report (self, connection, headers, in->data->len, SIPS_MSRP_STATUS_OK);
       /* CONNECTING too: the passive peer may send before its 200 to our empty SEND */
       if (self->state == SIPS_MSRP_CHAT_STATE_STARTED ||
           self->state == SIPS_MSRP_CHAT_STATE_CONNECTING)

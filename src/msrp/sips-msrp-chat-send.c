@@ -57,8 +57,8 @@ sips_msrp_chat_set_paths (SipsMsrpChat *self, SipsMsrpMessage *message)
 }
 
 /* Relays may not take our usual chunks. */
-static gsize
-chunk_size (SipsMsrpChat *self)
+gsize
+sips_msrp_chat_chunk_size (SipsMsrpChat *self)
 {
   if (self->relay != NULL || g_strv_length (self->remote_path) > 1)
     return SIPS_MSRP_RELAY_CHUNK_SIZE;
@@ -131,7 +131,7 @@ send_now (SipsMsrpChat *self, ChatOutgoing *out)
   else
     sips_msrp_message_set_reports (send, SIPS_MSRP_REPORT_NO, SIPS_MSRP_REPORT_NO);
 
-  chunker = sips_msrp_chunker_new (send, out->content_type, out->body, chunk_size (self));
+  chunker = sips_msrp_chunker_new (send, out->content_type, out->body, sips_msrp_chat_chunk_size (self));
   while ((frame = sips_msrp_chunker_next (chunker, &tid, NULL)) != NULL)
     {
       if (out->reports)

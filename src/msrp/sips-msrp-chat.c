@@ -693,6 +693,16 @@ sips_msrp_chat_end (SipsMsrpChat *self)
   g_object_unref (self);
 }
 
+void
+sips_msrp_chat_set_request_handler (SipsMsrpChat *self, const SipsMsrpSessionHandler *handler,
+                                    gpointer user_data)
+{
+  g_return_if_fail (SIPS_IS_MSRP_CHAT (self));
+  self->request_handler = handler;
+  self->request_handler_data = user_data;
+  self->handing_over = FALSE;
+}
+
 SipsMsrpChatState
 sips_msrp_chat_get_state (SipsMsrpChat *self)
 {

@@ -6,6 +6,7 @@
 
 #include <gio/gio.h>
 
+#include "sips-msrp-connection.h"
 #include "sips-msrp-relay.h"
 #include "sips-msrp-transport.h"
 
@@ -71,6 +72,14 @@ gboolean           sips_msrp_chat_initialize (SipsMsrpChat *self,
  * SIPS_MSRP_RELAY_CHUNK_SIZE. */
 void               sips_msrp_chat_set_relay  (SipsMsrpChat  *self,
                                               SipsMsrpRelay *relay);
+
+/* A file transfer (RFC 5547) over this stream: the SEND requests with content and all
+ * REPORTs go to handler's request_begin/request_body/request_end (as from
+ * SipsMsrpConnection; attach and closed are not used) instead of the chat's own
+ * handling; empty SENDs (binding, keep-alive) stay the stream's. NULL = the chat's. */
+void               sips_msrp_chat_set_request_handler (SipsMsrpChat                 *self,
+                                                       const SipsMsrpSessionHandler *handler,
+                                                       gpointer                      user_data);
 
 /* Who we are and who the peer is, for the CPIM From and To: display names may be NULL. */
 void               sips_msrp_chat_set_identities (SipsMsrpChat *self,

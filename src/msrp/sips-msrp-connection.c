@@ -59,6 +59,7 @@ struct _SipsMsrpConnection {
 
 enum {
   SIGNAL_CLOSED,
+  SIGNAL_WRITTEN,
   N_SIGNALS
 };
 
@@ -347,6 +348,7 @@ on_written (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   write_next (self);
+  g_signal_emit (self, signals[SIGNAL_WRITTEN], 0);
 }
 
 static void
@@ -474,6 +476,8 @@ sips_msrp_connection_class_init (SipsMsrpConnectionClass *klass)
 
   signals[SIGNAL_CLOSED] = g_signal_new ("closed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                          0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
+  signals[SIGNAL_WRITTEN] = g_signal_new ("written", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                          0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void

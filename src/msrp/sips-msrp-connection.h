@@ -70,7 +70,8 @@ typedef void (*SipsMsrpResponseFunc) (SipsMsrpConnection *connection,
                                       gpointer            user_data);
 
 /* Signals: "closed" (const GError *error): the connection is gone (EOF, read/write error,
- * framing lost, idle, close()); emitted once. */
+ * framing lost, idle, close()); emitted once. "written": a queued frame went out (the
+ * queue shrank: senders that stream refill it). */
 
 /* stream: a connected GSocketConnection or a GTlsConnection over one (handshake done).
  * outgoing: we opened it (the active side). key: an identifier for the owner (the

@@ -319,6 +319,9 @@ sips_sdp_chat_clear (SipsSdpChat *chat)
   g_clear_pointer (&chat->accept_types, g_free);
   g_clear_pointer (&chat->setup, g_free);
   g_clear_pointer (&chat->fingerprint, g_free);
+  g_clear_pointer (&chat->file_selector, g_free);
+  g_clear_pointer (&chat->file_transfer_id, g_free);
+  g_clear_pointer (&chat->file_date, g_free);
   memset (chat, 0, sizeof *chat);
 }
 
@@ -327,6 +330,8 @@ read_chat_media (const sdp_media_t *m, SipsSdpChat *chat)
 {
   chat->present = m->m_port != 0 && !m->m_rejected;
   chat->secure = m->m_proto_name != NULL && g_ascii_strcasecmp (m->m_proto_name, "TCP/TLS/MSRP") == 0;
+  chat->sendonly = m->m_mode == sdp_sendonly;
+  chat->recvonly = m->m_mode == sdp_recvonly;
   for (sdp_attribute_t *a = m->m_attributes; a != NULL; a = a->a_next)
     {
       if (a->a_name == NULL || a->a_value == NULL)
@@ -348,6 +353,12 @@ read_chat_media (const sdp_media_t *m, SipsSdpChat *chat)
         chat->setup = g_strstrip (g_strdup (a->a_value));
       else if (g_ascii_strcasecmp (a->a_name, "fingerprint") == 0 && chat->fingerprint == NULL)
         chat->fingerprint = g_strstrip (g_strdup (a->a_value));
+      else if (g_ascii_strcasecmp (a->a_name, "file-selector") == 0 && chat->file_selector == NULL)
+        chat->file_selector = g_strstrip (g_strdup (a->a_value));
+      else if (g_ascii_strcasecmp (a->a_name, "file-transfer-id") == 0 && chat->file_transfer_id == NULL)
+        chat->file_transfer_id = g_strstrip (g_strdup (a->a_value));
+      else if (g_ascii_strcasecmp (a->a_name, "file-date") == 0 && chat->file_date == NULL)
+        chat->file_date = g_strstrip (g_strdup (a->a_value));
     }
 }
 

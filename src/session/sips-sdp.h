@@ -58,6 +58,12 @@ typedef struct {
   char    *accept_types;  /* a=accept-types (NULL = none) */
   char    *setup;         /* a=setup value (NULL = none) */
   char    *fingerprint;   /* a=fingerprint value (NULL = none) */
+  /* RFC 5547 file transfer: the raw values (NULL = none) and the direction */
+  char    *file_selector;
+  char    *file_transfer_id;
+  char    *file_date;
+  gboolean sendonly;      /* a=sendonly */
+  gboolean recvonly;      /* a=recvonly */
 } SipsSdpChat;
 
 /* An SDP with only the session lines (v= o= s= c= t=) and no m-line: a chat-only user

@@ -49,6 +49,7 @@ struct _SipsSessionChat {
   SipsMsrpRelay     *relay;       /* the stream's authenticated relay, NULL = none */
   RelayWait         *relay_wait;  /* its AUTH in progress */
   GCancellable      *relay_cancellable;
+  char              *file_sdp;    /* RFC 5547 lines of a file transfer, NULL = chat */
 };
 
 /* ---- private helpers ---- */
@@ -277,6 +278,7 @@ sips_session_chat_free (SipsSessionChat *self)
   drop_chat (self);
   g_clear_object (&self->transport);
   g_clear_object (&self->msrp_config);
+  g_free (self->file_sdp);
   g_free (self);
 }
 
@@ -307,18 +309,32 @@ sips_session_chat_sdp (SipsSessionChat *self)
 {
   gboolean secure;
   SipsMsrpSetup setup;
+  char *sdp, *with_file;
 
   if (!stream_is_usable (self))
     return NULL;
   secure = sips_msrp_chat_get_use_tls (self->chat);
   /* an existing stream keeps the a=setup of the exchange that made it */
   setup = self->offerer ? self->offer_setup : self->answer_setup;
-  return sips_sdp_build_chat (sips_msrp_transport_get_port (self->transport), secure,
-                              sips_msrp_chat_get_local_path (self->chat),
-                              SIPS_MSRP_CHAT_ACCEPT_TYPES, SIPS_MSRP_CHAT_ACCEPT_WRAPPED_TYPES,
-                              sips_msrp_setup_to_string (setup),
-                              secure ? sips_msrp_transport_get_fingerprint (self->transport)
-                                     : NULL);
+  sdp = sips_sdp_build_chat (sips_msrp_transport_get_port (self->transport), secure,
+                             sips_msrp_chat_get_local_path (self->chat),
+                             self->file_sdp != NULL ? "*" : SIPS_MSRP_CHAT_ACCEPT_TYPES,
+                             self->file_sdp != NULL ? NULL : SIPS_MSRP_CHAT_ACCEPT_WRAPPED_TYPES,
+                             sips_msrp_setup_to_string (setup),
+                             secure ? sips_msrp_transport_get_fingerprint (self->transport)
+                                    : NULL);
+  if (self->file_sdp == NULL)
+    return sdp;
+  with_file = g_strconcat (sdp, self->file_sdp, NULL);
+  g_free (sdp);
+  return with_file;
+}
+
+void
+sips_session_chat_set_file_sdp (SipsSessionChat *self, const char *lines)
+{
+  g_free (self->file_sdp);
+  self->file_sdp = g_strdup (lines);
 }
 
 gboolean

@@ -49,6 +49,11 @@ void        sips_session_chat_authenticate   (SipsSessionChat *self, const char 
 /* Drops an AUTH in progress (ready is not called): TRUE if there was one. */
 gboolean    sips_session_chat_cancel_relay   (SipsSessionChat *self);
 
+/* A file transfer (RFC 5547): lines (each ending in CRLF: a=sendonly or a=recvonly,
+ * a=file-selector...) go into our m=message block, which then takes any type; NULL =
+ * a chat again. Set before the offer or answer is made. */
+void        sips_session_chat_set_file_sdp   (SipsSessionChat *self, const char *lines);
+
 /* Starts the stream once the session is established with a negotiated chat. */
 void        sips_session_chat_sync           (SipsSessionChat *self);
 /* Ends the stream (MSRPChat1 WillEnd/DidEnd): removed, rejected or the session is over. */

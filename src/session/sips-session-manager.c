@@ -4,6 +4,9 @@
 #include "sips-session-private.h"
 #include "sips-session-sip.h"
 #include "sips-session-media.h"
+#include "sips-file-transfer.h"
+
+#include <glib/gi18n.h>
 
 #include <malloc.h>
 
@@ -22,6 +25,8 @@ static GParamSpec *properties[N_PROPS];
 enum {
   SIGNAL_SESSION_ADDED,
   SIGNAL_SESSION_REMOVED,
+  SIGNAL_FILE_TRANSFER_ADDED,
+  SIGNAL_FILE_TRANSFER_REMOVED,
   N_SIGNALS
 };
 
@@ -59,7 +64,15 @@ struct _SipsSessionManager {
 
   guint trim_id;
   guint trim_step;   /* index in trim_delays_s */
+
+  GPtrArray *transfers;  /* TransferEntry*, creation order */
 };
+
+typedef struct {
+  SipsSessionManager *manager;   /* unowned */
+  SipsFileTransfer   *transfer;  /* owned */
+  guint               linger_id;
+} TransferEntry;
 
 G_DEFINE_FINAL_TYPE (SipsSessionManager, sips_session_manager, G_TYPE_OBJECT)
 
@@ -174,6 +187,59 @@ on_session_state (SipsSession *session, GParamSpec *pspec, gpointer user_data)
     }
 }
 
+/* ---- file transfers: held until their linger time is over ---- */
+
+static void
+transfer_entry_free (TransferEntry *entry)
+{
+  g_clear_handle_id (&entry->linger_id, g_source_remove);
+  g_signal_handlers_disconnect_by_data (entry->transfer, entry);
+  g_clear_object (&entry->transfer);
+  g_free (entry);
+}
+
+static gboolean
+on_transfer_linger_over (gpointer user_data)
+{
+  TransferEntry *entry = user_data;
+  SipsSessionManager *self = entry->manager;
+  g_autoptr(SipsFileTransfer) transfer = g_object_ref (entry->transfer);
+
+  entry->linger_id = 0;
+  g_ptr_array_remove (self->transfers, entry);  /* frees the entry */
+  g_signal_emit (self, signals[SIGNAL_FILE_TRANSFER_REMOVED], 0, transfer);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_transfer_did_end (SipsFileTransfer *transfer, gint64 timestamp, gpointer user_data)
+{
+  TransferEntry *entry = user_data;
+  SipsSessionManager *self = entry->manager;
+  guint linger = self->linger_func != NULL ? self->linger_func (self->linger_data) : 0;
+
+  /* a transfer that never placed its call leaves an unused session */
+  sips_session_manager_drop_if_null (self, sips_file_transfer_get_session (transfer));
+  if (entry->linger_id != 0)
+    return;
+  if (linger == 0)
+    entry->linger_id = g_idle_add (on_transfer_linger_over, entry);
+  else
+    entry->linger_id = g_timeout_add_seconds (linger, on_transfer_linger_over, entry);
+}
+
+static void
+add_transfer (SipsSessionManager *self, SipsFileTransfer *transfer)
+{
+  TransferEntry *entry = g_new0 (TransferEntry, 1);
+
+  entry->manager = self;
+  entry->transfer = g_object_ref (transfer);
+  g_ptr_array_add (self->transfers, entry);
+  g_signal_connect (transfer, "did-end", G_CALLBACK (on_transfer_did_end), entry);
+  g_signal_emit (self, signals[SIGNAL_FILE_TRANSFER_ADDED], 0, transfer);
+}
+
 /* ---- GObject vfuncs ---- */
 
 static void
@@ -198,6 +264,8 @@ sips_session_manager_dispose (GObject *object)
   SipsSessionManager *self = SIPS_SESSION_MANAGER (object);
 
   /* cancels the linger timers and lets the sessions go, without announcing anything */
+  if (self->transfers != NULL)
+    g_ptr_array_set_size (self->transfers, 0);
   if (self->entries != NULL)
     g_ptr_array_set_size (self->entries, 0);
   g_clear_handle_id (&self->trim_id, g_source_remove);
@@ -217,6 +285,7 @@ sips_session_manager_finalize (GObject *object)
   SipsSessionManager *self = SIPS_SESSION_MANAGER (object);
 
   g_clear_pointer (&self->entries, g_ptr_array_unref);
+  g_clear_pointer (&self->transfers, g_ptr_array_unref);
 
   G_OBJECT_CLASS (sips_session_manager_parent_class)->finalize (object);
 }
@@ -242,12 +311,19 @@ sips_session_manager_class_init (SipsSessionManagerClass *klass)
   signals[SIGNAL_SESSION_REMOVED] =
     g_signal_new ("session-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 1, SIPS_TYPE_SESSION);
+  signals[SIGNAL_FILE_TRANSFER_ADDED] =
+    g_signal_new ("file-transfer-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, SIPS_TYPE_FILE_TRANSFER);
+  signals[SIGNAL_FILE_TRANSFER_REMOVED] =
+    g_signal_new ("file-transfer-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, SIPS_TYPE_FILE_TRANSFER);
 }
 
 static void
 sips_session_manager_init (SipsSessionManager *self)
 {
   self->entries = g_ptr_array_new_with_free_func ((GDestroyNotify) entry_free);
+  self->transfers = g_ptr_array_new_with_free_func ((GDestroyNotify) transfer_entry_free);
 }
 
 /* ---- public API ---- */
@@ -335,6 +411,15 @@ sips_session_manager_terminate_all (SipsSessionManager *self)
 
   g_return_if_fail (SIPS_IS_SESSION_MANAGER (self));
 
+  /* transfers first: their partial files go now, not after the last BYE */
+  for (guint i = self->transfers->len; i > 0; i--)
+    {
+      TransferEntry *entry = g_ptr_array_index (self->transfers, i - 1);
+
+      if (!sips_file_transfer_is_over (entry->transfer))
+        sips_file_transfer_abort (entry->transfer, _("The daemon is shutting down"));
+    }
+
   /* a copy holding references: terminating changes the list */
   active = sips_session_manager_get_active_sessions (self);
   g_ptr_array_set_free_func (active, g_object_unref);
@@ -409,7 +494,46 @@ sips_session_manager_take_incoming (SipsSessionManager *self, gpointer nh, gcons
   /* announced ("session-added") before its first signal, so that clients see it */
   session = sips_session_manager_create_session (self);
   sips_session_sip_take_incoming (sips_session_get_sip (session), nh, sip, account);
+  if (sips_session_sip_is_file_offer (sips_session_get_sip (session)) &&
+      sips_session_get_state (session) == SIPS_SESSION_STATE_INCOMING)
+    {
+      g_autoptr(SipsFileTransfer) transfer = sips_file_transfer_new_incoming (session);
+
+      add_transfer (self, transfer);
+    }
   return session;
+}
+
+SipsFileTransfer *
+sips_session_manager_send_file (SipsSessionManager *self, SipsAccount *account,
+                                const char *to_uri, const char *path,
+                                const char *content_type, GError **error)
+{
+  SipsSession *session;
+  g_autoptr(SipsFileTransfer) transfer = NULL;
+
+  g_return_val_if_fail (SIPS_IS_SESSION_MANAGER (self), NULL);
+
+  session = sips_session_manager_create_session (self);
+  transfer = sips_file_transfer_new_outgoing (session, account, to_uri, path, content_type,
+                                              error);
+  if (transfer == NULL)
+    {
+      sips_session_manager_drop_if_null (self, session);
+      return NULL;
+    }
+  add_transfer (self, transfer);
+  return transfer;
+}
+
+GPtrArray *
+sips_session_manager_list_file_transfers (SipsSessionManager *self)
+{
+  GPtrArray *list = g_ptr_array_new ();
+
+  for (guint i = 0; i < self->transfers->len; i++)
+    g_ptr_array_add (list, ((TransferEntry *) g_ptr_array_index (self->transfers, i))->transfer);
+  return list;
 }
 
 void

@@ -3,6 +3,7 @@
 
 #include <glib-object.h>
 #include "sips-session.h"
+#include "sips-file-transfer.h"
 #include "account/sips-account.h"
 #include "config/sips-config-section.h"
 #include "config/sips-ringtone-config.h"
@@ -17,6 +18,9 @@ G_DECLARE_FINAL_TYPE (SipsSessionManager, sips_session_manager, SIPS, SESSION_MA
 /* Signals:
  *   "session-added"   (SipsSession *session)   a session exists (CreateSession or incoming)
  *   "session-removed" (SipsSession *session)   it is gone (dropped, or linger time over)
+ *   "file-transfer-added"   (SipsFileTransfer *transfer)  SendFile, or an incoming
+ *                            offer (Direction incoming, State offered)
+ *   "file-transfer-removed" (SipsFileTransfer *transfer)  its linger time is over
  * Property "sessions" (read-only, boxed G_TYPE_PTR_ARRAY of SipsSession*, the same list as
  * get_active_sessions(), elements not owned): notified whenever the list of sessions not in
  * NULL/TERMINATED changes. */
@@ -31,6 +35,15 @@ SipsSession *sips_session_manager_create_session (SipsSessionManager *self);
 GPtrArray   *sips_session_manager_list_sessions  (SipsSessionManager *self);
 /* The seed's "sessions": those not NULL and not TERMINATED (transfer container). */
 GPtrArray   *sips_session_manager_get_active_sessions (SipsSessionManager *self);
+/* SendFile: a new session carries the transfer (see sips_file_transfer_new_outgoing()). */
+SipsFileTransfer *sips_session_manager_send_file (SipsSessionManager *self,
+                                                  SipsAccount        *account,
+                                                  const char         *to_uri,
+                                                  const char         *path,
+                                                  const char         *content_type,
+                                                  GError            **error);
+/* Every transfer held (not yet removed), in creation order (transfer container). */
+GPtrArray   *sips_session_manager_list_file_transfers (SipsSessionManager *self);
 /* Drops a session still in NULL (its creator left); does nothing otherwise. */
 void         sips_session_manager_drop_if_null   (SipsSessionManager *self, SipsSession *session);
 /* Terminates every active session (daemon shutdown). */

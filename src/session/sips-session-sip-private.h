@@ -70,6 +70,8 @@ struct _SipsSessionSip {
 
   gboolean offered_audio;        /* what the incoming INVITE proposed */
   gboolean offered_chat;
+  gboolean file_offer;           /* its chat stream offers a file (RFC 5547): the
+                                  * transfer announces it, the session does not ring */
   gboolean auth_tried;
   gboolean local_end;            /* the application ended it (Terminate/Reject) */
   gboolean remote_bye;

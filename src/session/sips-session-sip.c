@@ -697,12 +697,18 @@ sips_session_sip_take_incoming (SipsSessionSip *self, gpointer nh, gconstpointer
       g_autofree char *body = g_strndup (sip->sip_payload->pl_data, sip->sip_payload->pl_len);
       SipsSdpInfo offer = { 0 };
 
+      SipsSdpChat chat = { 0 };
+
       if (sips_sdp_parse (body, &offer))
         {
           self->offered_audio = offer.has_audio;
           self->offered_chat = offer.has_chat;
         }
       sips_sdp_info_clear (&offer);
+      /* a push (a=sendonly); a pull request (a=recvonly) is not served */
+      self->file_offer = sips_sdp_parse_chat (body, &chat) && chat.present &&
+                         chat.file_selector != NULL && !chat.recvonly && !self->offered_audio;
+      sips_sdp_chat_clear (&chat);
       self->initial_offer = g_steal_pointer (&body);
     }
 
@@ -714,14 +720,28 @@ sips_session_sip_take_incoming (SipsSessionSip *self, gpointer nh, gconstpointer
   sips_session_set_string_prop (self->session, "callee-uri", local_uri);
   note_user_agent (self, sip);
 
-  emit_new_incoming (self->session, self->offered_audio, self->offered_chat);
+  /* a file offer is announced by its transfer (IncomingFileTransfer) and does not ring */
+  if (!self->file_offer)
+    emit_new_incoming (self->session, self->offered_audio, self->offered_chat);
   sips_session_set_state (self->session, SIPS_SESSION_STATE_INCOMING);
   sips_session_sip_start_answer_timer (self);
   if (self->nh != NULL)
     nua_respond (self->nh, SIP_180_RINGING,
                  TAG_IF (self->contact != NULL, SIPTAG_CONTACT_STR (self->contact)), TAG_END ());
-  if (sips_session_get_state (self->session) == SIPS_SESSION_STATE_INCOMING)
+  if (sips_session_get_state (self->session) == SIPS_SESSION_STATE_INCOMING && !self->file_offer)
     sips_session_media_ring_inbound (self->media, remote_uri);
+}
+
+gboolean
+sips_session_sip_is_file_offer (SipsSessionSip *self)
+{
+  return self != NULL && self->file_offer;
+}
+
+const char *
+sips_session_sip_get_initial_offer (SipsSessionSip *self)
+{
+  return self != NULL ? self->initial_offer : NULL;
 }
 
 gboolean

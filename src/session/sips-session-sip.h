@@ -75,6 +75,11 @@ gboolean sips_session_sip_refuse_overload (gpointer nh, guint n_unanswered, guin
  * binds the handle, announces the session and rings. */
 void     sips_session_sip_take_incoming (SipsSessionSip *self, gpointer nh, gconstpointer sip,
                                          SipsAccount *account);
+/* The INVITE offered a file (RFC 5547: a lone m=message with a=file-selector): the
+ * session did not announce itself (NewIncoming) nor ring; a file transfer takes it. */
+gboolean sips_session_sip_is_file_offer (SipsSessionSip *self);
+/* The incoming INVITE's SDP (NULL = none). */
+const char *sips_session_sip_get_initial_offer (SipsSessionSip *self);
 
 /* The nua the session's handle belongs to is shutting down (rebind, daemon exit): the
  * handle dies with it; an active session ends. */

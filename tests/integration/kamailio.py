@@ -495,12 +495,30 @@ class Kamailio:
 class MsrpRelay(Kamailio):
     """kamailio's msrp module as a relay with digest AUTH (see the module docstring)."""
 
-    def __init__(self, workdir, users, port=None, max_expires=3600):
+    def __init__(self, workdir, users, port=None, max_expires=3600, tls=False):
         super().__init__(workdir, users=users, port=port, max_expires=max_expires)
+        self.tls = tls    # MSRP over TLS (msrps:, kamailio's tls module, a certificate made now)
 
     @property
     def uri(self):
-        return 'msrp://127.0.0.1:%d;tcp' % self.port
+        return '%s://127.0.0.1:%d;tcp' % ('msrps' if self.tls else 'msrp', self.port)
+
+    def _tls_config(self):
+        """kamailio's tls module: a self-signed certificate (MSRP peers go by the
+        a=fingerprint, relays are not verified), no client certificates."""
+        cert, key = (os.path.join(self.workdir, n) for n in ('relay-cert.pem', 'relay-key.pem'))
+        subprocess.run(['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt',
+                        'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert,
+                        '-subj', '/CN=127.0.0.1', '-days', '2'], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        path = os.path.join(self.workdir, 'tls.cfg')
+        with open(path, 'w') as f:
+            for side in ('server', 'client'):
+                f.write('[%s:default]\nmethod = TLSv1.2+\nverify_certificate = no\n'
+                        'require_certificate = no\ncertificate = %s\nprivate_key = %s\n\n'
+                        % (side, cert, key))
+        return ('enable_tls=yes\nlisten=tls:127.0.0.1:%d\n' % self.port,
+                'loadmodule "tls.so"\nmodparam("tls", "config", "%s")\n' % path)
 
     def _config(self):
         with open(_MSRP_TEMPLATE) as f:
@@ -512,6 +530,10 @@ class MsrpRelay(Kamailio):
         cfg, n = re.subn(r'(route\[PASSWORD\] \{\n).*?(    return -1;\n\})',
                          lambda m: m.group(1) + switch + m.group(2), cfg, flags=re.S)
         assert n == 1, 'kamailio-msrp.cfg.in has no route[PASSWORD]'
+        if self.tls:
+            listen, module = self._tls_config()
+            cfg = cfg.replace('listen=tcp:127.0.0.1:@PORT@\n', listen)
+            cfg = cfg.replace('loadmodule "msrp.so"\n', module + 'loadmodule "msrp.so"\n')
         return (cfg.replace('@PORT@', str(self.port)).replace('@MODULES@', MODULES)
                 .replace('@MAX_EXPIRES@', str(self.max_expires)))
 

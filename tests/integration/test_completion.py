@@ -55,6 +55,21 @@ def test_commands_and_options(env):
     assert complete('record ', env) == ['start', 'stop']
     assert complete('mess', env) == ['message']
     assert '--type' in complete('message --', env)
+    for cmd in ('send-file', 'transfers', 'accept-file', 'reject-file', 'cancel-file'):
+        assert cmd in words
+    assert {'--account', '--content-type'} <= set(complete('send-file --', env))
+    # no transfer yet: nothing to name
+    assert complete('reject-file ', env) == []
+    assert complete('cancel-file ', env) == []
+
+
+def test_send_file_completes_files(env, tmp_path):
+    (tmp_path / 'report.pdf').write_bytes(b'x')
+    (tmp_path / 'inbox').mkdir()
+    prefix = str(tmp_path) + '/'
+    assert complete('send-file sip:bob@127.0.0.1 %srep' % prefix, env) == [prefix + 'report.pdf']
+    # accept-file's DIRECTORY: directories only
+    assert complete('accept-file transfer/1 %s' % prefix, env) == [prefix + 'inbox']
 
 
 def test_live_objects(daemon, env):
@@ -73,6 +88,27 @@ def test_live_objects(daemon, env):
     props = complete('set settings SipU', env)
     assert props == ['SipUdpPort']
     assert 'AnswerTimeout' in complete('get settings ', env)
+
+
+def test_live_transfers(daemon, env, tmp_path):
+    """transfer/N of the daemon's file transfers: one it sends to itself, and the
+    incoming offer that makes."""
+    (tmp_path / 'x.bin').write_bytes(b'x' * 1000)
+    outgoing = daemon.call(sipsd.SESSION_MANAGER, sipsd.SESSION_MANAGER_IFACE, 'SendFile',
+                           v('(osss)', ('/', 'sip:self@127.0.0.1:%d' % daemon.ports['udp'],
+                                        str(tmp_path / 'x.bin'), '')))[0]
+
+    def transfers():
+        return sorted(p for p in daemon.managed_objects()
+                      if p.startswith('/org/sipsimple/FileTransfer/'))
+    paths = sipsd.wait_until(lambda: len(transfers()) == 2 and transfers(), 10)
+    assert paths and outgoing in paths, transfers()
+    names = ['transfer/' + p.rsplit('/', 1)[1] for p in paths]
+    assert sorted(complete('reject-file ', env)) == sorted(names)
+    assert sorted(complete('cancel-file transfer/', env)) == sorted(names)
+    assert set(names) <= set(complete('get ', env))
+    # accept-file's first word: a transfer or a directory
+    assert set(names) <= set(complete('accept-file ', env))
 
 
 def test_no_daemon_no_start(bus):

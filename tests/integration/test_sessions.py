@@ -1,6 +1,7 @@
 """Session objects and their state rules in NULL; capabilities not built yet."""
 
 import os
+import socket
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -116,11 +117,25 @@ def test_orphan_session_dropped(bus, daemon, recorder):
     assert daemon.get(mine, SI, 'State') == 'NULL'
 
 
-def test_send_file_not_supported(daemon, tmp_path):
+def test_send_file_makes_a_transfer(daemon, tmp_path):
+    """SendFile is real now (test_file_transfer.py): an MSRPFileTransfer1 object with its
+    own session, which Cancel ends."""
+    FI = 'org.sipsimple.MSRPFileTransfer1'
     f = tmp_path / 'file.txt'
     f.write_text('payload\n')
-    expect_error('NotSupported', daemon.call, SM, SMI, 'SendFile',
-                 v('(osss)', ('/', 'sip:bob@127.0.0.1', str(f), '')), '(o)')
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)   # takes the INVITE, never answers
+    silent.bind(('127.0.0.1', 0))
+    nobody = 'sip:bob@127.0.0.1:%d' % silent.getsockname()[1]
+    t = daemon.call(SM, SMI, 'SendFile', v('(osss)', ('/', nobody, str(f), '')), '(o)')[0]
+    assert t.startswith('/org/sipsimple/FileTransfer/')
+    props = daemon.managed_objects()[t][FI]
+    assert props['Direction'] == 'outgoing' and props['FileName'] == 'file.txt'
+    assert props['FileSize'] == 8 and props['ContentType'] == 'text/plain'
+    assert props['Session'].startswith('/org/sipsimple/Session/')
+    daemon.call(t, FI, 'Cancel')
+    assert daemon.get(t, FI, 'State') == 'cancelled'
+    expect_error('InvalidState', daemon.call, t, FI, 'Cancel')
+    silent.close()
 
 
 def test_subscribe_publish_make_objects(daemon):

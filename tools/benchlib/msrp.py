@@ -9,7 +9,12 @@ session, MSRP over TCP and then over TLS on 127.0.0.1):
   * the daemons' CPU time (/proc/PID/stat) per message and per MiB;
   * beside them, the ceiling: the same size through openssl s_client -> s_server (a
     P-256 certificate made at run time) and over plain TCP between two processes, and
-    the ratio daemons / ceiling.
+    the ratio daemons / ceiling;
+  * file transfer (msrp_file.py): MiB/s of a 1 GiB file (quick 128 MiB; --file-mib)
+    SendFile -> GotFile over TCP and TLS, both daemons' RSS growth, beside the TLS
+    ceiling for the same size (the suite GIO negotiates, if it can be told) and the ratio.
+To reproduce: meson setup build && ninja -C build, then `tools/bench msrp` (or with
+--quick); SIPSIMPLED=path/to/sipsimpled for another build (e.g. build-test/daemon/...).
 """
 
 import os
@@ -18,6 +23,7 @@ import subprocess
 import threading
 import time
 
+from . import msrp_file
 from .common import CLK_TCK, cpu_seconds, daemon_binary, describe, fmt, log, log_if_exited, \
     print_load, print_title, ratio, require, work_dir
 
@@ -29,12 +35,15 @@ def add_arguments(p):
     p.add_argument('--messages', type=int, help='msrp: 1 KiB messages, message: MESSAGEs (2000; quick 200)')
     p.add_argument('--inflight', type=int, default=32,
                    help='msrp, message: SendMessage calls outstanding at most (32)')
+    p.add_argument('--file-mib', type=int,
+                   help='msrp: size of the file transferred, MiB (1024; quick 128; 0: none)')
 
 
 def run(args):
     args.messages = args.messages or (200 if args.quick else 2000)
     # the first size the daemon refuses is reported, the next one measured
     args.sizes = [(10 if args.quick else 100) * MIB, 16 * MIB - 4096]
+    args.file_size = msrp_file.file_size(args) if args.file_mib is None else args.file_mib * MIB
     require(('openssl', 'dbus-daemon'), 'openssl, dbus')
     bench_msrp(args)
 
@@ -260,25 +269,34 @@ def drain(stream, size):
     return got
 
 
-def ceiling_tls(work, size):
-    """`size` bytes through openssl s_client -> s_server (TLS 1.3, P-256 certificate made
-    now), piped in and out by this process; from the first byte after the handshake."""
-    import sipsd
+def make_cert(work):
+    """A P-256 certificate and key made now: (cert, key) paths."""
     cert, key = os.path.join(work, 'cert.pem'), os.path.join(work, 'key.pem')
-    subprocess.run(['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt',
-                    'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert,
-                    '-subj', '/CN=bench.invalid', '-days', '1'], check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if not os.path.exists(cert):
+        subprocess.run(['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt',
+                        'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert,
+                        '-subj', '/CN=bench.invalid', '-days', '1'], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return cert, key
+
+
+def ceiling_tls(work, size, suite=None):
+    """`size` bytes through openssl s_client -> s_server (TLS 1.3, P-256 certificate made
+    now; `suite`: a TLS 1.3 ciphersuite to use), piped in and out by this process; from
+    the first byte after the handshake."""
+    import sipsd
+    cert, key = make_cert(work)
+    suites = ['-ciphersuites', suite] if suite else []
     port = sipsd.free_port('tcp')
     server = subprocess.Popen(['openssl', 's_server', '-accept', '127.0.0.1:%d' % port,
-                               '-cert', cert, '-key', key, '-quiet', '-naccept', '1'],
+                               '-cert', cert, '-key', key, '-quiet', '-naccept', '1'] + suites,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               stderr=subprocess.DEVNULL)
     client = None
     try:
         wait_listening(port, server)
         client = subprocess.Popen(['openssl', 's_client', '-connect', '127.0.0.1:%d' % port,
-                                   '-quiet'], stdin=subprocess.PIPE,
+                                   '-quiet'] + suites, stdin=subprocess.PIPE,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         client.stdin.write(b'!')       # through once the handshake is done
         client.stdin.flush()
@@ -372,7 +390,25 @@ def bench_msrp(args):
         log('  TLS: %s' % describe(results['ceiling TLS']))
         results['ceiling TCP'] = ceiling_tcp(args.sizes[0])
         log('  TCP: %s' % describe(results['ceiling TCP']))
+        if args.file_size:
+            file_bench(sipsd, args, work, results)
     report_msrp(args, results)
+
+
+def file_bench(sipsd, args, work, results):
+    """The file transfer rows: both transports, then the TLS ceiling for that size."""
+    for transport, use_tls in (('TCP', False), ('TLS', True)):
+        log('%s: two daemons, a %s file' % (transport, fmt_size(args.file_size)))
+        results['file ' + transport] = msrp_file.file_run(sipsd, GLib, ChatPeer, work,
+                                                          use_tls, args.file_size)
+        log('  %s' % describe(results['file ' + transport]))
+    name, proto = msrp_file.gio_tls_suite(Gio, *make_cert(work))
+    results['file ceiling suite'] = (name, proto)
+    log('ceiling for the file: %s through openssl (GIO negotiates %s, %s)'
+        % (fmt_size(args.file_size), name, proto))
+    suite = name if name and proto == 'tls-1-3' and name.startswith('TLS_') else None
+    results['file ceiling TLS'] = ceiling_tls(work, args.file_size, suite)
+    log('  TLS: %s' % describe(results['file ceiling TLS']))
 
 
 def chat_run(sipsd, args, use_tls):
@@ -481,6 +517,8 @@ def report_msrp(args, results):
     print('ceiling TLS: openssl s_server/s_client (%s, TLS 1.3 default suite, P-256'
           ' certificate made at run time), data piped in and out by the bench; TCP: a'
           ' python3 sender process to the bench over loopback.' % openssl_version())
+    if args.file_size:
+        msrp_file.rows(results, args.file_size, fmt, ratio, fmt_size)
     print_load()
 
 

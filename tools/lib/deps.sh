@@ -18,7 +18,7 @@ SIPS_RUN_PACKAGES=(
 SIPS_TEST_PACKAGES=(
   python3-gi python3-dbus python3-pytest
   sip-tester baresip-core
-  kamailio kamailio-extra-modules kamailio-presence-modules
+  kamailio kamailio-extra-modules kamailio-presence-modules kamailio-tls-modules
   sox tshark bash-completion gstreamer1.0-tools coturn iptables
   clang libclang-rt-14-dev
 )

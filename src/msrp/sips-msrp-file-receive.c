@@ -1,0 +1,250 @@
+/* sips-msrp-file-receive.c: an offered file received from a stream's SEND chunks,
+ * written to a file descriptor as they arrive (only the parser's read buffer is held),
+ * hashed on the way. The chunks must come in order, as one message, within the offered
+ * size; anything else fails the transfer with the status we answer:
+ *   a Byte-Range that does not continue the file, or whose total is not the offered
+ *   size, a second message, a chunk after the '$' -> 400; bytes past the offered size
+ *   -> 413; a '$' short of the size or a hash mismatch -> 400; the sender's '#' ends it
+ *   as interrupted. */
+#include "sips-msrp-file.h"
+#include "sips-msrp-chat-private.h"
+
+#include <errno.h>
+#include <unistd.h>
+#include <glib/gi18n.h>
+
+#include "sips-file-selector.h"
+
+struct _SipsMsrpFileReceiver {
+  SipsMsrpChat                *chat;
+  int                          fd;
+  gint64                       size;        /* -1 = not offered */
+  char                        *expected_hash;
+  const SipsMsrpFileCallbacks *callbacks;
+  gpointer                     user_data;
+  char                        *message_id;  /* of the file, from its first chunk */
+  GChecksum                   *sha1;
+  char                        *hash;        /* once complete */
+  guint64                      received;
+  gboolean                     taking;      /* the current request's body is the file's */
+  gboolean                     failed;
+  guint                        status;      /* our failure status (0: the sender's '#') */
+  char                        *reason;
+  gboolean                     complete;
+  guint                        done_id;
+};
+
+static gboolean
+on_done_idle (gpointer user_data)
+{
+  SipsMsrpFileReceiver *self = user_data;
+
+  self->done_id = 0;
+  self->callbacks->done (self->status, self->reason, self->user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* The first failure decides; told from an idle (we are inside the connection's parse). */
+static guint
+fail (SipsMsrpFileReceiver *self, guint status, const char *reason)
+{
+  if (self->failed || self->complete)
+    return status;
+  self->failed = TRUE;
+  g_debug ("MSRP file: %u %s", status, reason);
+  self->status = status;
+  self->reason = g_strdup (reason);
+  self->taking = FALSE;
+  self->done_id = g_idle_add (on_done_idle, self);
+  return status;
+}
+
+static guint
+on_request_begin (SipsMsrpConnection *connection, const char *tid, SipsMsrpMethod method,
+                  const SipsMsrpHeaders *headers, gpointer user_data)
+{
+  SipsMsrpFileReceiver *self = user_data;
+  const SipsMsrpByteRange *range = &headers->byte_range;
+  guint64 start;
+
+  self->taking = FALSE;
+  if (method != SIPS_MSRP_METHOD_SEND)
+    return 0;  /* a REPORT: nothing of ours was sent */
+  if (self->failed)
+    return self->status != 0 ? self->status : SIPS_MSRP_STATUS_BAD_REQUEST;
+  if (self->complete)
+    return fail (self, SIPS_MSRP_STATUS_BAD_REQUEST, _("Data came after the end of the file"));
+  if (headers->message_id == NULL)
+    return fail (self, SIPS_MSRP_STATUS_BAD_REQUEST, _("A chunk without Message-ID"));
+  if (self->message_id == NULL)
+    self->message_id = g_strdup (headers->message_id);
+  else if (g_strcmp0 (self->message_id, headers->message_id) != 0)
+    return fail (self, SIPS_MSRP_STATUS_BAD_REQUEST, _("A second message came during the file"));
+
+  start = headers->has_byte_range ? (guint64) range->start - 1 : self->received;
+  if (start != self->received)
+    return fail (self, SIPS_MSRP_STATUS_BAD_REQUEST,
+                 _("A chunk's Byte-Range does not continue the file"));
+  if (headers->has_byte_range && self->size >= 0 && range->total != SIPS_MSRP_BYTE_RANGE_UNKNOWN &&
+      range->total != self->size)
+    return fail (self, SIPS_MSRP_STATUS_BAD_REQUEST,
+                 _("The Byte-Range total is not the offered size"));
+  if (headers->has_byte_range && self->size >= 0 && range->end != SIPS_MSRP_BYTE_RANGE_UNKNOWN &&
+      range->end > self->size)
+    return fail (self, SIPS_MSRP_STATUS_STOP_SENDING, _("More data than the offered size"));
+  self->taking = TRUE;
+  return 0;
+}
+
+static void
+on_request_body (SipsMsrpConnection *connection, const guint8 *data, gsize len,
+                 gpointer user_data)
+{
+  SipsMsrpFileReceiver *self = user_data;
+  gsize done = 0;
+
+  if (!self->taking)
+    return;
+  if (self->size >= 0 && self->received + len > (guint64) self->size)
+    {
+      fail (self, SIPS_MSRP_STATUS_STOP_SENDING, _("More data than the offered size"));
+      return;
+    }
+  while (done < len)
+    {
+      ssize_t n = write (self->fd, data + done, len - done);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          g_autofree char *reason = g_strdup_printf (_("Cannot write the file: %s"),
+                                                     g_strerror (errno));
+
+          fail (self, 500, reason);
+          return;
+        }
+      done += (gsize) n;
+    }
+  g_checksum_update (self->sha1, data, (gssize) len);
+  self->received += len;
+  self->callbacks->progress (self->received, self->user_data);
+}
+
+/* The '$': size and hash, then the owner stores the file. Returns the status. */
+static guint
+conclude (SipsMsrpFileReceiver *self)
+{
+  guint status;
+
+  if (self->size >= 0 && self->received != (guint64) self->size)
+    return fail (self, SIPS_MSRP_STATUS_BAD_REQUEST, _("The file is shorter than offered"));
+  self->hash = sips_file_hash_from_checksum (self->sha1);
+  if (self->expected_hash != NULL && g_ascii_strcasecmp (self->hash, self->expected_hash) != 0)
+    return fail (self, SIPS_MSRP_STATUS_BAD_REQUEST, _("The file does not match the offered hash"));
+  self->complete = TRUE;
+  status = self->callbacks->complete (self->user_data);
+  if (status != SIPS_MSRP_STATUS_OK)
+    {
+      self->complete = FALSE;
+      return fail (self, status, _("The file could not be stored"));
+    }
+  return status;
+}
+
+static void
+on_request_end (SipsMsrpConnection *connection, const char *tid, SipsMsrpMethod method,
+                const SipsMsrpHeaders *headers, char flag, guint status, gpointer user_data)
+{
+  SipsMsrpFileReceiver *self = user_data;
+  g_autoptr(SipsMsrpChat) chat = g_object_ref (self->chat);  /* complete() may end it all */
+  gboolean taking = self->taking;
+
+  self->taking = FALSE;
+  if (method != SIPS_MSRP_METHOD_SEND)
+    return;
+  if (status != 0)
+    {
+      /* the parser's problem, answered by the connection */
+      fail (self, status, _("A malformed chunk"));
+      return;
+    }
+  if (!taking)
+    {
+      sips_msrp_connection_answer (connection, tid, method, headers,
+                                   self->failed && self->status != 0 ? self->status
+                                                                     : SIPS_MSRP_STATUS_BAD_REQUEST,
+                                   NULL);
+      return;
+    }
+  if (flag == SIPS_MSRP_FLAG_INTERRUPTED)
+    {
+      sips_msrp_connection_answer (connection, tid, method, headers, SIPS_MSRP_STATUS_OK, NULL);
+      fail (self, 0, _("The sender interrupted the file"));
+      return;
+    }
+  if (flag != SIPS_MSRP_FLAG_COMPLETE)
+    {
+      sips_msrp_connection_answer (connection, tid, method, headers, SIPS_MSRP_STATUS_OK, NULL);
+      return;
+    }
+  status = conclude (self);
+  sips_msrp_connection_answer (connection, tid, method, headers, status, NULL);
+  /* RFC 4975 §7.1.2: a success REPORT when asked; a failure one is the response's */
+  if (status == SIPS_MSRP_STATUS_OK && headers->success_report == SIPS_MSRP_REPORT_YES)
+    sips_msrp_chat_send_report (chat, connection, headers, self->received, status);
+}
+
+static const SipsMsrpSessionHandler file_handler = {
+  .request_begin = on_request_begin,
+  .request_body = on_request_body,
+  .request_end = on_request_end,
+};
+
+/* ---- public API ---- */
+
+SipsMsrpFileReceiver *
+sips_msrp_file_receiver_new (SipsMsrpChat *chat, int fd, gint64 size, const char *hash,
+                             const SipsMsrpFileCallbacks *callbacks, gpointer user_data)
+{
+  SipsMsrpFileReceiver *self = g_new0 (SipsMsrpFileReceiver, 1);
+
+  self->chat = g_object_ref (chat);
+  self->fd = fd;
+  self->size = size;
+  self->expected_hash = g_strdup (hash);
+  self->callbacks = callbacks;
+  self->user_data = user_data;
+  self->sha1 = g_checksum_new (G_CHECKSUM_SHA1);
+  sips_msrp_chat_set_request_handler (chat, &file_handler, self);
+  return self;
+}
+
+const char *
+sips_msrp_file_receiver_get_hash (SipsMsrpFileReceiver *self)
+{
+  return self->hash;
+}
+
+guint64
+sips_msrp_file_receiver_get_size (SipsMsrpFileReceiver *self)
+{
+  return self->received;
+}
+
+void
+sips_msrp_file_receiver_free (SipsMsrpFileReceiver *self)
+{
+  if (self == NULL)
+    return;
+  g_clear_handle_id (&self->done_id, g_source_remove);
+  if (self->chat->request_handler_data == self)
+    sips_msrp_chat_set_request_handler (self->chat, NULL, NULL);
+  g_clear_object (&self->chat);
+  g_checksum_free (self->sha1);
+  g_free (self->expected_hash);
+  g_free (self->message_id);
+  g_free (self->hash);
+  g_free (self->reason);
+  g_free (self);
+}
