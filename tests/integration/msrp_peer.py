@@ -464,7 +464,7 @@ class FilePeer:
     def send_raw(self, data):
         self._sendall(self.msrp_conn, data)
 
-    def chunk(self, body, start=1, end=None, total=None, flag='$', message_id='m1',
+    def chunk(self, body, start=1, end=None, total=None, flag='$', message_id='file-msg-1',
               tid=None, content_type='application/octet-stream', byte_range=None,
               success_report=None):
         """The bytes of one SEND chunk (tid, bytes). byte_range overrides the computed
@@ -491,7 +491,7 @@ class FilePeer:
         self.send_raw(data)
         return tid
 
-    def send_file(self, data, chunk_size=16384, message_id='m1', content_type=None):
+    def send_file(self, data, chunk_size=16384, message_id='file-msg-1', content_type=None):
         """The whole file, well-formed, in order; returns the chunks' tids."""
         tids = []
         total = len(data)

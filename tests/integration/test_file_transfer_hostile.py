@@ -115,6 +115,8 @@ def accept(target, peer, path, directory):
     peer.ack()
     assert peer.answer is not None and peer.answer['attrs'].get('recvonly') is not None, \
         final.body
+    scheme = 'msrps://' if target.use_tls else 'msrp://'
+    assert peer.answer['path'][0].startswith(scheme), final.body
     peer.msrp_connect()
 
 
@@ -131,11 +133,12 @@ def good_transfer(target, peer, directory, name='after.bin'):
     tids = peer.send_file(DATA)
     assert peer.wait_msrp_response(tids[-1]) == 200, context(target, peer, path)
     got = wait_member(target, peer, path, 'GotFile')
+    # the sender hangs up once delivered (RFC 5547 §8.3)
+    assert peer.bye() == 200
     wait_member(target, peer, path, 'DidEnd')
     with open(got[1], 'rb') as f:
         assert f.read() == DATA
     assert got[2] == len(DATA) and got[3] == sha1_value(DATA), got
-    peer.bye()
     return got[1]
 
 
@@ -154,8 +157,8 @@ def test_hostile_name_lands_sanitised_inside_the_directory(target, peer, root, w
     tids = peer.send_file(DATA)
     assert peer.wait_msrp_response(tids[-1]) == 200, context(target, peer, path)
     got = wait_member(target, peer, path, 'GotFile')
+    assert peer.bye() == 200
     wait_member(target, peer, path, 'DidEnd')
-    peer.bye()
 
     assert os.path.dirname(got[1]) == directory, got
     assert os.path.basename(got[1]) == safe, got
@@ -208,8 +211,8 @@ def early_end_then_second_end(peer):
 def second_message(peer):
     """The second half under another Message-ID."""
     n, h = len(DATA), len(DATA) // 2
-    return [peer.send_chunk(DATA[:h], start=1, total=n, flag='+', message_id='m1'),
-            peer.send_chunk(DATA[h:], start=h + 1, total=n, flag='$', message_id='m2')]
+    return [peer.send_chunk(DATA[:h], start=1, total=n, flag='+', message_id='file-msg-1'),
+            peer.send_chunk(DATA[h:], start=h + 1, total=n, flag='$', message_id='file-msg-2')]
 
 
 def hash_mismatch(peer):
