@@ -46,6 +46,8 @@ def escape_name(name, raw=False):
     for b in name:
         if b in (0x00, 0x0a, 0x0d, 0x22, 0x25) or (not raw and (b < 0x20 or b >= 0x7f)):
             out.append('%%%02X' % b)
+        elif b >= 0x80:
+            out.append(chr(0xdc00 + b))  # the byte itself once encoded (surrogateescape)
         else:
             out.append(chr(b))
     return ''.join(out)
@@ -312,6 +314,12 @@ class FilePeer:
         else:
             msgs, conn.buf = split_msrp(conn.buf)
             self.msrp_messages += msgs
+            for m in msgs:
+                if m.method == 'SEND':
+                    # e.g. the active daemon's bodiless SEND that binds the connection
+                    self._sendall(conn, ('MSRP %s 200 OK\r\nTo-Path: %s\r\nFrom-Path: %s\r\n'
+                                         '-------%s$\r\n' % (m.tid, m.headers.get('from-path'),
+                                                              self.local_path, m.tid)).encode())
 
     def wait(self, predicate, timeout=TIMEOUT):
         """Runs the main loop, polling, until predicate() is true; returns its value."""

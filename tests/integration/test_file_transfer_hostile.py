@@ -50,6 +50,16 @@ HOSTILE_NAMES = [
 ]
 
 
+# names put on the wire as raw bytes (UTF-8 as most clients send it, and worse), not %-escaped
+RAW_NAMES = [
+    ('r\u00e9sum\u00e9 \u2013 2024.pdf', 'r\u00e9sum\u00e9 \u2013 2024.pdf'),
+    ('\u202egnp.exe', 'gnp.exe'),
+    ('\u2066evil\u2069\u200f.txt', 'evil.txt'),
+    ('tab\there.txt', 'tabhere.txt'),
+    (b'latin1-\xe9t\xe9.txt', 'latin1-\ufffdt\ufffd.txt'),
+]
+
+
 @pytest.fixture(scope='module', params=['tcp', 'tls'])
 def target(request):
     p = Peer(use_tls=request.param == 'tls')
@@ -95,10 +105,10 @@ def context(target, peer, path=None):
         [m.start for m in peer.msrp_messages], target.daemon.stderr_text()[-3000:])
 
 
-def offer(target, peer, selector):
+def offer(target, peer, selector, extra_sdp=()):
     """The peer offers; returns the daemon's FileTransfer path (state offered)."""
     seen = {r[3][1] for r in target.rec.records if r[2] == 'IncomingFileTransfer'}
-    peer.offer(selector)
+    peer.offer(selector, extra_sdp=extra_sdp)
     r = peer.wait(lambda: target.rec.find(
         lambda r: r[1] == SMI and r[2] == 'IncomingFileTransfer' and r[3][1] not in seen))
     assert r, 'no IncomingFileTransfer\n' + context(target, peer)
@@ -126,9 +136,9 @@ def wait_member(target, peer, path, member):
     return [a for m, a in fsignals(target, path) if m == member][0]
 
 
-def good_transfer(target, peer, directory, name='after.bin'):
+def good_transfer(target, peer, directory, name='after.bin', extra_sdp=()):
     """A well-behaved transfer that must arrive (the daemon still works)."""
-    path = offer(target, peer, file_selector(name, data=DATA))
+    path = offer(target, peer, file_selector(name, data=DATA), extra_sdp)
     accept(target, peer, path, directory)
     tids = peer.send_file(DATA)
     assert peer.wait_msrp_response(tids[-1]) == 200, context(target, peer, path)
@@ -144,13 +154,16 @@ def good_transfer(target, peer, directory, name='after.bin'):
 
 # ---------------------------------------------------------------- (a) hostile names
 
-@pytest.mark.parametrize('wire,safe', HOSTILE_NAMES,
-                         ids=['name%d' % i for i in range(len(HOSTILE_NAMES))])
-def test_hostile_name_lands_sanitised_inside_the_directory(target, peer, root, wire, safe):
+@pytest.mark.parametrize('wire,safe,raw',
+                         [(w, s, False) for w, s in HOSTILE_NAMES] +
+                         [(w, s, True) for w, s in RAW_NAMES],
+                         ids=['name%d' % i for i in range(len(HOSTILE_NAMES))] +
+                         ['raw%d' % i for i in range(len(RAW_NAMES))])
+def test_hostile_name_lands_sanitised_inside_the_directory(target, peer, root, wire, safe, raw):
     # the chosen directory is deep enough that "../../x" would still be inside root
     directory = os.path.join(root, 'a', 'b', 'downloads')
     os.makedirs(directory)
-    path = offer(target, peer, file_selector(wire, data=DATA))
+    path = offer(target, peer, file_selector(wire, data=DATA, raw_name=raw))
     assert target.get(path, 'FileName', FI) == safe
 
     accept(target, peer, path, directory)
@@ -167,6 +180,15 @@ def test_hostile_name_lands_sanitised_inside_the_directory(target, peer, root, w
         assert f.read() == DATA
     # the file and nothing else, anywhere under root
     assert tree(root) == ['a', 'a/b', 'a/b/downloads', 'a/b/downloads/' + safe], tree(root)
+
+
+def test_passive_peer_is_connected_to(target, peer, root):
+    """The peer says a=setup:passive (RFC 6135): the daemon connects, binds with its own
+    SEND, and the file then arrives (the peer's tools work in both roles)."""
+    got = good_transfer(target, peer, root, extra_sdp=['a=setup:passive'])
+    assert peer.answer['attrs'].get('setup') == 'active', peer.answer
+    assert any(m.method == 'SEND' for m in peer.msrp_messages), peer.msrp_messages
+    assert got == os.path.join(root, 'after.bin')
 
 
 # ---------------------------------------------------------------- (b) hostile MSRP
