@@ -65,9 +65,11 @@ on_chunk_response (SipsMsrpConnection *connection, const char *tid, guint status
                    const char *comment, gpointer user_data)
 {
   SipsMsrpFileSender *self = user_data;
+  g_autofree char *key = NULL;
   gpointer len;
 
-  if (self->over || !g_hash_table_steal_extended (self->chunks, tid, NULL, &len))
+  if (self->over ||
+      !g_hash_table_steal_extended (self->chunks, tid, (gpointer *) &key, &len))
     return;
   if (status != SIPS_MSRP_STATUS_OK)
     {

@@ -161,7 +161,9 @@ def test_empty_file(pair, workdir):
     os.mkdir(dest)
     ta, tb = send_file(a, b, src)
     assert b.get(tb, 'FileSize', FI) == 0
-    b.call(tb, 'Accept', v('(s)', (dest,)), FI)
+    # "" = Settings1.DownloadsDirectory
+    b.daemon.set(sipsd.SETTINGS, sipsd.SETTINGS_IFACE, 'DownloadsDirectory', v('s', dest))
+    b.call(tb, 'Accept', v('(s)', ('',)), FI)
     got = wait_member(b, tb, 'GotFile')
     wait_member(a, ta, 'DidDeliverFile')
     wait_member(b, tb, 'DidEnd')
@@ -205,6 +207,17 @@ def test_reject_gives_the_code_to_the_sender(pair, workdir):
     assert a.get(ta, 'State', FI) == 'failed'
     assert b.get(tb, 'State', FI) == 'cancelled'
     sipsd.expect_error('InvalidState', b.call, tb, 'Accept', v('(s)', (workdir,)), FI)
+    # ended transfers linger (TerminatedSessionLinger: 5 s here), then leave the
+    # ObjectManager like sessions
+    assert FI in a.daemon.managed_objects()[ta] and FI in b.daemon.managed_objects()[tb]
+    for peer, t in ((a, ta), (b, tb)):
+        r = peer.rec.wait_for(lambda r: r[1] == sipsd.OM_IFACE and r[2] == 'InterfacesRemoved'
+                              and r[3][0] == t, 15)
+        assert r and FI in r[3][1], t
+        assert t not in peer.daemon.managed_objects()
+    added = [r for r in b.rec.records if r[1] == sipsd.OM_IFACE and r[2] == 'InterfacesAdded'
+             and r[3][0] == tb]
+    assert added and FI in added[0][3][1]
 
 
 def test_accept_into_a_missing_directory_keeps_the_offer(pair, workdir):
