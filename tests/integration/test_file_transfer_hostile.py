@@ -3,13 +3,16 @@
 (a) Hostile file names: after Accept the file lands under a sanitised name inside the
     chosen directory, nothing outside it is created, and FileName says the sanitised
     name from the offer on.
-(b) Hostile MSRP during a transfer (a Byte-Range that skips or lies about the total,
-    bytes past the offered size, a '$' short of the size followed by a second '$', a
-    second message, a body that does not match the offered hash, a dropped connection):
+(b) Hostile MSRP during a transfer (a Byte-Range that skips, overlaps or lies about the
+    total, bytes past the offered size (also of an offered empty file), a '$' short of
+    the size followed by a second '$', a second message, a body that does not match the
+    offered hash, an offered size never reached, an interrupted message, a dropped
+    connection):
     the transfer ends DidFail + DidEnd, no file (not even the hidden temporary one) is
     left, and the daemon then takes a new transfer.
 
-Over TCP and over TLS (MSRPConfiguration LocalUseTls; the peer then has a certificate of
+Names go out %-escaped (RFC 5547) and, for some, as raw bytes. A peer that says
+a=setup:passive is connected to by the daemon. Over TCP and over TLS (MSRPConfiguration LocalUseTls; the peer then has a certificate of
 its own and offers its a=fingerprint)."""
 
 import os
@@ -258,7 +261,21 @@ def dropped(peer):
     return []
 
 
+def offered_huge(peer):
+    """Offered as 2^63-1 bytes (no hash), the real bytes end with '$' far short of it."""
+    return [peer.send_chunk(DATA, start=1, total=None, flag='$')]
+
+
+def offered_empty(peer):
+    """Offered as an empty file, then bytes come."""
+    return [peer.send_chunk(DATA[:1000], start=1, total=None, flag='$')]
+
+
+# case -> (what the peer sends, the statuses one of its chunks must get, the selector
+# offered if not that of DATA)
 HOSTILE_MSRP = {
+    'offered-huge': (offered_huge, {400}, file_selector('victim.bin', size=2 ** 63 - 1)),
+    'offered-empty': (offered_empty, {413}, file_selector('victim.bin', data=b'')),
     'gap': (gap, {400}),
     'overlap': (overlap, {400}),
     'wrong-total': (wrong_total, {400}),
@@ -275,10 +292,10 @@ HOSTILE_MSRP = {
 
 @pytest.mark.parametrize('case', list(HOSTILE_MSRP))
 def test_hostile_msrp_fails_cleanly(target, peer, root, case):
-    send, status = HOSTILE_MSRP[case]
+    send, status, selector = (HOSTILE_MSRP[case] + (None,))[:3]
     directory = os.path.join(root, 'in')
     os.mkdir(directory)
-    path = offer(target, peer, file_selector('victim.bin', data=DATA))
+    path = offer(target, peer, selector or file_selector('victim.bin', data=DATA))
     accept(target, peer, path, directory)
 
     tids = send(peer)
