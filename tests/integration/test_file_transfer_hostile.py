@@ -12,8 +12,8 @@
     left, and the daemon then takes a new transfer.
 
 Names go out %-escaped (RFC 5547) and, for some, as raw bytes. A peer that says
-a=setup:passive is connected to by the daemon. Over TCP and over TLS (MSRPConfiguration LocalUseTls; the peer then has a certificate of
-its own and offers its a=fingerprint)."""
+a=setup:passive is connected to by the daemon. Over TCP and over TLS (MSRPConfiguration
+LocalUseTls; the peer then has a certificate of its own and offers its a=fingerprint)."""
 
 import os
 import shutil
