@@ -46,6 +46,8 @@ def escape_name(name, raw=False):
     for b in name:
         if b in (0x00, 0x0a, 0x0d, 0x22, 0x25) or (not raw and (b < 0x20 or b >= 0x7f)):
             out.append('%%%02X' % b)
+        elif b >= 0x80:
+            out.append(chr(0xdc00 + b))  # the byte itself once encoded (surrogateescape)
         else:
             out.append(chr(b))
     return ''.join(out)
@@ -312,6 +314,12 @@ class FilePeer:
         else:
             msgs, conn.buf = split_msrp(conn.buf)
             self.msrp_messages += msgs
+            for m in msgs:
+                if m.method == 'SEND':
+                    # e.g. the active daemon's bodiless SEND that binds the connection
+                    self._sendall(conn, ('MSRP %s 200 OK\r\nTo-Path: %s\r\nFrom-Path: %s\r\n'
+                                         '-------%s$\r\n' % (m.tid, m.headers.get('from-path'),
+                                                              self.local_path, m.tid)).encode())
 
     def wait(self, predicate, timeout=TIMEOUT):
         """Runs the main loop, polling, until predicate() is true; returns its value."""
@@ -464,7 +472,7 @@ class FilePeer:
     def send_raw(self, data):
         self._sendall(self.msrp_conn, data)
 
-    def chunk(self, body, start=1, end=None, total=None, flag='$', message_id='msg-0001',
+    def chunk(self, body, start=1, end=None, total=None, flag='$', message_id='file-msg-1',
               tid=None, content_type='application/octet-stream', byte_range=None,
               success_report=None):
         """The bytes of one SEND chunk (tid, bytes). byte_range overrides the computed
@@ -491,7 +499,7 @@ class FilePeer:
         self.send_raw(data)
         return tid
 
-    def send_file(self, data, chunk_size=16384, message_id='msg-0001', content_type=None):
+    def send_file(self, data, chunk_size=16384, message_id='file-msg-1', content_type=None):
         """The whole file, well-formed, in order; returns the chunks' tids."""
         tids = []
         total = len(data)

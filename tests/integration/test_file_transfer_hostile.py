@@ -3,14 +3,17 @@
 (a) Hostile file names: after Accept the file lands under a sanitised name inside the
     chosen directory, nothing outside it is created, and FileName says the sanitised
     name from the offer on.
-(b) Hostile MSRP during a transfer (a Byte-Range that skips or lies about the total,
-    bytes past the offered size, a '$' short of the size followed by a second '$', a
-    second message, a body that does not match the offered hash, a dropped connection):
+(b) Hostile MSRP during a transfer (a Byte-Range that skips, overlaps or lies about the
+    total, bytes past the offered size (also of an offered empty file), a '$' short of
+    the size followed by a second '$', a second message, a body that does not match the
+    offered hash, an offered size never reached, an interrupted message, a dropped
+    connection):
     the transfer ends DidFail + DidEnd, no file (not even the hidden temporary one) is
     left, and the daemon then takes a new transfer.
 
-Over TCP and over TLS (MSRPConfiguration LocalUseTls; the peer then has a certificate of
-its own and offers its a=fingerprint)."""
+Names go out %-escaped (RFC 5547) and, for some, as raw bytes. A peer that says
+a=setup:passive is connected to by the daemon. Over TCP and over TLS (MSRPConfiguration
+LocalUseTls; the peer then has a certificate of its own and offers its a=fingerprint)."""
 
 import os
 import shutil
@@ -47,6 +50,16 @@ HOSTILE_NAMES = [
     ('\u202egnp.exe', 'gnp.exe'),
     ('x' * 296 + '.txt', 'x' * 196 + '.txt'),
     (b'bad\xff\xfe.bin', 'bad\ufffd\ufffd.bin'),
+]
+
+
+# names put on the wire as raw bytes (UTF-8 as most clients send it, and worse), not %-escaped
+RAW_NAMES = [
+    ('r\u00e9sum\u00e9 \u2013 2024.pdf', 'r\u00e9sum\u00e9 \u2013 2024.pdf'),
+    ('\u202egnp.exe', 'gnp.exe'),
+    ('\u2066evil\u2069\u200f.txt', 'evil.txt'),
+    ('tab\there.txt', 'tabhere.txt'),
+    (b'latin1-\xe9t\xe9.txt', 'latin1-\ufffdt\ufffd.txt'),
 ]
 
 
@@ -95,10 +108,10 @@ def context(target, peer, path=None):
         [m.start for m in peer.msrp_messages], target.daemon.stderr_text()[-3000:])
 
 
-def offer(target, peer, selector):
+def offer(target, peer, selector, extra_sdp=()):
     """The peer offers; returns the daemon's FileTransfer path (state offered)."""
     seen = {r[3][1] for r in target.rec.records if r[2] == 'IncomingFileTransfer'}
-    peer.offer(selector)
+    peer.offer(selector, extra_sdp=extra_sdp)
     r = peer.wait(lambda: target.rec.find(
         lambda r: r[1] == SMI and r[2] == 'IncomingFileTransfer' and r[3][1] not in seen))
     assert r, 'no IncomingFileTransfer\n' + context(target, peer)
@@ -115,6 +128,8 @@ def accept(target, peer, path, directory):
     peer.ack()
     assert peer.answer is not None and peer.answer['attrs'].get('recvonly') is not None, \
         final.body
+    scheme = 'msrps://' if target.use_tls else 'msrp://'
+    assert peer.answer['path'][0].startswith(scheme), final.body
     peer.msrp_connect()
 
 
@@ -124,38 +139,42 @@ def wait_member(target, peer, path, member):
     return [a for m, a in fsignals(target, path) if m == member][0]
 
 
-def good_transfer(target, peer, directory, name='after.bin'):
+def good_transfer(target, peer, directory, name='after.bin', extra_sdp=()):
     """A well-behaved transfer that must arrive (the daemon still works)."""
-    path = offer(target, peer, file_selector(name, data=DATA))
+    path = offer(target, peer, file_selector(name, data=DATA), extra_sdp)
     accept(target, peer, path, directory)
     tids = peer.send_file(DATA)
     assert peer.wait_msrp_response(tids[-1]) == 200, context(target, peer, path)
     got = wait_member(target, peer, path, 'GotFile')
+    # the sender hangs up once delivered (RFC 5547 §8.3)
+    assert peer.bye() == 200
     wait_member(target, peer, path, 'DidEnd')
     with open(got[1], 'rb') as f:
         assert f.read() == DATA
     assert got[2] == len(DATA) and got[3] == sha1_value(DATA), got
-    peer.bye()
     return got[1]
 
 
 # ---------------------------------------------------------------- (a) hostile names
 
-@pytest.mark.parametrize('wire,safe', HOSTILE_NAMES,
-                         ids=['name%d' % i for i in range(len(HOSTILE_NAMES))])
-def test_hostile_name_lands_sanitised_inside_the_directory(target, peer, root, wire, safe):
+@pytest.mark.parametrize('wire,safe,raw',
+                         [(w, s, False) for w, s in HOSTILE_NAMES] +
+                         [(w, s, True) for w, s in RAW_NAMES],
+                         ids=['name%d' % i for i in range(len(HOSTILE_NAMES))] +
+                         ['raw%d' % i for i in range(len(RAW_NAMES))])
+def test_hostile_name_lands_sanitised_inside_the_directory(target, peer, root, wire, safe, raw):
     # the chosen directory is deep enough that "../../x" would still be inside root
     directory = os.path.join(root, 'a', 'b', 'downloads')
     os.makedirs(directory)
-    path = offer(target, peer, file_selector(wire, data=DATA))
+    path = offer(target, peer, file_selector(wire, data=DATA, raw_name=raw))
     assert target.get(path, 'FileName', FI) == safe
 
     accept(target, peer, path, directory)
     tids = peer.send_file(DATA)
     assert peer.wait_msrp_response(tids[-1]) == 200, context(target, peer, path)
     got = wait_member(target, peer, path, 'GotFile')
+    assert peer.bye() == 200
     wait_member(target, peer, path, 'DidEnd')
-    peer.bye()
 
     assert os.path.dirname(got[1]) == directory, got
     assert os.path.basename(got[1]) == safe, got
@@ -164,6 +183,15 @@ def test_hostile_name_lands_sanitised_inside_the_directory(target, peer, root, w
         assert f.read() == DATA
     # the file and nothing else, anywhere under root
     assert tree(root) == ['a', 'a/b', 'a/b/downloads', 'a/b/downloads/' + safe], tree(root)
+
+
+def test_passive_peer_is_connected_to(target, peer, root):
+    """The peer says a=setup:passive (RFC 6135): the daemon connects, binds with its own
+    SEND, and the file then arrives (the peer's tools work in both roles)."""
+    got = good_transfer(target, peer, root, extra_sdp=['a=setup:passive'])
+    assert peer.answer['attrs'].get('setup') == 'active', peer.answer
+    assert any(m.method == 'SEND' for m in peer.msrp_messages), peer.msrp_messages
+    assert got == os.path.join(root, 'after.bin')
 
 
 # ---------------------------------------------------------------- (b) hostile MSRP
@@ -208,8 +236,8 @@ def early_end_then_second_end(peer):
 def second_message(peer):
     """The second half under another Message-ID."""
     n, h = len(DATA), len(DATA) // 2
-    return [peer.send_chunk(DATA[:h], start=1, total=n, flag='+', message_id='msg-0001'),
-            peer.send_chunk(DATA[h:], start=h + 1, total=n, flag='$', message_id='msg-0002')]
+    return [peer.send_chunk(DATA[:h], start=1, total=n, flag='+', message_id='file-msg-1'),
+            peer.send_chunk(DATA[h:], start=h + 1, total=n, flag='$', message_id='file-msg-2')]
 
 
 def hash_mismatch(peer):
@@ -233,7 +261,21 @@ def dropped(peer):
     return []
 
 
+def offered_huge(peer):
+    """Offered as 2^63-1 bytes (no hash), the real bytes end with '$' far short of it."""
+    return [peer.send_chunk(DATA, start=1, total=None, flag='$')]
+
+
+def offered_empty(peer):
+    """Offered as an empty file, then bytes come."""
+    return [peer.send_chunk(DATA[:1000], start=1, total=None, flag='$')]
+
+
+# case -> (what the peer sends, the statuses one of its chunks must get, the selector
+# offered if not that of DATA)
 HOSTILE_MSRP = {
+    'offered-huge': (offered_huge, {400}, file_selector('victim.bin', size=2 ** 63 - 1)),
+    'offered-empty': (offered_empty, {413}, file_selector('victim.bin', data=b'')),
     'gap': (gap, {400}),
     'overlap': (overlap, {400}),
     'wrong-total': (wrong_total, {400}),
@@ -250,10 +292,10 @@ HOSTILE_MSRP = {
 
 @pytest.mark.parametrize('case', list(HOSTILE_MSRP))
 def test_hostile_msrp_fails_cleanly(target, peer, root, case):
-    send, status = HOSTILE_MSRP[case]
+    send, status, selector = (HOSTILE_MSRP[case] + (None,))[:3]
     directory = os.path.join(root, 'in')
     os.mkdir(directory)
-    path = offer(target, peer, file_selector('victim.bin', data=DATA))
+    path = offer(target, peer, selector or file_selector('victim.bin', data=DATA))
     accept(target, peer, path, directory)
 
     tids = send(peer)

@@ -296,7 +296,7 @@ test_commit_clash (Fixture *f, gconstpointer data)
       g_autofree char *tmp2 = make_temp (f, "two");
       g_autofree char *tmp3 = make_temp (f, "three");
       g_autofree char *path1 = NULL, *path2 = NULL, *path3 = NULL;
-      g_autofree char *base1 = NULL, *base2 = NULL, *base3 = NULL;
+      g_autofree char *base2 = NULL, *base3 = NULL;
 
       path1 = sips_file_name_commit (tmp1, f->dir, names[i], &error);
       g_assert_no_error (error);
@@ -317,7 +317,6 @@ test_commit_clash (Fixture *f, gconstpointer data)
       g_assert_false (g_file_test (tmp1, G_FILE_TEST_EXISTS));
       g_assert_false (g_file_test (tmp2, G_FILE_TEST_EXISTS));
       g_assert_false (g_file_test (tmp3, G_FILE_TEST_EXISTS));
-      (void) base1;
     }
   g_assert_cmpuint (count_entries (f->dir), ==, 9);
 }
