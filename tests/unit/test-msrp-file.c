@@ -240,14 +240,19 @@ typedef struct {
   int     fd;
   guint64 size;
   guint64 drained;
+  gint    go;
 } Drain;
 
-/* The slow disk comes back: its own thread (the receiver's last flush waits for it). */
+/* The slow disk: its own thread (the receiver's last flush waits for it) that reads
+ * once told to, or after 3 s (should the main thread be stuck in that flush). */
 static gpointer
 drain_thread (gpointer data)
 {
   Drain *d = data;
   guint8 buffer[65536];
+
+  for (guint i = 0; i < 300 && !g_atomic_int_get (&d->go); i++)
+    g_usleep (10 * 1000);
 
   while (d->drained < d->size)
     {
@@ -272,6 +277,9 @@ test_slow_disk (void)
   GThread *thread;
 
   g_assert_cmpint (pipe (fds), ==, 0);
+  drain.fd = fds[0];
+  drain.size = size;
+  thread = g_thread_new ("drain", drain_thread, &drain);
   fixture_start_to (&f, FALSE, size, (gint64) size, NULL, fds[1]);
   /* nobody reads the pipe: the writing thread blocks once it is full */
   WAIT_FOR (f.r.progress > 0, WAIT_MS);
@@ -281,9 +289,7 @@ test_slow_disk (void)
   g_assert_cmpuint (f.r.progress, <, 6 * 1024 * 1024);
   g_assert_cmpuint (f.s.progress, <=, f.r.progress);
 
-  drain.fd = fds[0];
-  drain.size = size;
-  thread = g_thread_new ("drain", drain_thread, &drain);
+  g_atomic_int_set (&drain.go, TRUE);
   WAIT_FOR (f.s.done, 4 * WAIT_MS);
   g_thread_join (thread);
   g_assert_cmpuint (f.s.status, ==, 200);   /* the hash matched */
