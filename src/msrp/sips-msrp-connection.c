@@ -53,6 +53,8 @@ struct _SipsMsrpConnection {
   guint                 idle_id;
   gboolean              started;
   gboolean              closed;
+  gboolean              paused;        /* no next read (a slow consumer) */
+  gboolean              reading;       /* a read is in flight */
   Current               cur;
   const SipsMsrpHeaders *response_headers;  /* while a response is handed over */
 };
@@ -292,6 +294,7 @@ on_read (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
   gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
 
+  self->reading = FALSE;
   if (self->closed)
     return;
   if (n < 0)
@@ -314,13 +317,14 @@ on_read (GObject *source, GAsyncResult *result, gpointer user_data)
       close_with_error (self, g_steal_pointer (&error));
       return;
     }
-  if (!self->closed)
+  if (!self->closed && !self->paused)
     read_next (self);
 }
 
 static void
 read_next (SipsMsrpConnection *self)
 {
+  self->reading = TRUE;
   g_input_stream_read_async (g_io_stream_get_input_stream (self->stream), self->read_buffer,
                              READ_SIZE, G_PRIORITY_DEFAULT, self->cancellable, on_read,
                              g_object_ref (self));
@@ -543,6 +547,15 @@ sips_msrp_connection_start (SipsMsrpConnection *self)
   self->started = TRUE;
   read_next (self);
   write_next (self);
+}
+
+void
+sips_msrp_connection_set_paused (SipsMsrpConnection *self, gboolean paused)
+{
+  g_return_if_fail (SIPS_IS_MSRP_CONNECTION (self));
+  self->paused = paused;
+  if (!paused && self->started && !self->closed && !self->reading)
+    read_next (self);
 }
 
 void

@@ -88,6 +88,10 @@ void                sips_msrp_connection_set_idle_timeout (SipsMsrpConnection *s
                                                            guint               seconds);
 void                sips_msrp_connection_start        (SipsMsrpConnection *self);
 void                sips_msrp_connection_close        (SipsMsrpConnection *self);
+/* Back-pressure: paused, nothing more is read (what was read is still parsed) until
+ * unpaused; the peer's TCP window closes meanwhile. */
+void                sips_msrp_connection_set_paused   (SipsMsrpConnection *self,
+                                                       gboolean            paused);
 
 gboolean            sips_msrp_connection_is_closed    (SipsMsrpConnection *self);
 gboolean            sips_msrp_connection_is_outgoing  (SipsMsrpConnection *self);

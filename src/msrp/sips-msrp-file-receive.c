@@ -5,7 +5,10 @@
  *   a Byte-Range that does not continue the file, or whose total is not the offered
  *   size, a second message, a chunk after the '$' -> 400; bytes past the offered size
  *   -> 413; a '$' short of the size or a hash mismatch -> 400; the sender's '#' ends it
- *   as interrupted. */
+ *   as interrupted.
+ * The writes go to a thread (the main loop goes on answering while the disk is slow);
+ * with more than WRITE_HIGH bytes waiting for it the connection stops reading (the
+ * sender's window closes) until they are down to WRITE_LOW. */
 #include "sips-msrp-file.h"
 #include "sips-msrp-chat-private.h"
 
@@ -14,6 +17,22 @@
 #include <glib/gi18n.h>
 
 #include "sips-file-selector.h"
+
+#define WRITE_HIGH        (4 * 1024 * 1024)
+#define WRITE_LOW         (1024 * 1024)
+#define DRAIN_POLL_MS     5
+
+/* The writing thread's side: what waits, and what went wrong. */
+typedef struct {
+  int           fd;
+  GAsyncQueue  *queue;       /* GBytes; an empty one = stop */
+  GMutex        lock;
+  GCond         drained;
+  guint64       pending;     /* bytes queued, not yet written */
+  int           error;       /* errno of the first failed write, 0 = none */
+  gint          discard;     /* atomic; stopping: drop what is left */
+  GThread      *thread;
+} Writer;
 
 struct _SipsMsrpFileReceiver {
   SipsMsrpChat                *chat;
@@ -32,7 +51,105 @@ struct _SipsMsrpFileReceiver {
   char                        *reason;
   gboolean                     complete;
   guint                        done_id;
+  Writer                       writer;
+  SipsMsrpConnection          *paused;      /* reading stopped on it, NULL = none */
+  guint                        drain_id;
 };
+
+/* ---- the writing thread ---- */
+
+static gpointer
+writer_thread (gpointer data)
+{
+  Writer *w = data;
+  GBytes *bytes;
+
+  while ((bytes = g_async_queue_pop (w->queue)) != NULL)
+    {
+      gsize len, done = 0;
+      const guint8 *p = g_bytes_get_data (bytes, &len);
+      int error = 0;
+
+      if (len == 0)
+        {
+          g_bytes_unref (bytes);
+          break;
+        }
+      while (!g_atomic_int_get (&w->discard) && w->error == 0 && done < len)
+        {
+          ssize_t n = write (w->fd, p + done, len - done);
+
+          if (n < 0 && errno == EINTR)
+            continue;
+          if (n < 0)
+            {
+              error = errno;
+              break;
+            }
+          done += (gsize) n;
+        }
+      g_bytes_unref (bytes);
+      g_mutex_lock (&w->lock);
+      w->pending -= len;
+      if (error != 0 && w->error == 0)
+        w->error = error;
+      g_cond_broadcast (&w->drained);
+      g_mutex_unlock (&w->lock);
+    }
+  return NULL;
+}
+
+static guint64
+writer_pending (Writer *w, int *error)
+{
+  guint64 pending;
+
+  g_mutex_lock (&w->lock);
+  pending = w->pending;
+  if (error != NULL)
+    *error = w->error;
+  g_mutex_unlock (&w->lock);
+  return pending;
+}
+
+/* Everything queued is on disk (or failed): errno or 0. */
+static int
+writer_flush (Writer *w)
+{
+  int error;
+
+  g_mutex_lock (&w->lock);
+  while (w->pending > 0 && w->error == 0)
+    g_cond_wait (&w->drained, &w->lock);
+  error = w->error;
+  g_mutex_unlock (&w->lock);
+  return error;
+}
+
+static gboolean
+on_drain_poll (gpointer user_data)
+{
+  SipsMsrpFileReceiver *self = user_data;
+
+  if (writer_pending (&self->writer, NULL) > WRITE_LOW)
+    return G_SOURCE_CONTINUE;
+  self->drain_id = 0;
+  if (self->paused != NULL)
+    sips_msrp_connection_set_paused (self->paused, FALSE);
+  g_clear_object (&self->paused);
+  return G_SOURCE_REMOVE;
+}
+
+/* Back-pressure: the connection reads on once the disk caught up. */
+static void
+pause_reading (SipsMsrpFileReceiver *self, SipsMsrpConnection *connection)
+{
+  if (self->paused != NULL)
+    return;
+  self->paused = g_object_ref (connection);
+  sips_msrp_connection_set_paused (connection, TRUE);
+  self->drain_id = g_timeout_add (DRAIN_POLL_MS, on_drain_poll, self);
+}
 
 static gboolean
 on_done_idle (gpointer user_data)
@@ -101,31 +218,31 @@ on_request_body (SipsMsrpConnection *connection, const guint8 *data, gsize len,
                  gpointer user_data)
 {
   SipsMsrpFileReceiver *self = user_data;
-  gsize done = 0;
+  guint64 pending;
+  int error = 0;
 
-  if (!self->taking)
+  if (!self->taking || len == 0)
     return;
   if (self->size >= 0 && self->received + len > (guint64) self->size)
     {
       fail (self, SIPS_MSRP_STATUS_STOP_SENDING, _("More data than the offered size"));
       return;
     }
-  while (done < len)
+  pending = writer_pending (&self->writer, &error);
+  if (error != 0)
     {
-      ssize_t n = write (self->fd, data + done, len - done);
+      g_autofree char *reason = g_strdup_printf (_("Cannot write the file: %s"),
+                                                 g_strerror (error));
 
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          g_autofree char *reason = g_strdup_printf (_("Cannot write the file: %s"),
-                                                     g_strerror (errno));
-
-          fail (self, 500, reason);
-          return;
-        }
-      done += (gsize) n;
+      fail (self, 500, reason);
+      return;
     }
+  g_mutex_lock (&self->writer.lock);
+  self->writer.pending += len;
+  g_mutex_unlock (&self->writer.lock);
+  g_async_queue_push (self->writer.queue, g_bytes_new (data, len));
+  if (pending + len > WRITE_HIGH)
+    pause_reading (self, connection);
   g_checksum_update (self->sha1, data, (gssize) len);
   self->received += len;
   self->callbacks->progress (self->received, self->user_data);
@@ -136,7 +253,15 @@ static guint
 conclude (SipsMsrpFileReceiver *self)
 {
   guint status;
+  int error = writer_flush (&self->writer);
 
+  if (error != 0)
+    {
+      g_autofree char *reason = g_strdup_printf (_("Cannot write the file: %s"),
+                                                 g_strerror (error));
+
+      return fail (self, 500, reason);
+    }
   if (self->size >= 0 && self->received != (guint64) self->size)
     return fail (self, SIPS_MSRP_STATUS_BAD_REQUEST, _("The file is shorter than offered"));
   self->hash = sips_file_hash_from_checksum (self->sha1);
@@ -216,6 +341,11 @@ sips_msrp_file_receiver_new (SipsMsrpChat *chat, int fd, gint64 size, const char
   self->callbacks = callbacks;
   self->user_data = user_data;
   self->sha1 = g_checksum_new (G_CHECKSUM_SHA1);
+  self->writer.fd = fd;
+  self->writer.queue = g_async_queue_new_full ((GDestroyNotify) g_bytes_unref);
+  g_mutex_init (&self->writer.lock);
+  g_cond_init (&self->writer.drained);
+  self->writer.thread = g_thread_new ("sips-file-write", writer_thread, &self->writer);
   sips_msrp_chat_set_request_handler (chat, &file_handler, self);
   return self;
 }
@@ -238,6 +368,17 @@ sips_msrp_file_receiver_free (SipsMsrpFileReceiver *self)
   if (self == NULL)
     return;
   g_clear_handle_id (&self->done_id, g_source_remove);
+  /* what still waits is not wanted any more */
+  g_atomic_int_set (&self->writer.discard, TRUE);
+  g_async_queue_push_front (self->writer.queue, g_bytes_new (NULL, 0));
+  g_thread_join (self->writer.thread);
+  g_async_queue_unref (self->writer.queue);
+  g_mutex_clear (&self->writer.lock);
+  g_cond_clear (&self->writer.drained);
+  g_clear_handle_id (&self->drain_id, g_source_remove);
+  if (self->paused != NULL)
+    sips_msrp_connection_set_paused (self->paused, FALSE);
+  g_clear_object (&self->paused);
   if (self->chat->request_handler_data == self)
     sips_msrp_chat_set_request_handler (self->chat, NULL, NULL);
   g_clear_object (&self->chat);

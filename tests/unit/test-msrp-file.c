@@ -79,14 +79,16 @@ sha1_of (GBytes *data)
   return sips_file_hash_from_checksum (sum);
 }
 
-/* size bytes of random data from a (active) to b, offered with offered_size/hash. */
+/* size bytes of random data from a (active) to b, offered with offered_size/hash,
+ * received into out (-1 = the file f->dst). */
 static void
-fixture_start (Fixture *f, gboolean tls, gsize size, gint64 offered_size, const char *hash)
+fixture_start_to (Fixture *f, gboolean tls, gsize size, gint64 offered_size, const char *hash,
+                  int out)
 {
   g_autoptr(GError) error = NULL;
   g_autofree guint8 *bytes = g_malloc (size + 1);
   g_autofree char *own_hash = NULL;
-  int in, out;
+  int in;
 
   for (gsize i = 0; i < size; i++)
     bytes[i] = (guint8) g_random_int ();
@@ -101,7 +103,8 @@ fixture_start (Fixture *f, gboolean tls, gsize size, gint64 offered_size, const 
 
   test_pair_connect (&f->pair, tls);
   in = open (f->src, O_RDONLY | O_CLOEXEC);
-  out = open (f->dst, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (out < 0)
+    out = open (f->dst, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
   g_assert_cmpint (in, >=, 0);
   g_assert_cmpint (out, >=, 0);
   f->receiver = sips_msrp_file_receiver_new (f->pair.b, out, offered_size,
@@ -109,6 +112,12 @@ fixture_start (Fixture *f, gboolean tls, gsize size, gint64 offered_size, const 
   f->sender = sips_msrp_file_sender_new (f->pair.a, in, size, "application/octet-stream",
                                          &callbacks, &f->s);
   sips_msrp_file_sender_start (f->sender);
+}
+
+static void
+fixture_start (Fixture *f, gboolean tls, gsize size, gint64 offered_size, const char *hash)
+{
+  fixture_start_to (f, tls, size, offered_size, hash, -1);
 }
 
 static void
@@ -227,6 +236,70 @@ test_sender_stops_midway (void)
   fixture_clear (&f);
 }
 
+typedef struct {
+  int     fd;
+  guint64 size;
+  guint64 drained;
+  gint    go;
+} Drain;
+
+/* The slow disk: its own thread (the receiver's last flush waits for it) that reads
+ * once told to, or after 3 s (should the main thread be stuck in that flush). */
+static gpointer
+drain_thread (gpointer data)
+{
+  Drain *d = data;
+  guint8 buffer[65536];
+
+  for (guint i = 0; i < 300 && !g_atomic_int_get (&d->go); i++)
+    g_usleep (10 * 1000);
+
+  while (d->drained < d->size)
+    {
+      ssize_t n = read (d->fd, buffer, sizeof buffer);
+
+      if (n <= 0)
+        break;
+      d->drained += (guint64) n;
+    }
+  return NULL;
+}
+
+/* A disk slower than the network: what the receiver holds stays bounded (the
+ * connection stops reading), the main loop goes on, and it all arrives in the end. */
+static void
+test_slow_disk (void)
+{
+  Fixture f = { 0 };
+  const gsize size = 48 * 1024 * 1024;
+  int fds[2];
+  Drain drain = { 0 };
+  GThread *thread;
+
+  g_assert_cmpint (pipe (fds), ==, 0);
+  drain.fd = fds[0];
+  drain.size = size;
+  thread = g_thread_new ("drain", drain_thread, &drain);
+  fixture_start_to (&f, FALSE, size, (gint64) size, NULL, fds[1]);
+  /* nobody reads the pipe: the writing thread blocks once it is full */
+  WAIT_FOR (f.r.progress > 0, WAIT_MS);
+  test_msrp_spin (500);
+  g_assert_false (f.s.done);
+  /* 4 MiB waiting for the disk, a pipe's and a read's worth, what the parser had */
+  g_assert_cmpuint (f.r.progress, <, 6 * 1024 * 1024);
+  g_assert_cmpuint (f.s.progress, <=, f.r.progress);
+
+  g_atomic_int_set (&drain.go, TRUE);
+  WAIT_FOR (f.s.done, 4 * WAIT_MS);
+  g_thread_join (thread);
+  g_assert_cmpuint (f.s.status, ==, 200);   /* the hash matched */
+  g_assert_true (f.r.completed);
+  g_assert_cmpuint (drain.drained, ==, size);
+  fixture_clear (&f);
+  close (fds[0]);
+  close (fds[1]);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -242,6 +315,7 @@ main (int argc, char **argv)
   g_test_add_func ("/msrp/file/larger-than-offered", test_larger_than_offered);
   g_test_add_func ("/msrp/file/store-fails", test_store_fails);
   g_test_add_func ("/msrp/file/sender-stops-midway", test_sender_stops_midway);
+  g_test_add_func ("/msrp/file/slow-disk", test_slow_disk);
 
   status = g_test_run ();
   test_msrp_certs_clear ();
