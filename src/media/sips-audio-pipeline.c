@@ -1,9 +1,9 @@
 /* sips-audio-pipeline.c: builds a SipsAudioStream's GStreamer pipeline:
- *   input ! identity sync ! audioconvert ! audioresample ! caps ! valve ! tee ! queue
+ *   input ! identity sync ! audioconvert ! audioresample ! caps ! valve ! tee
  *     ! encoder ! payloader ! rtpdtmfmux (+ rtpdtmfsrc) ! rtpbin ! udpsink (RTP socket)
  *   rtpbin RTCP ! udpsink (RTCP socket); udpsrc (RTP, RTCP sockets) ! rtpbin
  *   rtpbin pad ! depayloader ! decoder ! audioconvert ! audioresample ! valve ! tee
- *     ! queue ! output
+ *     ! output
  * SRTP through rtpbin's encoder/decoder requests; the tees feed the recorder. */
 #include "media/sips-audio-stream-private.h"
 
@@ -465,12 +465,10 @@ static GstElement *
 make_playback (GstElement *output)
 {
   GstElement *bin = gst_bin_new ("playback");
-  GstElement *queue = gst_element_factory_make ("queue", NULL);
-  g_autoptr(GstPad) target = gst_element_get_static_pad (queue, "sink");
+  g_autoptr(GstPad) target = gst_element_get_static_pad (output, "sink");
 
-  /* output is not floating: the bin takes a reference of its own */
-  gst_bin_add_many (GST_BIN (bin), queue, output, NULL);
-  gst_element_link (queue, output);
+  /* no queue: the jitterbuffer's thread plays (a thread less per call) */
+  gst_bin_add (GST_BIN (bin), output);  /* not floating: the bin takes a reference of its own */
   gst_element_add_pad (bin, gst_ghost_pad_new ("sink", target));
   return bin;
 }
@@ -486,13 +484,13 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
   g_autoptr(GstCaps) rtp_src_caps = NULL;
   g_autoptr(GstCaps) rtcp_src_caps = NULL;
   g_autoptr(GstPad) rtp_src_pad = NULL;
-  GstElement *sync, *convert, *resample, *filter, *queue, *encoder, *payloader, *mux;
+  GstElement *sync, *convert, *resample, *filter, *encoder, *payloader, *mux;
   GstElement *rtp_src, *rtcp_src, *recv_resample;
   const char *needed[] = { "rtpbin", "identity", "audioconvert", "audioresample", "capsfilter",
-                           "valve", "tee", "queue", "rtpdtmfmux", "rtpdtmfsrc", "rtpdtmfdepay",
+                           "valve", "tee", "rtpdtmfmux", "rtpdtmfsrc", "rtpdtmfdepay",
                            "udpsrc", "udpsink", "fakesink", "input-selector", NULL, NULL, NULL, NULL,
                            NULL, NULL, NULL, NULL, NULL };
-  gsize n = 15;
+  gsize n = 14;
 
   g_return_val_if_fail (self->pipeline == NULL && c != NULL, FALSE);
 
@@ -552,13 +550,12 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
   g_object_set (self->selector, "sync-streams", FALSE, "cache-buffers", FALSE, NULL);
   self->send_valve = add (self, "valve");
   self->send_tee = add (self, "tee");
-  queue = add (self, "queue");
   encoder = add (self, self->codec->encoder);
   payloader = add (self, self->codec->payloader);
   configure_encoder (self, encoder, payloader);
   mux = add (self, "rtpdtmfmux");
   if (!gst_element_link_many (input, sync, convert, resample, filter, self->selector, self->send_valve,
-                              self->send_tee, queue, encoder, payloader, mux, NULL))
+                              self->send_tee, encoder, payloader, mux, NULL))
     goto link_failed;
   self->device_pad = gst_element_get_static_pad (self->selector, "sink_0");
   gst_object_unref (self->device_pad);  /* borrowed: the selector keeps it */
