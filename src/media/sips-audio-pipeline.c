@@ -1,6 +1,7 @@
 /* sips-audio-pipeline.c: builds a SipsAudioStream's GStreamer pipeline:
  *   input ! identity sync ! audioconvert ! audioresample ! caps ! valve ! tee
- *     ! encoder ! payloader ! rtpdtmfmux (+ rtpdtmfsrc) ! rtpbin ! udpsink (RTP socket)
+ *     ! encoder ! payloader ! rtpdtmfmux (+ rtpdtmfsrc while DTMF goes out) ! rtpbin
+ *     ! udpsink (RTP socket)
  *   rtpbin RTCP ! udpsink (RTCP socket); udpsrc (RTP, RTCP sockets) ! rtpbin
  *   rtpbin pad ! depayloader ! decoder ! audioconvert ! audioresample ! valve ! tee
  *     ! output
@@ -559,14 +560,7 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
     goto link_failed;
   self->device_pad = gst_element_get_static_pad (self->selector, "sink_0");
   gst_object_unref (self->device_pad);  /* borrowed: the selector keeps it */
-  if (c->dtmf_payload_type >= 0)
-    {
-      self->dtmfsrc = add (self, "rtpdtmfsrc");
-      g_object_set (self->dtmfsrc, "pt", (guint) c->dtmf_payload_type,
-                    "clock-rate", self->codec->clock_rate, NULL);
-      if (!gst_element_link_pads (self->dtmfsrc, "src", mux, "priority_sink_%u"))
-        goto link_failed;
-    }
+  self->dtmf_mux = mux;  /* rtpdtmfsrc joins it only while digits go out */
   if (!gst_element_link_pads (mux, "src", self->rtpbin, "send_rtp_sink_0"))
     goto link_failed;
 
@@ -637,7 +631,7 @@ sips_audio_stream_drop_pipeline (SipsAudioStream *self)
       g_clear_pointer (&self->pipeline, gst_object_unref);
     }
   self->rtpbin = self->send_valve = self->play_valve = self->send_tee = self->recv_tee = NULL;
-  self->recv_head = self->playback = self->dtmfsrc = self->rtp_sink = self->rtcp_sink = NULL;
+  self->recv_head = self->playback = self->dtmfsrc = self->dtmf_mux = self->rtp_sink = self->rtcp_sink = NULL;
   self->srtpenc = self->srtpdec = NULL;
   self->input = self->output = NULL;
   g_atomic_int_set (&self->decoder_linked, 0);

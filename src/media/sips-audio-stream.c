@@ -6,8 +6,6 @@
 #include <glib/gi18n.h>
 #include "core/sips-error.h"
 
-#define DTMF_TONE_MS  100
-#define DTMF_GAP_MS   60
 #define STOP_GRACE_MS 2000
 
 enum {
@@ -37,8 +35,6 @@ enum {
 static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (SipsAudioStream, sips_audio_stream, G_TYPE_OBJECT)
-
-static const char dtmf_digits[] = "0123456789*#ABCD";  /* RFC 4733 event numbers 0-15 */
 
 static gboolean start_pipeline (SipsAudioStream *self, GError **error);
 static void finish_teardown (SipsAudioStream *self);
@@ -102,44 +98,6 @@ on_recorder_finished (SipsAudioRecorder *recorder, gpointer user_data)
   g_signal_emit (self, signals[SIGNAL_RECORDING_STOPPED], 0, path);
   if (self->stopping && self->playback_done)
     finish_teardown (self);
-}
-
-/* ---- DTMF out: start event, DTMF_TONE_MS, stop event, DTMF_GAP_MS, next ---- */
-
-static void
-send_dtmf_event (SipsAudioStream *self, gint number, gboolean start)
-{
-  GstStructure *s = gst_structure_new ("dtmf-event", "type", G_TYPE_INT, 1,
-                                       "number", G_TYPE_INT, number, "volume", G_TYPE_INT, 10,
-                                       "start", G_TYPE_BOOLEAN, start, NULL);
-
-  g_autoptr(GstPad) pad = gst_element_get_static_pad (self->dtmfsrc, "src");
-
-  /* an upstream event arriving on its source pad, as if from the muxer */
-  gst_pad_send_event (pad, gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM, s));
-}
-
-static gboolean
-on_dtmf_step (gpointer user_data)
-{
-  SipsAudioStream *self = user_data;
-
-  g_clear_pointer (&self->dtmf_source, g_source_unref);
-  if (self->pipeline == NULL || self->stopping)
-    return G_SOURCE_REMOVE;
-  if (self->dtmf_tone_on)
-    {
-      self->dtmf_tone_on = FALSE;
-      send_dtmf_event (self, 0, FALSE);
-      self->dtmf_source = add_timeout (self, DTMF_GAP_MS, on_dtmf_step);
-    }
-  else if (!g_queue_is_empty (&self->dtmf_queue))
-    {
-      self->dtmf_tone_on = TRUE;
-      send_dtmf_event (self, GPOINTER_TO_INT (g_queue_pop_head (&self->dtmf_queue)) - 1, TRUE);
-      self->dtmf_source = add_timeout (self, DTMF_TONE_MS, on_dtmf_step);
-    }
-  return G_SOURCE_REMOVE;
 }
 
 /* ---- timers ---- */
@@ -235,9 +193,7 @@ begin_teardown (SipsAudioStream *self)
   self->playback_done = FALSE;
   clear_source (&self->no_audio_source);
   clear_source (&self->rtp_check_source);
-  clear_source (&self->dtmf_source);
-  g_queue_clear (&self->dtmf_queue);
-  self->dtmf_tone_on = FALSE;
+  sips_audio_stream_dtmf_clear (self);
   self->stop_source = add_timeout (self, STOP_GRACE_MS, on_stop_grace_over);
   if (self->recorder != NULL)
     sips_audio_recorder_finish (self->recorder);
@@ -297,7 +253,7 @@ on_dtmf_message (SipsAudioStream *self, const GstStructure *s)
 
   if (!gst_structure_get_int (s, "number", &number) || number < 0 || number > 15)
     return;
-  digit[0] = dtmf_digits[number];
+  digit[0] = sips_audio_dtmf_digits[number];
   g_signal_emit (self, signals[SIGNAL_GOT_DTMF], 0, digit);
 }
 
@@ -455,7 +411,7 @@ sips_audio_stream_dispose (GObject *object)
   clear_source (&self->no_audio_source);
   clear_source (&self->rtp_check_source);
   clear_source (&self->stop_source);
-  clear_source (&self->dtmf_source);
+  sips_audio_stream_dtmf_clear (self);
   clear_source (&self->bus_source);
   if (self->recorder != NULL)
     g_signal_handlers_disconnect_by_data (self->recorder, self);
@@ -600,31 +556,6 @@ sips_audio_stream_set_hold (SipsAudioStream *self, gboolean local_hold, gboolean
   self->local_hold = local_hold;
   self->remote_hold = remote_hold;
   apply_hold (self);
-}
-
-gboolean
-sips_audio_stream_send_dtmf (SipsAudioStream *self, const char *digit, GError **error)
-{
-  const char *found;
-
-  g_return_val_if_fail (SIPS_IS_AUDIO_STREAM (self), FALSE);
-
-  if (digit == NULL || strlen (digit) != 1 || (found = strchr (dtmf_digits, digit[0])) == NULL)
-    {
-      g_set_error (error, SIPS_ERROR, SIPS_ERROR_INVALID_ARGUMENT,
-                   _("“%s” is not a DTMF digit (0-9, *, #, A-D)"), digit != NULL ? digit : "");
-      return FALSE;
-    }
-  if (self->pipeline == NULL || self->stopping || self->dtmfsrc == NULL)
-    {
-      g_set_error_literal (error, SIPS_ERROR, SIPS_ERROR_INVALID_STATE,
-                           _("No audio stream with telephone-event to send DTMF on"));
-      return FALSE;
-    }
-  g_queue_push_tail (&self->dtmf_queue, GINT_TO_POINTER ((gint) (found - dtmf_digits) + 1));
-  if (self->dtmf_source == NULL)
-    on_dtmf_step (self);
-  return TRUE;
 }
 
 gboolean
