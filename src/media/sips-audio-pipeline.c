@@ -2,7 +2,8 @@
  *   input ! identity sync ! audioconvert ! audioresample ! caps ! valve ! tee
  *     ! encoder ! payloader ! rtpdtmfmux (+ rtpdtmfsrc while DTMF goes out) ! rtpbin
  *     ! udpsink (RTP socket)
- *   rtpbin RTCP ! udpsink (RTCP socket); udpsrc (RTP, RTCP sockets) ! rtpbin
+ *   rtpbin RTCP ! udpsink (RTCP socket); SipsSocketSrc (RTP, RTCP sockets, read on the
+ *     main context) ! rtpbin
  *   rtpbin pad ! depayloader ! decoder ! audioconvert ! audioresample ! valve ! tee
  *     ! output
  * SRTP through rtpbin's encoder/decoder requests; the tees feed the recorder. */
@@ -13,6 +14,7 @@
 #include <glib/gi18n.h>
 #include <gst/net/gstnetaddressmeta.h>
 #include "core/sips-error.h"
+#include "media/sips-socket-src.h"
 
 #define JITTER_LATENCY_MS 100
 
@@ -402,22 +404,16 @@ on_send_packet (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 }
 
 static GstElement *
-add_udp (SipsAudioStream *self, const char *factory, GSocket *socket)
+add_udp_sink (SipsAudioStream *self, GSocket *socket)
 {
-  GstElement *element = add (self, factory);
-  gboolean sink = strcmp (factory, "udpsink") == 0;
+  GstElement *element = add (self, "udpsink");
   gboolean v6 = g_socket_get_family (socket) == G_SOCKET_FAMILY_IPV6;
+  g_autoptr(GstPad) pad = gst_element_get_static_pad (element, "sink");
 
   /* the session owns the sockets: we only borrow them (symmetric RTP: send from them too) */
-  g_object_set (element, (v6 && sink) ? "socket-v6" : "socket", socket,
-                "close-socket", FALSE, NULL);
-  if (sink)
-    {
-      g_autoptr(GstPad) pad = gst_element_get_static_pad (element, "sink");
-
-      gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
-                         on_send_packet, self, NULL);
-    }
+  g_object_set (element, v6 ? "socket-v6" : "socket", socket, "close-socket", FALSE, NULL);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                     on_send_packet, self, NULL);
   return element;
 }
 
@@ -489,9 +485,9 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
   GstElement *rtp_src, *rtcp_src, *recv_resample;
   const char *needed[] = { "rtpbin", "identity", "audioconvert", "audioresample", "capsfilter",
                            "valve", "tee", "rtpdtmfmux", "rtpdtmfsrc", "rtpdtmfdepay",
-                           "udpsrc", "udpsink", "fakesink", "input-selector", NULL, NULL, NULL, NULL,
+                           "udpsink", "fakesink", "input-selector", NULL, NULL, NULL, NULL,
                            NULL, NULL, NULL, NULL, NULL };
-  gsize n = 14;
+  gsize n = 13;
 
   g_return_val_if_fail (self->pipeline == NULL && c != NULL, FALSE);
 
@@ -571,8 +567,8 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
     }
   else
     {
-      self->rtp_sink = add_udp (self, "udpsink", self->rtp_socket);
-      self->rtcp_sink = add_udp (self, "udpsink", self->rtcp_socket);
+      self->rtp_sink = add_udp_sink (self, self->rtp_socket);
+      self->rtcp_sink = add_udp_sink (self, self->rtcp_socket);
       g_object_set (self->rtp_sink, "host", c->remote_address, "port", (gint) c->remote_port, NULL);
       g_object_set (self->rtcp_sink, "host", c->remote_address, "port", (gint) c->remote_rtcp_port, NULL);
     }
@@ -593,10 +589,10 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
     }
   else
     {
-      rtp_src = add_udp (self, "udpsrc", self->rtp_socket);
-      rtcp_src = add_udp (self, "udpsrc", self->rtcp_socket);
-      g_object_set (rtp_src, "caps", rtp_src_caps, NULL);
-      g_object_set (rtcp_src, "caps", rtcp_src_caps, NULL);
+      /* read on our main context: no udpsrc thread per socket */
+      rtp_src = sips_socket_src_new (self->rtp_socket, rtp_src_caps, self->context);
+      rtcp_src = sips_socket_src_new (self->rtcp_socket, rtcp_src_caps, self->context);
+      gst_bin_add_many (GST_BIN (self->pipeline), rtp_src, rtcp_src, NULL);
     }
   rtp_src_pad = gst_element_get_static_pad (rtp_src, "src");
   gst_pad_add_probe (rtp_src_pad, GST_PAD_PROBE_TYPE_BUFFER, on_rtp_packet, self, NULL);

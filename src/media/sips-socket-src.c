@@ -1,0 +1,254 @@
+/* sips-socket-src.c: a live GStreamer source pushing a UDP socket's datagrams from a GSource
+ * on a main context. udpsrc has a streaming thread per socket (two per call: RTP and RTCP);
+ * here the main loop reads and pushes into rtpbin, whose jitterbuffer decouples. */
+#include "media/sips-socket-src.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <gst/net/gstnetaddressmeta.h>
+
+#define MAX_DATAGRAM     65536
+#define READS_PER_WAKEUP 32   /* then the other sources of the main loop get a turn */
+
+struct _SipsSocketSrc
+{
+  GstElement              parent_instance;
+
+  GstPad                 *srcpad;
+  GSocket                *socket;
+  GstCaps                *caps;
+  GMainContext           *context;
+  GSource                *source;    /* while PLAYING */
+  gboolean                started;   /* stream-start, caps and segment pushed */
+  struct sockaddr_storage last_from; /* the last sender, and its address object */
+  socklen_t               last_from_len;
+  GSocketAddress         *last_address;
+};
+
+G_DEFINE_FINAL_TYPE (SipsSocketSrc, sips_socket_src, GST_TYPE_ELEMENT)
+
+static GstStaticPadTemplate src_template =
+  GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+
+static void
+push_stream_start (SipsSocketSrc *self)
+{
+  g_autofree char *stream_id = gst_pad_create_stream_id (self->srcpad, GST_ELEMENT (self), NULL);
+  GstSegment segment;
+
+  gst_pad_push_event (self->srcpad, gst_event_new_stream_start (stream_id));
+  if (self->caps != NULL)
+    gst_pad_push_event (self->srcpad, gst_event_new_caps (self->caps));
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  gst_pad_push_event (self->srcpad, gst_event_new_segment (&segment));
+  self->started = TRUE;
+}
+
+static GSocketAddress *
+sender_address (SipsSocketSrc *self, const struct sockaddr_storage *from, socklen_t len)
+{
+  if (self->last_address == NULL || len != self->last_from_len || memcmp (from, &self->last_from, len) != 0)
+    {
+      g_clear_object (&self->last_address);
+      self->last_address = g_socket_address_new_from_native ((gpointer) from, len);
+      memcpy (&self->last_from, from, len);
+      self->last_from_len = len;
+    }
+  return self->last_address;
+}
+
+static void
+push_datagram (SipsSocketSrc *self, const guint8 *data, gsize size, GSocketAddress *from)
+{
+  GstBuffer *buffer = gst_buffer_new_memdup (data, size);
+  GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
+  GstFlowReturn ret;
+
+  if (!self->started)
+    push_stream_start (self);
+  if (clock != NULL)  /* the arrival's running time, as udpsrc's do-timestamp */
+    {
+      GstClockTime now = gst_clock_get_time (clock);
+      GstClockTime base = gst_element_get_base_time (GST_ELEMENT (self));
+
+      GST_BUFFER_PTS (buffer) = GST_BUFFER_DTS (buffer) = now > base ? now - base : 0;
+      gst_object_unref (clock);
+    }
+  if (from != NULL)
+    gst_buffer_add_net_address_meta (buffer, from);
+  ret = gst_pad_push (self->srcpad, buffer);
+  if (ret != GST_FLOW_OK && ret != GST_FLOW_FLUSHING && ret != GST_FLOW_NOT_LINKED)
+    g_debug ("socket source: push: %s", gst_flow_get_name (ret));
+}
+
+static gboolean
+on_readable (GSocket *socket, GIOCondition condition, gpointer user_data)
+{
+  static GPrivate buffer_key = G_PRIVATE_INIT (g_free);  /* one per reading thread */
+  SipsSocketSrc *self = user_data;
+  guint8 *data = g_private_get (&buffer_key);
+
+  if (data == NULL)
+    g_private_set (&buffer_key, (data = g_malloc (MAX_DATAGRAM)));
+
+  for (guint i = 0; i < READS_PER_WAKEUP; i++)
+    {
+      struct sockaddr_storage from;
+      socklen_t len = sizeof from;
+      gssize n = recvfrom (g_socket_get_fd (socket), data, MAX_DATAGRAM, MSG_DONTWAIT,
+                           (struct sockaddr *) &from, &len);
+
+      if (n < 0)
+        {
+          /* ICMP errors (ECONNREFUSED...) of earlier sends are no reason to stop */
+          if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            g_debug ("socket source: recvfrom: %s", g_strerror (errno));
+          if (errno == EAGAIN || errno == EWOULDBLOCK)
+            break;
+          continue;
+        }
+      push_datagram (self, data, (gsize) n, len > 0 ? sender_address (self, &from, len) : NULL);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+stop_reading (SipsSocketSrc *self)
+{
+  if (self->source != NULL)
+    {
+      g_source_destroy (self->source);
+      g_clear_pointer (&self->source, g_source_unref);
+    }
+}
+
+static GstStateChangeReturn
+sips_socket_src_change_state (GstElement *element, GstStateChange transition)
+{
+  SipsSocketSrc *self = SIPS_SOCKET_SRC (element);
+  GstStateChangeReturn ret;
+
+  switch (transition)
+    {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      self->started = FALSE;
+      break;
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      stop_reading (self);
+      break;
+    default:
+      break;
+    }
+  ret = GST_ELEMENT_CLASS (sips_socket_src_parent_class)->change_state (element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE)
+    return ret;
+  switch (transition)
+    {
+    case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
+      if (self->source == NULL)
+        {
+          self->source = g_socket_create_source (self->socket, G_IO_IN, NULL);
+          g_source_set_callback (self->source, G_SOURCE_FUNC (on_readable), self, NULL);
+          g_source_attach (self->source, self->context);
+        }
+      break;
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      return GST_STATE_CHANGE_NO_PREROLL;  /* live: nothing to preroll */
+    default:
+      break;
+    }
+  return ret;
+}
+
+static gboolean
+on_src_query (GstPad *pad, GstObject *parent, GstQuery *query)
+{
+  SipsSocketSrc *self = SIPS_SOCKET_SRC (parent);
+
+  switch (GST_QUERY_TYPE (query))
+    {
+    case GST_QUERY_LATENCY:
+      gst_query_set_latency (query, TRUE, 0, GST_CLOCK_TIME_NONE);
+      return TRUE;
+    case GST_QUERY_CAPS:
+      {
+        GstCaps *filter = NULL;
+        g_autoptr(GstCaps) caps = NULL;
+
+        gst_query_parse_caps (query, &filter);
+        caps = self->caps != NULL ? gst_caps_ref (self->caps) : gst_caps_new_any ();
+        if (filter != NULL)
+          {
+            GstCaps *both = gst_caps_intersect_full (filter, caps, GST_CAPS_INTERSECT_FIRST);
+
+            gst_caps_unref (caps);
+            caps = both;
+          }
+        gst_query_set_caps_result (query, caps);
+        return TRUE;
+      }
+    default:
+      return gst_pad_query_default (pad, parent, query);
+    }
+}
+
+static void
+sips_socket_src_dispose (GObject *object)
+{
+  SipsSocketSrc *self = SIPS_SOCKET_SRC (object);
+
+  stop_reading (self);
+  g_clear_object (&self->last_address);
+  G_OBJECT_CLASS (sips_socket_src_parent_class)->dispose (object);
+}
+
+static void
+sips_socket_src_finalize (GObject *object)
+{
+  SipsSocketSrc *self = SIPS_SOCKET_SRC (object);
+
+  g_clear_object (&self->socket);
+  g_clear_pointer (&self->caps, gst_caps_unref);
+  g_clear_pointer (&self->context, g_main_context_unref);
+  G_OBJECT_CLASS (sips_socket_src_parent_class)->finalize (object);
+}
+
+static void
+sips_socket_src_class_init (SipsSocketSrcClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+
+  object_class->dispose = sips_socket_src_dispose;
+  object_class->finalize = sips_socket_src_finalize;
+  element_class->change_state = sips_socket_src_change_state;
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class, "Socket source", "Source/Network",
+                                         "Datagrams of a UDP socket, read on a main context",
+                                         "sipsimpled");
+}
+
+static void
+sips_socket_src_init (SipsSocketSrc *self)
+{
+  self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
+  gst_pad_set_query_function (self->srcpad, on_src_query);
+  gst_pad_use_fixed_caps (self->srcpad);
+  gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
+  GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
+}
+
+GstElement *
+sips_socket_src_new (GSocket *socket, GstCaps *caps, GMainContext *context)
+{
+  SipsSocketSrc *self;
+
+  g_return_val_if_fail (G_IS_SOCKET (socket) && context != NULL, NULL);
+  self = g_object_new (SIPS_TYPE_SOCKET_SRC, NULL);
+  self->socket = g_object_ref (socket);
+  self->caps = caps != NULL ? gst_caps_ref (caps) : NULL;
+  self->context = g_main_context_ref (context);
+  return GST_ELEMENT (self);
+}

@@ -1,0 +1,18 @@
+/* sips-socket-src.h: a GStreamer source reading a borrowed UDP socket on a main context */
+#pragma once
+
+#include <gio/gio.h>
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+#define SIPS_TYPE_SOCKET_SRC (sips_socket_src_get_type ())
+G_DECLARE_FINAL_TYPE (SipsSocketSrc, sips_socket_src, SIPS, SOCKET_SRC, GstElement)
+
+/* A live source of the datagrams arriving on socket (each a buffer with caps, the arrival
+ * running time as PTS/DTS and a GstNetAddressMeta of the sender), read by a GSource on
+ * context while PLAYING: no streaming thread of its own, unlike udpsrc. The socket is
+ * only borrowed (it is neither closed nor made non-blocking). */
+GstElement *sips_socket_src_new (GSocket *socket, GstCaps *caps, GMainContext *context);
+
+G_END_DECLS
