@@ -440,6 +440,39 @@ add_ice_src (SipsAudioStream *self, guint component, GstCaps *caps)
   return filter;
 }
 
+/* FALSE if the query failed; *live: whether there is live upstream of a syncing sink */
+static gboolean
+query_latency (GstElement *element, gboolean *live, GstClockTime *min)
+{
+  g_autoptr(GstQuery) query = gst_query_new_latency ();
+
+  if (!gst_element_query (element, query))
+    return FALSE;
+  gst_query_parse_latency (query, live, min, NULL);
+  return TRUE;
+}
+
+/* The default, one latency for every sink, would be the jitterbuffer's on the receive side
+ * and hold our RTP back by as much: the RTP sink gets its own path's latency instead (the
+ * input's buffer duration), so a packet leaves once its audio has been captured, and the
+ * packets payloaded from one big input buffer leave ptime apart, not back to back. */
+static gboolean
+on_do_latency (GstBin *pipeline, gpointer user_data)
+{
+  SipsAudioStream *self = user_data;
+  GstClockTime all = 0, send = 0;
+  gboolean live = FALSE;
+
+  /* what GstBin does by default */
+  if (query_latency (GST_ELEMENT (pipeline), &live, &all))
+    gst_element_send_event (GST_ELEMENT (pipeline), gst_event_new_latency (all));
+  if (self->rtp_sink != NULL && query_latency (self->rtp_sink, &live, &send) && live && send != all)
+    gst_element_send_event (self->rtp_sink, gst_event_new_latency (send));
+  g_debug ("audio stream latency: %" GST_TIME_FORMAT ", RTP out %" GST_TIME_FORMAT,
+           GST_TIME_ARGS (all), GST_TIME_ARGS (send));
+  return TRUE;
+}
+
 static void
 configure_encoder (SipsAudioStream *self, GstElement *encoder, GstElement *payloader)
 {
@@ -572,8 +605,10 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
       g_object_set (self->rtp_sink, "host", c->remote_address, "port", (gint) c->remote_port, NULL);
       g_object_set (self->rtcp_sink, "host", c->remote_address, "port", (gint) c->remote_rtcp_port, NULL);
     }
-  g_object_set (self->rtp_sink, "sync", FALSE, "async", FALSE, NULL);
+  /* RTP leaves paced at its timestamps whatever the input's buffer size (on_do_latency) */
+  g_object_set (self->rtp_sink, "sync", TRUE, "async", FALSE, "processing-deadline", (guint64) 0, NULL);
   g_object_set (self->rtcp_sink, "sync", FALSE, "async", FALSE, NULL);
+  g_signal_connect (self->pipeline, "do-latency", G_CALLBACK (on_do_latency), self);
   if (!gst_element_link_pads (self->rtpbin, "send_rtp_src_0", self->rtp_sink, "sink") ||
       !gst_element_link_pads (self->rtpbin, "send_rtcp_src_0", self->rtcp_sink, "sink"))
     goto link_failed;

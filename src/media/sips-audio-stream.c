@@ -179,11 +179,33 @@ on_stop_grace_over (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* EOS straight into the playback branch: it may never have seen a packet, then it first
+ * gets the events a stream starts with (a file device ends as an empty WAV) */
+static void
+send_playback_eos (GstElement *playback, gpointer user_data)
+{
+  g_autoptr(GstPad) playback_sink = gst_element_get_static_pad (playback, "sink");
+
+  if (!gst_pad_has_current_caps (playback_sink))
+    {
+      g_autoptr(GstCaps) caps = gst_caps_new_simple ("audio/x-raw", "format", G_TYPE_STRING, "S16LE",
+                                                     "layout", G_TYPE_STRING, "interleaved",
+                                                     "channels", G_TYPE_INT, 1,
+                                                     "rate", G_TYPE_INT, (gint) GPOINTER_TO_UINT (user_data),
+                                                     NULL);
+      GstSegment segment;
+
+      gst_segment_init (&segment, GST_FORMAT_TIME);
+      gst_pad_send_event (playback_sink, gst_event_new_stream_start ("sips-audio-playback"));
+      gst_pad_send_event (playback_sink, gst_event_new_caps (caps));
+      gst_pad_send_event (playback_sink, gst_event_new_segment (&segment));
+    }
+  gst_pad_send_event (playback_sink, gst_event_new_eos ());
+}
+
 static void
 begin_teardown (SipsAudioStream *self)
 {
-  g_autoptr(GstPad) playback_sink = NULL;
-
   g_object_ref (self);
   if (self->player != NULL)
     sips_audio_file_player_stop (self->player);
@@ -197,23 +219,10 @@ begin_teardown (SipsAudioStream *self)
   self->stop_source = add_timeout (self, STOP_GRACE_MS, on_stop_grace_over);
   if (self->recorder != NULL)
     sips_audio_recorder_finish (self->recorder);
-  /* EOS straight into the playback branch: it may never have seen a packet, then it
-   * first gets the events a stream starts with (a file device ends as an empty WAV) */
-  playback_sink = gst_element_get_static_pad (self->playback, "sink");
-  if (!gst_pad_has_current_caps (playback_sink))
-    {
-      g_autoptr(GstCaps) caps = gst_caps_new_simple ("audio/x-raw", "format", G_TYPE_STRING, "S16LE",
-                                                     "layout", G_TYPE_STRING, "interleaved",
-                                                     "channels", G_TYPE_INT, 1,
-                                                     "rate", G_TYPE_INT, (gint) self->codec->sample_rate, NULL);
-      GstSegment segment;
-
-      gst_segment_init (&segment, GST_FORMAT_TIME);
-      gst_pad_send_event (playback_sink, gst_event_new_stream_start ("sips-audio-playback"));
-      gst_pad_send_event (playback_sink, gst_event_new_caps (caps));
-      gst_pad_send_event (playback_sink, gst_event_new_segment (&segment));
-    }
-  gst_pad_send_event (playback_sink, gst_event_new_eos ());
+  /* EOS into the playback branch from a GStreamer pool thread: a sink still prerolling
+   * would hold the caller until the pipeline is PLAYING (there is no queue before it) */
+  gst_element_call_async (self->playback, send_playback_eos,
+                          GUINT_TO_POINTER (self->codec->sample_rate), NULL);
 }
 
 /* ---- the bus ---- */
