@@ -14,6 +14,7 @@
 #include <glib/gi18n.h>
 #include <gst/net/gstnetaddressmeta.h>
 #include "core/sips-error.h"
+#include "media/sips-opus.h"
 #include "media/sips-socket-src.h"
 
 #define JITTER_LATENCY_MS 100
@@ -481,10 +482,8 @@ configure_encoder (SipsAudioStream *self, GstElement *encoder, GstElement *paylo
   g_object_set (payloader, "pt", self->config->payload_type, NULL);
   if (strcmp (self->codec->name, "opus") == 0)
     {
-      /* opus frames are the packets: frame-size is the ptime */
-      g_autofree char *frame = g_strdup_printf ("%u", (ptime == 10 || ptime == 40 || ptime == 60) ? ptime : 20);
-
-      gst_util_set_object_arg (G_OBJECT (encoder), "frame-size", frame);
+      /* opus frames are the packets: the frame is the ptime */
+      g_object_set (encoder, "frame-ms", (ptime == 10 || ptime == 40 || ptime == 60) ? ptime : 20, NULL);
     }
   else
     g_object_set (payloader, "min-ptime", (gint64) ptime * GST_MSECOND,
@@ -524,6 +523,7 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
 
   g_return_val_if_fail (self->pipeline == NULL && c != NULL, FALSE);
 
+  sips_opus_register ();
   self->codec = sips_audio_codec_find (c->codec);
   needed[n++] = self->codec->encoder;
   needed[n++] = self->codec->payloader;
