@@ -1,5 +1,6 @@
 /* sips-socket-src.c: a live GStreamer source pushing a UDP socket's datagrams from a GSource
- * on a main context. udpsrc has a streaming thread per socket (two per call: RTP and RTCP);
+ * on a main context, or an ICE component's from libnice's receive callback there.
+ * udpsrc and nicesrc have a streaming thread per socket (two per call: RTP and RTCP);
  * here the main loop reads and pushes into rtpbin, whose jitterbuffer decouples. */
 #include "media/sips-socket-src.h"
 
@@ -7,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <gst/net/gstnetaddressmeta.h>
+#include <nice/agent.h>
 
 #define MAX_DATAGRAM     65536
 #define READS_PER_WAKEUP 32   /* then the other sources of the main loop get a turn */
@@ -16,7 +18,10 @@ struct _SipsSocketSrc
   GstElement              parent_instance;
 
   GstPad                 *srcpad;
-  GSocket                *socket;
+  GSocket                *socket;    /* or: */
+  NiceAgent              *agent;     /* an ICE component, read by libnice on context */
+  guint                   stream_id;
+  guint                   component_id;
   GstCaps                *caps;
   GMainContext           *context;
   GSource                *source;    /* while PLAYING */
@@ -114,8 +119,39 @@ on_readable (GSocket *socket, GIOCondition condition, gpointer user_data)
 }
 
 static void
+on_ice_data (NiceAgent *agent, guint stream_id, guint component_id, guint len, gchar *buf,
+             gpointer user_data)
+{
+  push_datagram (user_data, (const guint8 *) buf, len, NULL);
+}
+
+/* libnice reads the sockets (STUN: checks, consent) only while a receiver is attached */
+static void
+on_ice_discard (NiceAgent *agent, guint stream_id, guint component_id, guint len, gchar *buf,
+                gpointer user_data)
+{
+}
+
+static void
+start_reading (SipsSocketSrc *self)
+{
+  if (self->agent != NULL)
+    nice_agent_attach_recv (self->agent, self->stream_id, self->component_id, self->context,
+                            on_ice_data, self);
+  else if (self->source == NULL)
+    {
+      self->source = g_socket_create_source (self->socket, G_IO_IN, NULL);
+      g_source_set_callback (self->source, G_SOURCE_FUNC (on_readable), self, NULL);
+      g_source_attach (self->source, self->context);
+    }
+}
+
+static void
 stop_reading (SipsSocketSrc *self)
 {
+  if (self->agent != NULL)
+    nice_agent_attach_recv (self->agent, self->stream_id, self->component_id, self->context,
+                            on_ice_discard, NULL);
   if (self->source != NULL)
     {
       g_source_destroy (self->source);
@@ -146,12 +182,7 @@ sips_socket_src_change_state (GstElement *element, GstStateChange transition)
   switch (transition)
     {
     case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
-      if (self->source == NULL)
-        {
-          self->source = g_socket_create_source (self->socket, G_IO_IN, NULL);
-          g_source_set_callback (self->source, G_SOURCE_FUNC (on_readable), self, NULL);
-          g_source_attach (self->source, self->context);
-        }
+      start_reading (self);
       break;
     case GST_STATE_CHANGE_READY_TO_PAUSED:
     case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
@@ -210,6 +241,7 @@ sips_socket_src_finalize (GObject *object)
   SipsSocketSrc *self = SIPS_SOCKET_SRC (object);
 
   g_clear_object (&self->socket);
+  g_clear_object (&self->agent);
   g_clear_pointer (&self->caps, gst_caps_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
   G_OBJECT_CLASS (sips_socket_src_parent_class)->finalize (object);
@@ -248,6 +280,22 @@ sips_socket_src_new (GSocket *socket, GstCaps *caps, GMainContext *context)
   g_return_val_if_fail (G_IS_SOCKET (socket) && context != NULL, NULL);
   self = g_object_new (SIPS_TYPE_SOCKET_SRC, NULL);
   self->socket = g_object_ref (socket);
+  self->caps = caps != NULL ? gst_caps_ref (caps) : NULL;
+  self->context = g_main_context_ref (context);
+  return GST_ELEMENT (self);
+}
+
+GstElement *
+sips_socket_src_new_ice (GObject *agent, guint stream_id, guint component_id, GstCaps *caps,
+                         GMainContext *context)
+{
+  SipsSocketSrc *self;
+
+  g_return_val_if_fail (NICE_IS_AGENT (agent) && context != NULL, NULL);
+  self = g_object_new (SIPS_TYPE_SOCKET_SRC, NULL);
+  self->agent = g_object_ref (NICE_AGENT (agent));
+  self->stream_id = stream_id;
+  self->component_id = component_id;
   self->caps = caps != NULL ? gst_caps_ref (caps) : NULL;
   self->context = g_main_context_ref (context);
   return GST_ELEMENT (self);

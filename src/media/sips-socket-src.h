@@ -14,5 +14,10 @@ G_DECLARE_FINAL_TYPE (SipsSocketSrc, sips_socket_src, SIPS, SOCKET_SRC, GstEleme
  * context while PLAYING: no streaming thread of its own, unlike udpsrc. The socket is
  * only borrowed (it is neither closed nor made non-blocking). */
 GstElement *sips_socket_src_new (GSocket *socket, GstCaps *caps, GMainContext *context);
+/* The same for an ICE component of agent (a NiceAgent on context): what libnice receives
+ * on it (no sender address). Stopped, a discarding receiver stays attached, so the agent
+ * keeps answering checks. */
+GstElement *sips_socket_src_new_ice (GObject *agent, guint stream_id, guint component_id,
+                                     GstCaps *caps, GMainContext *context);
 
 G_END_DECLS
