@@ -418,7 +418,7 @@ add_udp_sink (SipsAudioStream *self, GSocket *socket)
   return element;
 }
 
-/* nicesink on the agent's stream: the agent owns the sockets and the destination */
+/* nicesink/nicesrc on the agent's stream: the agent owns the sockets and the destination */
 static GstElement *
 add_ice (SipsAudioStream *self, const char *factory, guint component)
 {
@@ -427,6 +427,27 @@ add_ice (SipsAudioStream *self, const char *factory, guint component)
   g_object_set (element, "agent", self->config->ice_agent, "stream", self->config->ice_stream_id,
                 "component", component, NULL);
   return element;
+}
+
+/* libnice's receive callback on our main context (no nicesrc thread per component); if
+ * that cannot be, nicesrc, which has no caps property: a capsfilter after it */
+static GstElement *
+add_ice_src (SipsAudioStream *self, guint component, GstCaps *caps)
+{
+  GstElement *src = sips_socket_src_new_ice (self->config->ice_agent, self->config->ice_stream_id,
+                                             component, caps, self->context);
+  GstElement *filter;
+
+  if (src != NULL)
+    {
+      gst_bin_add (GST_BIN (self->pipeline), src);
+      return src;
+    }
+  src = add_ice (self, "nicesrc", component);
+  filter = add (self, "capsfilter");
+  g_object_set (filter, "caps", caps, NULL);
+  gst_element_link (src, filter);
+  return filter;
 }
 
 /* FALSE if the query failed; *live: whether there is live upstream of a syncing sink */
@@ -606,10 +627,8 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
   rtcp_src_caps = gst_caps_new_empty_simple (srtp ? "application/x-srtcp" : "application/x-rtcp");
   if (c->ice_agent != NULL)
     {
-      /* libnice's receive callback on our main context: no nicesrc thread per component */
-      rtp_src = sips_socket_src_new_ice (c->ice_agent, c->ice_stream_id, 1, rtp_src_caps, self->context);
-      rtcp_src = sips_socket_src_new_ice (c->ice_agent, c->ice_stream_id, 2, rtcp_src_caps, self->context);
-      gst_bin_add_many (GST_BIN (self->pipeline), rtp_src, rtcp_src, NULL);
+      rtp_src = add_ice_src (self, 1, rtp_src_caps);
+      rtcp_src = add_ice_src (self, 2, rtcp_src_caps);
     }
   else
     {

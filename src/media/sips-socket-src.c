@@ -4,11 +4,19 @@
  * here the main loop reads and pushes into rtpbin, whose jitterbuffer decouples. */
 #include "media/sips-socket-src.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <gst/net/gstnetaddressmeta.h>
-#include <nice/agent.h>
+
+/* libnice's nice_agent_attach_recv(), found at run time in the libnice the ICE agent
+ * already loaded: this file links no libnice (ICE may be a module loaded on first use) */
+#define LIBNICE_SONAME   "libnice.so.10"
+typedef void (*NiceRecvFunc) (GObject *agent, guint stream_id, guint component_id, guint len,
+                              gchar *buf, gpointer user_data);
+typedef gboolean (*NiceAttachRecvFunc) (GObject *agent, guint stream_id, guint component_id,
+                                        GMainContext *context, NiceRecvFunc func, gpointer data);
 
 #define MAX_DATAGRAM     65536
 #define READS_PER_WAKEUP 32   /* then the other sources of the main loop get a turn */
@@ -19,7 +27,7 @@ struct _SipsSocketSrc
 
   GstPad                 *srcpad;
   GSocket                *socket;    /* or: */
-  NiceAgent              *agent;     /* an ICE component, read by libnice on context */
+  GObject                *agent;     /* an ICE component (NiceAgent), read by libnice on context */
   guint                   stream_id;
   guint                   component_id;
   GstCaps                *caps;
@@ -118,8 +126,26 @@ on_readable (GSocket *socket, GIOCondition condition, gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+static NiceAttachRecvFunc
+nice_attach_recv (void)
+{
+  static gsize found;
+  static NiceAttachRecvFunc attach;
+
+  if (g_once_init_enter (&found))
+    {
+      void *nice = dlopen (LIBNICE_SONAME, RTLD_LAZY | RTLD_NOLOAD);
+
+      attach = nice != NULL ? (NiceAttachRecvFunc) dlsym (nice, "nice_agent_attach_recv") : NULL;
+      if (attach == NULL)
+        g_debug ("socket source: no %s loaded: nicesrc reads ICE", LIBNICE_SONAME);
+      g_once_init_leave (&found, 1);
+    }
+  return attach;
+}
+
 static void
-on_ice_data (NiceAgent *agent, guint stream_id, guint component_id, guint len, gchar *buf,
+on_ice_data (GObject *agent, guint stream_id, guint component_id, guint len, gchar *buf,
              gpointer user_data)
 {
   push_datagram (user_data, (const guint8 *) buf, len, NULL);
@@ -127,7 +153,7 @@ on_ice_data (NiceAgent *agent, guint stream_id, guint component_id, guint len, g
 
 /* libnice reads the sockets (STUN: checks, consent) only while a receiver is attached */
 static void
-on_ice_discard (NiceAgent *agent, guint stream_id, guint component_id, guint len, gchar *buf,
+on_ice_discard (GObject *agent, guint stream_id, guint component_id, guint len, gchar *buf,
                 gpointer user_data)
 {
 }
@@ -136,8 +162,8 @@ static void
 start_reading (SipsSocketSrc *self)
 {
   if (self->agent != NULL)
-    nice_agent_attach_recv (self->agent, self->stream_id, self->component_id, self->context,
-                            on_ice_data, self);
+    nice_attach_recv () (self->agent, self->stream_id, self->component_id, self->context,
+                         on_ice_data, self);
   else if (self->source == NULL)
     {
       self->source = g_socket_create_source (self->socket, G_IO_IN, NULL);
@@ -150,8 +176,8 @@ static void
 stop_reading (SipsSocketSrc *self)
 {
   if (self->agent != NULL)
-    nice_agent_attach_recv (self->agent, self->stream_id, self->component_id, self->context,
-                            on_ice_discard, NULL);
+    nice_attach_recv () (self->agent, self->stream_id, self->component_id, self->context,
+                         on_ice_discard, NULL);
   if (self->source != NULL)
     {
       g_source_destroy (self->source);
@@ -291,9 +317,11 @@ sips_socket_src_new_ice (GObject *agent, guint stream_id, guint component_id, Gs
 {
   SipsSocketSrc *self;
 
-  g_return_val_if_fail (NICE_IS_AGENT (agent) && context != NULL, NULL);
+  g_return_val_if_fail (G_IS_OBJECT (agent) && context != NULL, NULL);
+  if (nice_attach_recv () == NULL)
+    return NULL;
   self = g_object_new (SIPS_TYPE_SOCKET_SRC, NULL);
-  self->agent = g_object_ref (NICE_AGENT (agent));
+  self->agent = g_object_ref (agent);
   self->stream_id = stream_id;
   self->component_id = component_id;
   self->caps = caps != NULL ? gst_caps_ref (caps) : NULL;

@@ -16,7 +16,8 @@ G_DECLARE_FINAL_TYPE (SipsSocketSrc, sips_socket_src, SIPS, SOCKET_SRC, GstEleme
 GstElement *sips_socket_src_new (GSocket *socket, GstCaps *caps, GMainContext *context);
 /* The same for an ICE component of agent (a NiceAgent on context): what libnice receives
  * on it (no sender address). Stopped, a discarding receiver stays attached, so the agent
- * keeps answering checks. */
+ * keeps answering checks. NULL if the loaded libnice is not the one we know (then use
+ * nicesrc). */
 GstElement *sips_socket_src_new_ice (GObject *agent, guint stream_id, guint component_id,
                                      GstCaps *caps, GMainContext *context);
 
