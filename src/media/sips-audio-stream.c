@@ -234,7 +234,7 @@ default_device_failed (SipsAudioStream *self, GstObject *source)
 {
   gboolean input;
 
-  if (self->stopping || self->pipeline == NULL)
+  if (self->pipeline == NULL)
     return FALSE;
   if (self->input != NULL && *self->config->input_device == '\0' &&
       (source == GST_OBJECT (self->input) || gst_object_has_as_ancestor (source, GST_OBJECT (self->input))))
@@ -245,9 +245,13 @@ default_device_failed (SipsAudioStream *self, GstObject *source)
     input = FALSE;
   else
     return FALSE;
+  /* Remembered also when the error comes as this stream ends (a short call): else every
+   * stream would probe the missing device again (the autodetection tries each). */
+  sips_audio_device_default_failed (input);
+  if (self->stopping)
+    return FALSE;
   g_message ("The default audio %s does not work: using %s", input ? "input" : "output",
              input ? "silence" : "none");
-  sips_audio_device_default_failed (input);
   g_clear_pointer (&self->pending, sips_audio_config_free);
   self->pending = sips_audio_config_copy (self->config);
   begin_teardown (self);
