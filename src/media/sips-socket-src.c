@@ -7,7 +7,9 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <gst/net/gstnetaddressmeta.h>
 
 /* libnice's nice_agent_attach_recv(), found at run time in the libnice the ICE agent
@@ -32,7 +34,7 @@ struct _SipsSocketSrc
   guint                   component_id;
   GstCaps                *caps;
   GMainContext           *context;
-  GSource                *source;    /* while PLAYING */
+  GSource                *reader;    /* while PLAYING: the context's shared SocketReader */
   gboolean                started;   /* stream-start, caps and segment pushed */
   struct sockaddr_storage last_from; /* the last sender, and its address object */
   socklen_t               last_from_len;
@@ -95,21 +97,19 @@ push_datagram (SipsSocketSrc *self, const guint8 *data, gsize size, GSocketAddre
     g_debug ("socket source: push: %s", gst_flow_get_name (ret));
 }
 
-static gboolean
-on_readable (GSocket *socket, GIOCondition condition, gpointer user_data)
+static void
+read_socket (SipsSocketSrc *self)
 {
   static GPrivate buffer_key = G_PRIVATE_INIT (g_free);  /* one per reading thread */
-  SipsSocketSrc *self = user_data;
   guint8 *data = g_private_get (&buffer_key);
 
   if (data == NULL)
     g_private_set (&buffer_key, (data = g_malloc (MAX_DATAGRAM)));
-
   for (guint i = 0; i < READS_PER_WAKEUP; i++)
     {
       struct sockaddr_storage from;
       socklen_t len = sizeof from;
-      gssize n = recvfrom (g_socket_get_fd (socket), data, MAX_DATAGRAM, MSG_DONTWAIT,
+      gssize n = recvfrom (g_socket_get_fd (self->socket), data, MAX_DATAGRAM, MSG_DONTWAIT,
                            (struct sockaddr *) &from, &len);
 
       if (n < 0)
@@ -123,7 +123,85 @@ on_readable (GSocket *socket, GIOCondition condition, gpointer user_data)
         }
       push_datagram (self, data, (gsize) n, len > 0 ? sender_address (self, &from, len) : NULL);
     }
+}
+
+/* ---- SocketReader: one GSource per main context for every socket source on it ----
+ * An epoll set polled as one fd: a wake-up costs the main loop the same whatever the
+ * number of calls (a GSource per socket made every iteration walk them all). */
+
+typedef struct {
+  GSource       source;
+  int           epfd;
+  GMainContext *context;
+  guint         users;
+} SocketReader;
+
+static GMutex readers_lock;
+static GHashTable *readers;  /* GMainContext * -> SocketReader * */
+
+static gboolean
+on_reader_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
+{
+  SocketReader *reader = (SocketReader *) source;
+  struct epoll_event events[64];
+  int n = epoll_wait (reader->epfd, events, G_N_ELEMENTS (events), 0);
+
+  for (int i = 0; i < n; i++)
+    read_socket (events[i].data.ptr);
   return G_SOURCE_CONTINUE;
+}
+
+static void
+on_reader_finalize (GSource *source)
+{
+  close (((SocketReader *) source)->epfd);
+}
+
+static GSourceFuncs reader_funcs = { NULL, NULL, on_reader_dispatch, on_reader_finalize, NULL, NULL };
+
+static void
+reader_add (SipsSocketSrc *self)
+{
+  SocketReader *reader;
+  struct epoll_event event = { .events = EPOLLIN, .data.ptr = self };
+
+  g_mutex_lock (&readers_lock);
+  if (readers == NULL)
+    readers = g_hash_table_new (NULL, NULL);
+  reader = g_hash_table_lookup (readers, self->context);
+  if (reader == NULL)
+    {
+      reader = (SocketReader *) g_source_new (&reader_funcs, sizeof *reader);
+      reader->epfd = epoll_create1 (EPOLL_CLOEXEC);
+      reader->context = self->context;
+      g_source_set_name ((GSource *) reader, "sips socket reader");
+      g_source_add_unix_fd ((GSource *) reader, reader->epfd, G_IO_IN);
+      g_source_attach ((GSource *) reader, self->context);
+      g_hash_table_insert (readers, self->context, reader);
+    }
+  reader->users++;
+  self->reader = g_source_ref ((GSource *) reader);
+  g_mutex_unlock (&readers_lock);
+  if (epoll_ctl (reader->epfd, EPOLL_CTL_ADD, g_socket_get_fd (self->socket), &event) < 0)
+    g_warning ("socket source: epoll_ctl: %s", g_strerror (errno));
+}
+
+static void
+reader_remove (SipsSocketSrc *self)
+{
+  SocketReader *reader = (SocketReader *) g_steal_pointer (&self->reader);
+
+  if (reader == NULL)
+    return;
+  epoll_ctl (reader->epfd, EPOLL_CTL_DEL, g_socket_get_fd (self->socket), NULL);
+  g_mutex_lock (&readers_lock);
+  if (--reader->users == 0)
+    {
+      g_hash_table_remove (readers, reader->context);
+      g_source_destroy ((GSource *) reader);
+    }
+  g_mutex_unlock (&readers_lock);
+  g_source_unref ((GSource *) reader);
 }
 
 static NiceAttachRecvFunc
@@ -164,12 +242,8 @@ start_reading (SipsSocketSrc *self)
   if (self->agent != NULL)
     nice_attach_recv () (self->agent, self->stream_id, self->component_id, self->context,
                          on_ice_data, self);
-  else if (self->source == NULL)
-    {
-      self->source = g_socket_create_source (self->socket, G_IO_IN, NULL);
-      g_source_set_callback (self->source, G_SOURCE_FUNC (on_readable), self, NULL);
-      g_source_attach (self->source, self->context);
-    }
+  else if (self->reader == NULL)
+    reader_add (self);
 }
 
 static void
@@ -178,11 +252,8 @@ stop_reading (SipsSocketSrc *self)
   if (self->agent != NULL)
     nice_attach_recv () (self->agent, self->stream_id, self->component_id, self->context,
                          on_ice_discard, NULL);
-  if (self->source != NULL)
-    {
-      g_source_destroy (self->source);
-      g_clear_pointer (&self->source, g_source_unref);
-    }
+  else
+    reader_remove (self);
 }
 
 static GstStateChangeReturn
