@@ -1,7 +1,7 @@
-/* sips-socket-src.c: a live GStreamer source pushing a UDP socket's datagrams from a GSource
- * on a main context, or an ICE component's from libnice's receive callback there.
- * udpsrc and nicesrc have a streaming thread per socket (two per call: RTP and RTCP);
- * here the main loop reads and pushes into rtpbin, whose jitterbuffer decouples. */
+/* sips-socket-src.c: a live GStreamer source pushing a UDP socket's datagrams, read by one
+ * reader thread for the whole process, or an ICE component's from libnice's receive
+ * callback on the main context. udpsrc and nicesrc have a streaming thread per socket (two
+ * per call: RTP and RTCP); here they push into rtpbin, whose jitterbuffer decouples. */
 #include "media/sips-socket-src.h"
 
 #include <dlfcn.h>
@@ -10,6 +10,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <glib-unix.h>
 #include <gst/net/gstnetaddressmeta.h>
 
 /* libnice's nice_agent_attach_recv(), found at run time in the libnice the ICE agent
@@ -21,7 +22,7 @@ typedef gboolean (*NiceAttachRecvFunc) (GObject *agent, guint stream_id, guint c
                                         GMainContext *context, NiceRecvFunc func, gpointer data);
 
 #define MAX_DATAGRAM     65536
-#define READS_PER_WAKEUP 32   /* then the other sources of the main loop get a turn */
+#define READS_PER_WAKEUP 32   /* then the other sockets get a turn */
 
 struct _SipsSocketSrc
 {
@@ -34,7 +35,7 @@ struct _SipsSocketSrc
   guint                   component_id;
   GstCaps                *caps;
   GMainContext           *context;
-  GSource                *reader;    /* while PLAYING: the context's shared SocketReader */
+  gboolean                reading;   /* in the reader's epoll set (PLAYING) */
   gboolean                started;   /* stream-start, caps and segment pushed */
   struct sockaddr_storage last_from; /* the last sender, and its address object */
   socklen_t               last_from_len;
@@ -125,83 +126,86 @@ read_socket (SipsSocketSrc *self)
     }
 }
 
-/* ---- SocketReader: one GSource per main context for every socket source on it ----
- * An epoll set polled as one fd: a wake-up costs the main loop the same whatever the
- * number of calls (a GSource per socket made every iteration walk them all). */
+/* ---- the reader: one thread for every socket source of the process ----
+ * An epoll set polled by a thread of its own: a packet wakes neither the main loop (whose
+ * every iteration walks all its sources: O(calls) per packet) nor a thread per socket. */
 
 typedef struct {
-  GSource       source;
   int           epfd;
+  GMutex        lock;      /* held while events are handled: remove waits for it */
   GMainContext *context;
-  guint         users;
 } SocketReader;
 
-static GMutex readers_lock;
-static GHashTable *readers;  /* GMainContext * -> SocketReader * */
-
 static gboolean
-on_reader_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
+on_reader_readable (gint fd, GIOCondition condition, gpointer user_data)
 {
-  SocketReader *reader = (SocketReader *) source;
+  SocketReader *reader = user_data;
   struct epoll_event events[64];
-  int n = epoll_wait (reader->epfd, events, G_N_ELEMENTS (events), 0);
+  int n;
 
+  g_mutex_lock (&reader->lock);
+  n = epoll_wait (reader->epfd, events, G_N_ELEMENTS (events), 0);
   for (int i = 0; i < n; i++)
     read_socket (events[i].data.ptr);
+  g_mutex_unlock (&reader->lock);
   return G_SOURCE_CONTINUE;
 }
 
-static void
-on_reader_finalize (GSource *source)
+static gpointer
+reader_thread (gpointer data)
 {
-  close (((SocketReader *) source)->epfd);
+  SocketReader *reader = data;
+  g_autoptr(GMainLoop) loop = g_main_loop_new (reader->context, FALSE);
+
+  g_main_context_push_thread_default (reader->context);
+  g_main_loop_run (loop);  /* for the life of the process */
+  return NULL;
 }
 
-static GSourceFuncs reader_funcs = { NULL, NULL, on_reader_dispatch, on_reader_finalize, NULL, NULL };
+static SocketReader *
+get_reader (void)
+{
+  static SocketReader *reader;
+
+  if (g_once_init_enter (&reader))
+    {
+      SocketReader *r = g_new0 (SocketReader, 1);
+      g_autoptr(GSource) source = NULL;
+
+      r->epfd = epoll_create1 (EPOLL_CLOEXEC);
+      g_mutex_init (&r->lock);
+      r->context = g_main_context_new ();
+      source = g_unix_fd_source_new (r->epfd, G_IO_IN);
+      g_source_set_callback (source, G_SOURCE_FUNC (on_reader_readable), r, NULL);
+      g_source_attach (source, r->context);
+      g_thread_unref (g_thread_new ("sips-rtp-reader", reader_thread, r));
+      g_once_init_leave (&reader, r);
+    }
+  return reader;
+}
 
 static void
 reader_add (SipsSocketSrc *self)
 {
-  SocketReader *reader;
   struct epoll_event event = { .events = EPOLLIN, .data.ptr = self };
 
-  g_mutex_lock (&readers_lock);
-  if (readers == NULL)
-    readers = g_hash_table_new (NULL, NULL);
-  reader = g_hash_table_lookup (readers, self->context);
-  if (reader == NULL)
-    {
-      reader = (SocketReader *) g_source_new (&reader_funcs, sizeof *reader);
-      reader->epfd = epoll_create1 (EPOLL_CLOEXEC);
-      reader->context = self->context;
-      g_source_set_name ((GSource *) reader, "sips socket reader");
-      g_source_add_unix_fd ((GSource *) reader, reader->epfd, G_IO_IN);
-      g_source_attach ((GSource *) reader, self->context);
-      g_hash_table_insert (readers, self->context, reader);
-    }
-  reader->users++;
-  self->reader = g_source_ref ((GSource *) reader);
-  g_mutex_unlock (&readers_lock);
-  if (epoll_ctl (reader->epfd, EPOLL_CTL_ADD, g_socket_get_fd (self->socket), &event) < 0)
+  if (epoll_ctl (get_reader ()->epfd, EPOLL_CTL_ADD, g_socket_get_fd (self->socket), &event) < 0)
     g_warning ("socket source: epoll_ctl: %s", g_strerror (errno));
+  self->reading = TRUE;
 }
 
 static void
 reader_remove (SipsSocketSrc *self)
 {
-  SocketReader *reader = (SocketReader *) g_steal_pointer (&self->reader);
+  SocketReader *reader = get_reader ();
 
-  if (reader == NULL)
+  if (!self->reading)
     return;
+  self->reading = FALSE;
   epoll_ctl (reader->epfd, EPOLL_CTL_DEL, g_socket_get_fd (self->socket), NULL);
-  g_mutex_lock (&readers_lock);
-  if (--reader->users == 0)
-    {
-      g_hash_table_remove (readers, reader->context);
-      g_source_destroy ((GSource *) reader);
-    }
-  g_mutex_unlock (&readers_lock);
-  g_source_unref ((GSource *) reader);
+  /* the reader may be handling this socket's last event right now: wait for it */
+  g_mutex_lock (&reader->lock);
+  g_mutex_unlock (&reader->lock);
 }
 
 static NiceAttachRecvFunc
@@ -242,7 +246,7 @@ start_reading (SipsSocketSrc *self)
   if (self->agent != NULL)
     nice_attach_recv () (self->agent, self->stream_id, self->component_id, self->context,
                          on_ice_data, self);
-  else if (self->reader == NULL)
+  else if (!self->reading)
     reader_add (self);
 }
 

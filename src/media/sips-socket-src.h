@@ -10,9 +10,10 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (SipsSocketSrc, sips_socket_src, SIPS, SOCKET_SRC, GstElement)
 
 /* A live source of the datagrams arriving on socket (each a buffer with caps, the arrival
- * running time as PTS/DTS and a GstNetAddressMeta of the sender), read by a GSource on
- * context while PLAYING: no streaming thread of its own, unlike udpsrc. The socket is
- * only borrowed (it is neither closed nor made non-blocking). */
+ * running time as PTS/DTS and a GstNetAddressMeta of the sender), read while PLAYING by
+ * one reader thread ("sips-rtp-reader") that serves every such source of the process, so
+ * no streaming thread per socket as udpsrc has. The socket is only borrowed (neither
+ * closed nor made non-blocking). context is where an ICE source gets its data. */
 GstElement *sips_socket_src_new (GSocket *socket, GstCaps *caps, GMainContext *context);
 /* The same for an ICE component of agent (a NiceAgent on context): what libnice receives
  * on it (no sender address). Stopped, a discarding receiver stays attached, so the agent
