@@ -285,7 +285,7 @@ sips_ice_agent_new (const SipsIceAgentConfig *config, GError **error)
     }
   nice_agent_set_stream_name (self->nice, self->stream_id, "audio");
   /* libnice reads its sockets (STUN answers, checks) only where a receiver is attached:
-   * here until nicesrc takes them over with its own */
+   * here until the pipeline's SipsSocketSrc takes them over with its own */
   for (guint c = 1; c <= N_COMPONENTS; c++)
     nice_agent_attach_recv (self->nice, self->stream_id, c, g_main_context_get_thread_default (),
                             on_early_data, NULL);
