@@ -58,7 +58,7 @@ PROPS_IFACE = 'org.freedesktop.DBus.Properties'
 OM_IFACE = 'org.freedesktop.DBus.ObjectManager'
 ERROR_PREFIX = 'org.sipsimple.Error.'
 
-START_TIMEOUT = 10.0
+START_TIMEOUT = 20.0  # ASan start-up on a loaded 2-core machine
 CALL_TIMEOUT_MS = 10000
 
 _BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
@@ -117,6 +117,21 @@ def free_ports(n):
         for s in held:
             s.close()
     return ports
+
+
+def free_port_pair():
+    """port and port+1, both free for UDP and TCP (coturn binds its alternative
+    listeners on listening-port + 1)."""
+    for _ in range(100):
+        port = free_ports(1)[0]
+        try:
+            held = [_bind(kind, port + 1) for kind in ('udp', 'tcp')]
+        except OSError:
+            continue
+        for sock in held:
+            sock.close()
+        return port
+    raise RuntimeError('no two consecutive free ports')
 
 
 # ---------------------------------------------------------------- main loop

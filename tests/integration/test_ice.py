@@ -353,7 +353,7 @@ def test_turn_relay_candidate_on_loopback(ab, tmp_path):
     (loopback reaches everything: test_ice_nat.py has the relay-only case, as root), so
     the caller sends the updated offer with its host candidate."""
     a, b = ab
-    port = sipsd.free_port('udp')
+    port = sipsd.free_port_pair()
     relay_min = 49200 + (port % 500) * 2
     turn = netns.Coturn(subprocess.Popen, '127.0.0.1', port, relay_ip='127.0.0.1',
                         min_port=relay_min, max_port=relay_min + 20,
