@@ -6,26 +6,38 @@
  *   size, a second message, a chunk after the '$' -> 400; bytes past the offered size
  *   -> 413; a '$' short of the size or a hash mismatch -> 400; the sender's '#' ends it
  *   as interrupted.
- * The writes go to a thread (the main loop goes on answering while the disk is slow);
- * with more than WRITE_HIGH bytes waiting for it the connection stops reading (the
- * sender's window closes) until they are down to WRITE_LOW. */
+ * The writes and the SHA-1 go to a thread (the main loop goes on reading and answering
+ * while the disk is slow): the bytes are gathered in blocks of BLOCK_SIZE (few thread
+ * hand-overs, full-size writes), which the thread hands back for reuse; with more than
+ * WRITE_HIGH bytes waiting for it the connection stops reading (the sender's window
+ * closes) until they are down to WRITE_LOW. */
 #include "sips-msrp-file.h"
 #include "sips-msrp-chat-private.h"
 
 #include <errno.h>
+#include <string.h>
 #include <unistd.h>
 #include <glib/gi18n.h>
 
+#include "sips-file-hash.h"
 #include "sips-file-selector.h"
 
+#define BLOCK_SIZE        (1024 * 1024)
 #define WRITE_HIGH        (4 * 1024 * 1024)
 #define WRITE_LOW         (1024 * 1024)
 #define DRAIN_POLL_MS     5
 
+typedef struct {
+  guint8 *data;   /* BLOCK_SIZE bytes */
+  gsize   len;    /* 0 = stop */
+} Block;
+
 /* The writing thread's side: what waits, and what went wrong. */
 typedef struct {
   int           fd;
-  GAsyncQueue  *queue;       /* GBytes; an empty one = stop */
+  SipsSha1     *sha1;        /* the thread's until flushed */
+  GAsyncQueue  *queue;       /* Block to write */
+  GAsyncQueue  *spare;       /* Block written, for reuse */
   GMutex        lock;
   GCond         drained;
   guint64       pending;     /* bytes queued, not yet written */
@@ -42,7 +54,6 @@ struct _SipsMsrpFileReceiver {
   const SipsMsrpFileCallbacks *callbacks;
   gpointer                     user_data;
   char                        *message_id;  /* of the file, from its first chunk */
-  GChecksum                   *sha1;
   char                        *hash;        /* once complete */
   guint64                      received;
   gboolean                     taking;      /* the current request's body is the file's */
@@ -52,32 +63,41 @@ struct _SipsMsrpFileReceiver {
   gboolean                     complete;
   guint                        done_id;
   Writer                       writer;
+  Block                       *block;       /* being filled, NULL = none */
   SipsMsrpConnection          *paused;      /* reading stopped on it, NULL = none */
   guint                        drain_id;
 };
 
 /* ---- the writing thread ---- */
 
+static void
+block_free (Block *block)
+{
+  g_free (block->data);
+  g_free (block);
+}
+
 static gpointer
 writer_thread (gpointer data)
 {
   Writer *w = data;
-  GBytes *bytes;
+  Block *block;
 
-  while ((bytes = g_async_queue_pop (w->queue)) != NULL)
+  while ((block = g_async_queue_pop (w->queue)) != NULL)
     {
-      gsize len, done = 0;
-      const guint8 *p = g_bytes_get_data (bytes, &len);
+      gsize len = block->len, done = 0;
       int error = 0;
 
       if (len == 0)
         {
-          g_bytes_unref (bytes);
+          block_free (block);
           break;
         }
+      if (!g_atomic_int_get (&w->discard) && w->error == 0)
+        sips_sha1_update (w->sha1, block->data, len);
       while (!g_atomic_int_get (&w->discard) && w->error == 0 && done < len)
         {
-          ssize_t n = write (w->fd, p + done, len - done);
+          ssize_t n = write (w->fd, block->data + done, len - done);
 
           if (n < 0 && errno == EINTR)
             continue;
@@ -88,7 +108,8 @@ writer_thread (gpointer data)
             }
           done += (gsize) n;
         }
-      g_bytes_unref (bytes);
+      block->len = 0;
+      g_async_queue_push (w->spare, block);
       g_mutex_lock (&w->lock);
       w->pending -= len;
       if (error != 0 && w->error == 0)
@@ -97,6 +118,21 @@ writer_thread (gpointer data)
       g_mutex_unlock (&w->lock);
     }
   return NULL;
+}
+
+/* Queues a block for the thread; returns the bytes now waiting and the thread's errno. */
+static guint64
+writer_push (Writer *w, Block *block, int *error)
+{
+  guint64 pending;
+
+  g_mutex_lock (&w->lock);
+  w->pending += block->len;
+  pending = w->pending;
+  *error = w->error;
+  g_mutex_unlock (&w->lock);
+  g_async_queue_push (w->queue, block);
+  return pending;
 }
 
 static guint64
@@ -213,13 +249,45 @@ on_request_begin (SipsMsrpConnection *connection, const char *tid, SipsMsrpMetho
   return 0;
 }
 
+static gboolean
+fail_on_write_error (SipsMsrpFileReceiver *self, int error)
+{
+  g_autofree char *reason = NULL;
+
+  if (error == 0)
+    return FALSE;
+  reason = g_strdup_printf (_("Cannot write the file: %s"), g_strerror (error));
+  fail (self, 500, reason);
+  return TRUE;
+}
+
+/* Hands the block being filled to the thread (if it holds anything). */
+static void
+push_block (SipsMsrpFileReceiver *self, SipsMsrpConnection *connection)
+{
+  Block *block = g_steal_pointer (&self->block);
+  guint64 pending;
+  int error = 0;
+
+  if (block == NULL)
+    return;
+  if (block->len == 0)
+    {
+      g_async_queue_push (self->writer.spare, block);
+      return;
+    }
+  pending = writer_push (&self->writer, block, &error);
+  if (fail_on_write_error (self, error))
+    return;
+  if (pending > WRITE_HIGH && connection != NULL)
+    pause_reading (self, connection);
+}
+
 static void
 on_request_body (SipsMsrpConnection *connection, const guint8 *data, gsize len,
                  gpointer user_data)
 {
   SipsMsrpFileReceiver *self = user_data;
-  guint64 pending;
-  int error = 0;
 
   if (!self->taking || len == 0)
     return;
@@ -228,24 +296,30 @@ on_request_body (SipsMsrpConnection *connection, const guint8 *data, gsize len,
       fail (self, SIPS_MSRP_STATUS_STOP_SENDING, _("More data than the offered size"));
       return;
     }
-  pending = writer_pending (&self->writer, &error);
-  if (error != 0)
-    {
-      g_autofree char *reason = g_strdup_printf (_("Cannot write the file: %s"),
-                                                 g_strerror (error));
-
-      fail (self, 500, reason);
-      return;
-    }
-  g_mutex_lock (&self->writer.lock);
-  self->writer.pending += len;
-  g_mutex_unlock (&self->writer.lock);
-  g_async_queue_push (self->writer.queue, g_bytes_new (data, len));
-  if (pending + len > WRITE_HIGH)
-    pause_reading (self, connection);
-  g_checksum_update (self->sha1, data, (gssize) len);
   self->received += len;
-  self->callbacks->progress (self->received, self->user_data);
+  while (len > 0 && !self->failed)
+    {
+      gsize n;
+
+      if (self->block == NULL)
+        {
+          self->block = g_async_queue_try_pop (self->writer.spare);
+          if (self->block == NULL)
+            {
+              self->block = g_new0 (Block, 1);
+              self->block->data = g_malloc (BLOCK_SIZE);
+            }
+        }
+      n = MIN (len, BLOCK_SIZE - self->block->len);
+      memcpy (self->block->data + self->block->len, data, n);
+      self->block->len += n;
+      data += n;
+      len -= n;
+      if (self->block->len == BLOCK_SIZE)
+        push_block (self, connection);
+    }
+  if (!self->failed)
+    self->callbacks->progress (self->received, self->user_data);
 }
 
 /* The '$': size and hash, then the owner stores the file. Returns the status. */
@@ -253,18 +327,13 @@ static guint
 conclude (SipsMsrpFileReceiver *self)
 {
   guint status;
-  int error = writer_flush (&self->writer);
 
-  if (error != 0)
-    {
-      g_autofree char *reason = g_strdup_printf (_("Cannot write the file: %s"),
-                                                 g_strerror (error));
-
-      return fail (self, 500, reason);
-    }
+  push_block (self, NULL);
+  if (self->failed || fail_on_write_error (self, writer_flush (&self->writer)))
+    return self->status;
   if (self->size >= 0 && self->received != (guint64) self->size)
     return fail (self, SIPS_MSRP_STATUS_BAD_REQUEST, _("The file is shorter than offered"));
-  self->hash = sips_file_hash_from_checksum (self->sha1);
+  self->hash = sips_sha1_hash (self->writer.sha1);
   if (self->expected_hash != NULL && g_ascii_strcasecmp (self->hash, self->expected_hash) != 0)
     return fail (self, SIPS_MSRP_STATUS_BAD_REQUEST, _("The file does not match the offered hash"));
   self->complete = TRUE;
@@ -340,9 +409,10 @@ sips_msrp_file_receiver_new (SipsMsrpChat *chat, int fd, gint64 size, const char
   self->expected_hash = g_strdup (hash);
   self->callbacks = callbacks;
   self->user_data = user_data;
-  self->sha1 = g_checksum_new (G_CHECKSUM_SHA1);
   self->writer.fd = fd;
-  self->writer.queue = g_async_queue_new_full ((GDestroyNotify) g_bytes_unref);
+  self->writer.sha1 = sips_sha1_new ();
+  self->writer.queue = g_async_queue_new_full ((GDestroyNotify) block_free);
+  self->writer.spare = g_async_queue_new_full ((GDestroyNotify) block_free);
   g_mutex_init (&self->writer.lock);
   g_cond_init (&self->writer.drained);
   self->writer.thread = g_thread_new ("sips-file-write", writer_thread, &self->writer);
@@ -370,9 +440,12 @@ sips_msrp_file_receiver_free (SipsMsrpFileReceiver *self)
   g_clear_handle_id (&self->done_id, g_source_remove);
   /* what still waits is not wanted any more */
   g_atomic_int_set (&self->writer.discard, TRUE);
-  g_async_queue_push_front (self->writer.queue, g_bytes_new (NULL, 0));
+  g_async_queue_push_front (self->writer.queue, g_new0 (Block, 1));
   g_thread_join (self->writer.thread);
   g_async_queue_unref (self->writer.queue);
+  g_async_queue_unref (self->writer.spare);
+  g_clear_pointer (&self->block, block_free);
+  sips_sha1_free (self->writer.sha1);
   g_mutex_clear (&self->writer.lock);
   g_cond_clear (&self->writer.drained);
   g_clear_handle_id (&self->drain_id, g_source_remove);
@@ -382,7 +455,6 @@ sips_msrp_file_receiver_free (SipsMsrpFileReceiver *self)
   if (self->chat->request_handler_data == self)
     sips_msrp_chat_set_request_handler (self->chat, NULL, NULL);
   g_clear_object (&self->chat);
-  g_checksum_free (self->sha1);
   g_free (self->expected_hash);
   g_free (self->message_id);
   g_free (self->hash);
