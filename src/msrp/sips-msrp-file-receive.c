@@ -30,7 +30,6 @@
 #define BLOCK_SIZE        (1024 * 1024)
 #define WRITE_HIGH        (4 * 1024 * 1024)
 #define WRITE_LOW         (1024 * 1024)
-#define DRAIN_POLL_MS     5
 #define WRITEBACK_WINDOW  (8 * 1024 * 1024)
 
 typedef struct {
@@ -48,6 +47,7 @@ typedef struct {
   GMutex        lock;
   GCond         drained;
   guint64       pending;     /* bytes queued, not yet written */
+  GSource      *drained_source;  /* while reading is paused: made ready at WRITE_LOW */
   int           error;       /* errno of the first failed write, 0 = none */
   gint          discard;     /* atomic; stopping: drop what is left */
   GThread      *thread;
@@ -72,10 +72,19 @@ struct _SipsMsrpFileReceiver {
   Writer                       writer;
   Block                       *block;       /* being filled, NULL = none */
   SipsMsrpConnection          *paused;      /* reading stopped on it, NULL = none */
-  guint                        drain_id;
 };
 
 /* ---- the writing thread ---- */
+
+/* A source that fires only when its ready time is set (by the thread). */
+static gboolean
+drained_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
+{
+  g_source_set_ready_time (source, -1);
+  return callback (user_data);
+}
+
+static GSourceFuncs drained_funcs = { .dispatch = drained_dispatch };
 
 static void
 block_free (Block *block)
@@ -145,6 +154,8 @@ writer_thread (gpointer data)
       w->pending -= len;
       if (error != 0 && w->error == 0)
         w->error = error;
+      if (w->drained_source != NULL && (w->pending <= WRITE_LOW || w->error != 0))
+        g_source_set_ready_time (w->drained_source, 0);  /* thread-safe: wakes the loop */
       g_cond_broadcast (&w->drained);
       g_mutex_unlock (&w->lock);
     }
@@ -166,19 +177,6 @@ writer_push (Writer *w, Block *block, int *error)
   return pending;
 }
 
-static guint64
-writer_pending (Writer *w, int *error)
-{
-  guint64 pending;
-
-  g_mutex_lock (&w->lock);
-  pending = w->pending;
-  if (error != NULL)
-    *error = w->error;
-  g_mutex_unlock (&w->lock);
-  return pending;
-}
-
 /* Everything queued is on disk (or failed): errno or 0. */
 static int
 writer_flush (Writer *w)
@@ -193,29 +191,52 @@ writer_flush (Writer *w)
   return error;
 }
 
+static void
+stop_waiting_for_drain (SipsMsrpFileReceiver *self)
+{
+  GSource *source;
+
+  g_mutex_lock (&self->writer.lock);
+  source = g_steal_pointer (&self->writer.drained_source);
+  g_mutex_unlock (&self->writer.lock);
+  if (source != NULL)
+    {
+      g_source_destroy (source);
+      g_source_unref (source);
+    }
+}
+
 static gboolean
-on_drain_poll (gpointer user_data)
+on_drained (gpointer user_data)
 {
   SipsMsrpFileReceiver *self = user_data;
 
-  if (writer_pending (&self->writer, NULL) > WRITE_LOW)
-    return G_SOURCE_CONTINUE;
-  self->drain_id = 0;
+  stop_waiting_for_drain (self);
   if (self->paused != NULL)
     sips_msrp_connection_set_paused (self->paused, FALSE);
   g_clear_object (&self->paused);
   return G_SOURCE_REMOVE;
 }
 
-/* Back-pressure: the connection reads on once the disk caught up. */
+/* Back-pressure: the connection reads on once the disk caught up (the thread wakes us). */
 static void
 pause_reading (SipsMsrpFileReceiver *self, SipsMsrpConnection *connection)
 {
+  GSource *source;
+
   if (self->paused != NULL)
     return;
   self->paused = g_object_ref (connection);
   sips_msrp_connection_set_paused (connection, TRUE);
-  self->drain_id = g_timeout_add (DRAIN_POLL_MS, on_drain_poll, self);
+  source = g_source_new (&drained_funcs, sizeof (GSource));
+  g_source_set_callback (source, on_drained, self, NULL);
+  g_source_set_ready_time (source, -1);
+  g_source_attach (source, g_main_context_get_thread_default ());
+  g_mutex_lock (&self->writer.lock);
+  self->writer.drained_source = source;
+  if (self->writer.pending <= WRITE_LOW || self->writer.error != 0)
+    g_source_set_ready_time (source, 0);
+  g_mutex_unlock (&self->writer.lock);
 }
 
 static gboolean
@@ -477,9 +498,9 @@ sips_msrp_file_receiver_free (SipsMsrpFileReceiver *self)
   g_async_queue_unref (self->writer.spare);
   g_clear_pointer (&self->block, block_free);
   sips_sha1_free (self->writer.sha1);
+  stop_waiting_for_drain (self);
   g_mutex_clear (&self->writer.lock);
   g_cond_clear (&self->writer.drained);
-  g_clear_handle_id (&self->drain_id, g_source_remove);
   if (self->paused != NULL)
     sips_msrp_connection_set_paused (self->paused, FALSE);
   g_clear_object (&self->paused);
