@@ -1,72 +1,11 @@
 /* sips-msrp-connection.c: one MSRP connection: parser in, write queue out, transactions */
-#include "sips-msrp-connection.h"
+#include "sips-msrp-connection-private.h"
 
 #include <glib/gi18n.h>
 
 #include "sips-msrp-message.h"
 #include "sips-msrp-parser.h"
 #include "sips-msrp-uri.h"
-
-#define READ_SIZE   (64 * 1024)
-/* Bytes read or written in one main-loop dispatch at most: TLS hands over one 16 KiB
- * record per call, and a dispatch per record (GIO's async calls) costs more than the
- * record; the bound keeps the loop turning for the other connections. */
-#define READ_BURST  (512 * 1024)
-#define WRITE_BURST (512 * 1024)
-
-typedef struct {
-  const SipsMsrpSessionHandler *handler;
-  gpointer                      data;
-} Binding;
-
-typedef struct {
-  SipsMsrpConnection  *connection;  /* not a reference: the table is the connection's */
-  char                *tid;
-  SipsMsrpResponseFunc func;
-  gpointer             data;
-  guint                timeout_id;
-} Transaction;
-
-/* The message being parsed. */
-typedef struct {
-  gboolean       is_request;
-  char          *tid;
-  SipsMsrpMethod method;
-  guint          status;       /* a response's status */
-  char          *comment;
-  guint          refusal;      /* our answer when no session takes it */
-  char          *session_id;   /* the session it went to, NULL = none */
-} Current;
-
-struct _SipsMsrpConnection {
-  GObject parent_instance;
-
-  GIOStream            *stream;
-  gboolean              outgoing;
-  char                 *key;
-  GCancellable         *cancellable;
-  SipsMsrpParser       *parser;
-  guint8               *read_buffer;
-  GHashTable           *sessions;      /* session id -> Binding */
-  GHashTable           *transactions;  /* transaction id -> Transaction */
-  GQueue                write_queue;   /* GBytes */
-  GBytes               *writing;
-  gsize                 write_offset;  /* of writing, already out */
-  gsize                 queued_bytes;
-  GSource              *read_source;   /* pollable streams: readable, NULL = not waiting */
-  GSource              *write_source;  /* pollable streams: writable, NULL = nothing to write */
-  gboolean              write_async;   /* a write_all_async is in flight */
-  SipsMsrpSessionLookup lookup;
-  gpointer              lookup_data;
-  guint                 idle_timeout;
-  guint                 idle_id;
-  gboolean              started;
-  gboolean              closed;
-  gboolean              paused;        /* no next read (a slow consumer) */
-  gboolean              reading;       /* a read is in flight */
-  Current               cur;
-  const SipsMsrpHeaders *response_headers;  /* while a response is handed over */
-};
 
 enum {
   SIGNAL_CLOSED,
@@ -78,7 +17,6 @@ static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (SipsMsrpConnection, sips_msrp_connection, G_TYPE_OBJECT)
 
-static void close_with_error (SipsMsrpConnection *self, GError *error);
 
 /* ---- transactions ---- */
 
@@ -292,242 +230,10 @@ static const SipsMsrpParserCallbacks parser_callbacks = {
   .end = on_parser_end,
 };
 
-/* ---- reading and writing ---- */
-
-static void read_next (SipsMsrpConnection *self);
-
-/* Takes in what a read returned (n < 0: error set): FALSE once the connection closed. */
-static gboolean
-consume (SipsMsrpConnection *self, gssize n, GError *error)
+void
+sips_msrp_connection_emit_written (SipsMsrpConnection *self)
 {
-  g_autoptr(GError) owned = error;
-
-  if (n < 0)
-    {
-      close_with_error (self, g_steal_pointer (&owned));
-      return FALSE;
-    }
-  if (n == 0)
-    {
-      if (!sips_msrp_parser_finish (self->parser, &owned))
-        close_with_error (self, g_steal_pointer (&owned));
-      else
-        close_with_error (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CLOSED,
-                                                     _("The peer closed the MSRP connection")));
-      return FALSE;
-    }
-  if (!sips_msrp_parser_feed (self->parser, self->read_buffer, (gsize) n, &owned))
-    {
-      g_debug ("MSRP: framing lost: %s", owned->message);
-      close_with_error (self, g_steal_pointer (&owned));
-      return FALSE;
-    }
-  return !self->closed;
-}
-
-static void
-on_read (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr(SipsMsrpConnection) self = user_data;
-  GError *error = NULL;
-  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
-
-  self->reading = FALSE;
-  if (self->closed)
-    {
-      g_clear_error (&error);
-      return;
-    }
-  if (consume (self, n, error) && !self->paused)
-    read_next (self);
-}
-
-static void
-clear_source (GSource **source)
-{
-  if (*source == NULL)
-    return;
-  g_source_destroy (*source);
-  g_clear_pointer (source, g_source_unref);
-}
-
-/* Pollable streams: read until nothing is left (or a burst's worth), in one dispatch. */
-static gboolean
-on_readable (GObject *stream, gpointer user_data)
-{
-  g_autoptr(SipsMsrpConnection) self = g_object_ref (user_data);
-  gsize burst = 0;
-
-  g_source_set_ready_time (self->read_source, -1);
-  while (!self->closed && !self->paused)
-    {
-      GError *error = NULL;
-      gssize n;
-
-      if (burst >= READ_BURST)
-        {
-          /* come back at once: what TLS holds decoded may not show on the socket */
-          g_source_set_ready_time (self->read_source, 0);
-          return G_SOURCE_CONTINUE;
-        }
-      n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (stream),
-                                                    self->read_buffer, READ_SIZE, NULL, &error);
-      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-        {
-          g_error_free (error);
-          return G_SOURCE_CONTINUE;
-        }
-      if (!consume (self, n, error))
-        break;
-      burst += (gsize) n;
-    }
-  /* closed (the source is gone already) or paused */
-  if (self->read_source != NULL)
-    g_clear_pointer (&self->read_source, g_source_unref);
-  self->reading = FALSE;
-  return G_SOURCE_REMOVE;
-}
-
-static void
-read_next (SipsMsrpConnection *self)
-{
-  GInputStream *in = g_io_stream_get_input_stream (self->stream);
-
-  if (G_IS_POLLABLE_INPUT_STREAM (in) &&
-      g_pollable_input_stream_can_poll (G_POLLABLE_INPUT_STREAM (in)))
-    {
-      if (self->read_source != NULL)
-        return;
-      self->reading = TRUE;
-      self->read_source = g_pollable_input_stream_create_source (G_POLLABLE_INPUT_STREAM (in),
-                                                                 NULL);
-      g_source_set_callback (self->read_source, G_SOURCE_FUNC (on_readable), self, NULL);
-      g_source_set_ready_time (self->read_source, 0);  /* try at once: TLS may hold some */
-      g_source_attach (self->read_source, g_main_context_get_thread_default ());
-      return;
-    }
-  self->reading = TRUE;
-  g_input_stream_read_async (in, self->read_buffer, READ_SIZE, G_PRIORITY_DEFAULT,
-                             self->cancellable, on_read, g_object_ref (self));
-}
-
-static void write_next (SipsMsrpConnection *self);
-
-/* A frame is out. */
-static void
-written_one (SipsMsrpConnection *self)
-{
-  self->queued_bytes -= g_bytes_get_size (self->writing);
-  g_clear_pointer (&self->writing, g_bytes_unref);
-  self->write_offset = 0;
-}
-
-static void
-on_written (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr(SipsMsrpConnection) self = user_data;
-  g_autoptr(GError) error = NULL;
-  gboolean ok = g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, &error);
-
-  self->write_async = FALSE;
-  if (self->writing != NULL)
-    written_one (self);
-  if (self->closed)
-    return;
-  if (!ok)
-    {
-      close_with_error (self, g_steal_pointer (&error));
-      return;
-    }
-  write_next (self);
   g_signal_emit (self, signals[SIGNAL_WRITTEN], 0);
-}
-
-/* Pollable streams: write what is queued until the stream is full (or a burst's worth),
- * in one dispatch; "written" once for the frames that went out. */
-static gboolean
-on_writable (GObject *stream, gpointer user_data)
-{
-  g_autoptr(SipsMsrpConnection) self = g_object_ref (user_data);
-  gboolean out = FALSE;
-  gsize burst = 0;
-
-  g_source_set_ready_time (self->write_source, -1);
-  while (!self->closed && burst < WRITE_BURST)
-    {
-      g_autoptr(GError) error = NULL;
-      gsize size;
-      const guint8 *data;
-      gssize n;
-
-      if (self->writing == NULL)
-        {
-          if (g_queue_is_empty (&self->write_queue))
-            break;
-          self->writing = g_queue_pop_head (&self->write_queue);
-          self->write_offset = 0;
-        }
-      data = g_bytes_get_data (self->writing, &size);
-      n = g_pollable_output_stream_write_nonblocking (G_POLLABLE_OUTPUT_STREAM (stream),
-                                                      data + self->write_offset,
-                                                      size - self->write_offset, NULL, &error);
-      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-        break;
-      if (n < 0)
-        {
-          close_with_error (self, g_steal_pointer (&error));
-          break;
-        }
-      burst += (gsize) n;
-      self->write_offset += (gsize) n;
-      if (self->write_offset == size)
-        {
-          written_one (self);
-          out = TRUE;
-        }
-    }
-  if (out && !self->closed)
-    g_signal_emit (self, signals[SIGNAL_WRITTEN], 0);  /* may queue more */
-  if (self->closed || (self->writing == NULL && g_queue_is_empty (&self->write_queue)))
-    {
-      if (self->write_source != NULL)
-        g_clear_pointer (&self->write_source, g_source_unref);
-      return G_SOURCE_REMOVE;
-    }
-  if (burst >= WRITE_BURST)
-    g_source_set_ready_time (self->write_source, 0);
-  return G_SOURCE_CONTINUE;
-}
-
-static void
-write_next (SipsMsrpConnection *self)
-{
-  GOutputStream *out = g_io_stream_get_output_stream (self->stream);
-  gsize size;
-  gconstpointer data;
-
-  if (self->closed || self->write_source != NULL || self->write_async ||
-      (self->writing == NULL && g_queue_is_empty (&self->write_queue)))
-    return;
-  if (G_IS_POLLABLE_OUTPUT_STREAM (out) &&
-      g_pollable_output_stream_can_poll (G_POLLABLE_OUTPUT_STREAM (out)))
-    {
-      self->write_source = g_pollable_output_stream_create_source (G_POLLABLE_OUTPUT_STREAM (out),
-                                                                   NULL);
-      g_source_set_callback (self->write_source, G_SOURCE_FUNC (on_writable), self, NULL);
-      g_source_attach (self->write_source, g_main_context_get_thread_default ());
-      return;
-    }
-  if (self->writing == NULL)
-    {
-      self->writing = g_queue_pop_head (&self->write_queue);
-      self->write_offset = 0;
-    }
-  data = g_bytes_get_data (self->writing, &size);
-  self->write_async = TRUE;
-  g_output_stream_write_all_async (out, (const guint8 *) data + self->write_offset,
-                                   size - self->write_offset, G_PRIORITY_DEFAULT,
-                                   self->cancellable, on_written, g_object_ref (self));
 }
 
 /* ---- closing ---- */
@@ -539,8 +245,7 @@ on_idle_timeout (gpointer user_data)
 
   self->idle_id = 0;
   g_debug ("MSRP: closing the idle connection %s", self->key != NULL ? self->key : "");
-  close_with_error (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                                               _("The MSRP connection was idle")));
+  sips_msrp_connection_close_for (self, G_IO_ERROR_TIMED_OUT, _("The MSRP connection was idle"));
   return G_SOURCE_REMOVE;
 }
 
@@ -559,8 +264,8 @@ on_stream_closed (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 /* Takes error. Pending requests fail (408), then the sessions hear of it, then "closed". */
-static void
-close_with_error (SipsMsrpConnection *self, GError *error)
+void
+sips_msrp_connection_close_with_error (SipsMsrpConnection *self, GError *error)
 {
   g_autoptr(GError) owned = error;
   g_autoptr(GList) transactions = NULL;
@@ -577,13 +282,14 @@ close_with_error (SipsMsrpConnection *self, GError *error)
   g_io_stream_close_async (self->stream, G_PRIORITY_DEFAULT, NULL, on_stream_closed, NULL);
   if (self->read_source != NULL)
     {
-      clear_source (&self->read_source);
+      sips_msrp_connection_clear_source (&self->read_source);
       self->reading = FALSE;
     }
-  clear_source (&self->write_source);
+  sips_msrp_connection_clear_source (&self->write_source);
   g_queue_clear_full (&self->write_queue, (GDestroyNotify) g_bytes_unref);
-  if (!self->write_async && self->writing != NULL)
-    written_one (self);
+  /* a frame half out by nonblocking writes goes now; an async write's in its callback */
+  if (!self->write_async)
+    g_clear_pointer (&self->writing, g_bytes_unref);
   self->queued_bytes = self->writing != NULL ? g_bytes_get_size (self->writing) : 0;
 
   /* the tables are emptied before anyone is told, so that nothing comes back to them */
@@ -615,8 +321,7 @@ sips_msrp_connection_dispose (GObject *object)
   SipsMsrpConnection *self = SIPS_MSRP_CONNECTION (object);
 
   if (!self->closed && self->stream != NULL)
-    close_with_error (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CLOSED,
-                                                 _("The MSRP connection was closed")));
+    sips_msrp_connection_close_for (self, G_IO_ERROR_CLOSED, _("The MSRP connection was closed"));
   G_OBJECT_CLASS (sips_msrp_connection_parent_class)->dispose (object);
 }
 
@@ -629,8 +334,8 @@ sips_msrp_connection_finalize (GObject *object)
   g_clear_pointer (&self->parser, sips_msrp_parser_free);
   g_clear_pointer (&self->sessions, g_hash_table_unref);
   g_clear_pointer (&self->transactions, g_hash_table_unref);
-  clear_source (&self->read_source);
-  clear_source (&self->write_source);
+  sips_msrp_connection_clear_source (&self->read_source);
+  sips_msrp_connection_clear_source (&self->write_source);
   g_queue_clear_full (&self->write_queue, (GDestroyNotify) g_bytes_unref);
   g_clear_pointer (&self->writing, g_bytes_unref);
   g_clear_object (&self->cancellable);
@@ -715,8 +420,8 @@ sips_msrp_connection_start (SipsMsrpConnection *self)
   if (self->started || self->closed)
     return;
   self->started = TRUE;
-  read_next (self);
-  write_next (self);
+  sips_msrp_connection_read_next (self);
+  sips_msrp_connection_write_next (self);
 }
 
 void
@@ -725,15 +430,14 @@ sips_msrp_connection_set_paused (SipsMsrpConnection *self, gboolean paused)
   g_return_if_fail (SIPS_IS_MSRP_CONNECTION (self));
   self->paused = paused;
   if (!paused && self->started && !self->closed && !self->reading)
-    read_next (self);
+    sips_msrp_connection_read_next (self);
 }
 
 void
 sips_msrp_connection_close (SipsMsrpConnection *self)
 {
   g_return_if_fail (SIPS_IS_MSRP_CONNECTION (self));
-  close_with_error (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CLOSED,
-                                               _("The MSRP connection was closed")));
+  sips_msrp_connection_close_for (self, G_IO_ERROR_CLOSED, _("The MSRP connection was closed"));
 }
 
 gboolean
@@ -813,7 +517,7 @@ sips_msrp_connection_send (SipsMsrpConnection *self, GBytes *frame)
   g_queue_push_tail (&self->write_queue, g_bytes_ref (frame));
   self->queued_bytes += g_bytes_get_size (frame);
   if (self->started)
-    write_next (self);
+    sips_msrp_connection_write_next (self);
 }
 
 void
