@@ -214,9 +214,12 @@ on_msrp_done (guint status, const char *reason, gpointer user_data)
 
   if (self->over)
     return;
-  if (self->grace_id != 0 && status == SIPS_MSRP_STATUS_REQUEST_TIMEOUT)
+  if (self->grace_id != 0 && (status == SIPS_MSRP_STATUS_REQUEST_TIMEOUT ||
+                              status == SIPS_MSRP_STATUS_NO_SUCH_SESSION ||
+                              status == SIPS_MSRP_STATUS_UNSUPPORTED_MEDIA))
     {
-      /* no answer, the connection went with the session: the session's end says it */
+      /* no answer, or what the peer's chat or connection says once its transfer is gone
+       * (its cancel): not a status of the transfer; the hang-up says it */
       fail_for_session_end (self);
       return;
     }
