@@ -1,9 +1,56 @@
 /* sips-file-hash.c: SHA-1 of a file in a worker thread (RFC 5547 hash selector) */
 #include "sips-file-hash.h"
 
+#include <openssl/evp.h>
+
 #include "sips-file-selector.h"
 
-#define BLOCK_SIZE (256 * 1024)
+#define BLOCK_SIZE (1024 * 1024)
+
+struct _SipsSha1 {
+  EVP_MD_CTX *ctx;
+};
+
+SipsSha1 *
+sips_sha1_new (void)
+{
+  SipsSha1 *self = g_new0 (SipsSha1, 1);
+
+  self->ctx = EVP_MD_CTX_new ();
+  if (self->ctx == NULL || EVP_DigestInit_ex (self->ctx, EVP_sha1 (), NULL) != 1)
+    g_error ("OpenSSL cannot compute SHA-1");
+  return self;
+}
+
+void
+sips_sha1_update (SipsSha1 *self, const void *data, gsize len)
+{
+  if (len > 0 && EVP_DigestUpdate (self->ctx, data, len) != 1)
+    g_error ("OpenSSL cannot compute SHA-1");
+}
+
+char *
+sips_sha1_hash (SipsSha1 *self)
+{
+  EVP_MD_CTX *copy = EVP_MD_CTX_new ();
+  guint8 digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+
+  if (copy == NULL || EVP_MD_CTX_copy_ex (copy, self->ctx) != 1 ||
+      EVP_DigestFinal_ex (copy, digest, &len) != 1 || len != 20)
+    g_error ("OpenSSL cannot compute SHA-1");
+  EVP_MD_CTX_free (copy);
+  return sips_file_hash_from_digest (digest);
+}
+
+void
+sips_sha1_free (SipsSha1 *self)
+{
+  if (self == NULL)
+    return;
+  EVP_MD_CTX_free (self->ctx);
+  g_free (self);
+}
 
 static void
 hash_thread (GTask        *task,
@@ -14,7 +61,7 @@ hash_thread (GTask        *task,
   const char *path = task_data;
   g_autoptr(GFile) file = g_file_new_for_path (path);
   g_autoptr(GFileInputStream) in = NULL;
-  g_autoptr(GChecksum) sha1 = g_checksum_new (G_CHECKSUM_SHA1);
+  g_autoptr(SipsSha1) sha1 = sips_sha1_new ();
   g_autofree guint8 *block = g_malloc (BLOCK_SIZE);
   GError *error = NULL;
   gssize n = 0;
@@ -28,7 +75,7 @@ hash_thread (GTask        *task,
   while (!g_cancellable_set_error_if_cancelled (cancellable, &error) &&
          (n = g_input_stream_read (G_INPUT_STREAM (in), block, BLOCK_SIZE, cancellable,
                                    &error)) > 0)
-    g_checksum_update (sha1, block, (gsize) n);
+    sips_sha1_update (sha1, block, (gsize) n);
   if (error != NULL)
     n = -1;
   if (n < 0)
@@ -36,7 +83,7 @@ hash_thread (GTask        *task,
       g_task_return_error (task, error);
       return;
     }
-  g_task_return_pointer (task, sips_file_hash_from_checksum (sha1), g_free);
+  g_task_return_pointer (task, sips_sha1_hash (sha1), g_free);
 }
 
 void

@@ -532,20 +532,26 @@ sips_file_transfer_id_valid (const char *id)
 }
 
 char *
+sips_file_hash_from_digest (const guint8 *digest)
+{
+  GString *out = g_string_new ("sha-1");
+
+  for (gsize i = 0; i < SHA1_LEN; i++)
+    g_string_append_printf (out, ":%02X", digest[i]);
+  return g_string_free (out, FALSE);
+}
+
+char *
 sips_file_hash_from_checksum (GChecksum *sha1)
 {
   g_autoptr(GChecksum) copy = NULL;
   guint8 digest[64];
   gsize len = sizeof digest;
-  GString *out;
 
   g_return_val_if_fail (sha1 != NULL, NULL);
   copy = g_checksum_copy (sha1);
   g_checksum_get_digest (copy, digest, &len);
   if (len != SHA1_LEN)
     return NULL;
-  out = g_string_new ("sha-1");
-  for (gsize i = 0; i < len; i++)
-    g_string_append_printf (out, ":%02X", digest[i]);
-  return g_string_free (out, FALSE);
+  return sips_file_hash_from_digest (digest);
 }

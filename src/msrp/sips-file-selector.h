@@ -52,5 +52,7 @@ gboolean  sips_file_transfer_id_valid  (const char *id);
 /* "sha-1:XX:..." (upper-case) from a SHA-1 GChecksum; the checksum stays usable
  * (a copy is finished). NULL if it is not SHA-1. */
 char     *sips_file_hash_from_checksum (GChecksum  *sha1);
+/* The same from a SHA-1 digest of 20 bytes. */
+char     *sips_file_hash_from_digest   (const guint8 *digest);
 
 G_END_DECLS

@@ -1,63 +1,11 @@
 /* sips-msrp-connection.c: one MSRP connection: parser in, write queue out, transactions */
-#include "sips-msrp-connection.h"
+#include "sips-msrp-connection-private.h"
 
 #include <glib/gi18n.h>
 
 #include "sips-msrp-message.h"
 #include "sips-msrp-parser.h"
 #include "sips-msrp-uri.h"
-
-#define READ_SIZE (64 * 1024)
-
-typedef struct {
-  const SipsMsrpSessionHandler *handler;
-  gpointer                      data;
-} Binding;
-
-typedef struct {
-  SipsMsrpConnection  *connection;  /* not a reference: the table is the connection's */
-  char                *tid;
-  SipsMsrpResponseFunc func;
-  gpointer             data;
-  guint                timeout_id;
-} Transaction;
-
-/* The message being parsed. */
-typedef struct {
-  gboolean       is_request;
-  char          *tid;
-  SipsMsrpMethod method;
-  guint          status;       /* a response's status */
-  char          *comment;
-  guint          refusal;      /* our answer when no session takes it */
-  char          *session_id;   /* the session it went to, NULL = none */
-} Current;
-
-struct _SipsMsrpConnection {
-  GObject parent_instance;
-
-  GIOStream            *stream;
-  gboolean              outgoing;
-  char                 *key;
-  GCancellable         *cancellable;
-  SipsMsrpParser       *parser;
-  guint8               *read_buffer;
-  GHashTable           *sessions;      /* session id -> Binding */
-  GHashTable           *transactions;  /* transaction id -> Transaction */
-  GQueue                write_queue;   /* GBytes */
-  GBytes               *writing;
-  gsize                 queued_bytes;
-  SipsMsrpSessionLookup lookup;
-  gpointer              lookup_data;
-  guint                 idle_timeout;
-  guint                 idle_id;
-  gboolean              started;
-  gboolean              closed;
-  gboolean              paused;        /* no next read (a slow consumer) */
-  gboolean              reading;       /* a read is in flight */
-  Current               cur;
-  const SipsMsrpHeaders *response_headers;  /* while a response is handed over */
-};
 
 enum {
   SIGNAL_CLOSED,
@@ -69,7 +17,6 @@ static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (SipsMsrpConnection, sips_msrp_connection, G_TYPE_OBJECT)
 
-static void close_with_error (SipsMsrpConnection *self, GError *error);
 
 /* ---- transactions ---- */
 
@@ -283,91 +230,10 @@ static const SipsMsrpParserCallbacks parser_callbacks = {
   .end = on_parser_end,
 };
 
-/* ---- reading and writing ---- */
-
-static void read_next (SipsMsrpConnection *self);
-
-static void
-on_read (GObject *source, GAsyncResult *result, gpointer user_data)
+void
+sips_msrp_connection_emit_written (SipsMsrpConnection *self)
 {
-  g_autoptr(SipsMsrpConnection) self = user_data;
-  g_autoptr(GError) error = NULL;
-  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
-
-  self->reading = FALSE;
-  if (self->closed)
-    return;
-  if (n < 0)
-    {
-      close_with_error (self, g_steal_pointer (&error));
-      return;
-    }
-  if (n == 0)
-    {
-      if (!sips_msrp_parser_finish (self->parser, &error))
-        close_with_error (self, g_steal_pointer (&error));
-      else
-        close_with_error (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CLOSED,
-                                                     _("The peer closed the MSRP connection")));
-      return;
-    }
-  if (!sips_msrp_parser_feed (self->parser, self->read_buffer, (gsize) n, &error))
-    {
-      g_debug ("MSRP: framing lost: %s", error->message);
-      close_with_error (self, g_steal_pointer (&error));
-      return;
-    }
-  if (!self->closed && !self->paused)
-    read_next (self);
-}
-
-static void
-read_next (SipsMsrpConnection *self)
-{
-  self->reading = TRUE;
-  g_input_stream_read_async (g_io_stream_get_input_stream (self->stream), self->read_buffer,
-                             READ_SIZE, G_PRIORITY_DEFAULT, self->cancellable, on_read,
-                             g_object_ref (self));
-}
-
-static void write_next (SipsMsrpConnection *self);
-
-static void
-on_written (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr(SipsMsrpConnection) self = user_data;
-  g_autoptr(GError) error = NULL;
-  gboolean ok = g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, &error);
-
-  if (self->writing != NULL)
-    {
-      self->queued_bytes -= g_bytes_get_size (self->writing);
-      g_clear_pointer (&self->writing, g_bytes_unref);
-    }
-  if (self->closed)
-    return;
-  if (!ok)
-    {
-      close_with_error (self, g_steal_pointer (&error));
-      return;
-    }
-  write_next (self);
   g_signal_emit (self, signals[SIGNAL_WRITTEN], 0);
-}
-
-static void
-write_next (SipsMsrpConnection *self)
-{
-  gsize size;
-  gconstpointer data;
-
-  if (self->writing != NULL || self->closed || g_queue_is_empty (&self->write_queue))
-    return;
-  self->writing = g_queue_pop_head (&self->write_queue);
-  data = g_bytes_get_data (self->writing, &size);
-  g_output_stream_write_all_async (g_io_stream_get_output_stream (self->stream), data, size,
-                                   G_PRIORITY_DEFAULT, self->cancellable, on_written,
-                                   g_object_ref (self));
 }
 
 /* ---- closing ---- */
@@ -379,8 +245,7 @@ on_idle_timeout (gpointer user_data)
 
   self->idle_id = 0;
   g_debug ("MSRP: closing the idle connection %s", self->key != NULL ? self->key : "");
-  close_with_error (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                                               _("The MSRP connection was idle")));
+  sips_msrp_connection_close_for (self, G_IO_ERROR_TIMED_OUT, _("The MSRP connection was idle"));
   return G_SOURCE_REMOVE;
 }
 
@@ -399,8 +264,8 @@ on_stream_closed (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 /* Takes error. Pending requests fail (408), then the sessions hear of it, then "closed". */
-static void
-close_with_error (SipsMsrpConnection *self, GError *error)
+void
+sips_msrp_connection_close_with_error (SipsMsrpConnection *self, GError *error)
 {
   g_autoptr(GError) owned = error;
   g_autoptr(GList) transactions = NULL;
@@ -415,7 +280,16 @@ close_with_error (SipsMsrpConnection *self, GError *error)
   g_clear_handle_id (&self->idle_id, g_source_remove);
   g_cancellable_cancel (self->cancellable);
   g_io_stream_close_async (self->stream, G_PRIORITY_DEFAULT, NULL, on_stream_closed, NULL);
+  if (self->read_source != NULL)
+    {
+      sips_msrp_connection_clear_source (&self->read_source);
+      self->reading = FALSE;
+    }
+  sips_msrp_connection_clear_source (&self->write_source);
   g_queue_clear_full (&self->write_queue, (GDestroyNotify) g_bytes_unref);
+  /* a frame half out by nonblocking writes goes now; an async write's in its callback */
+  if (!self->write_async)
+    g_clear_pointer (&self->writing, g_bytes_unref);
   self->queued_bytes = self->writing != NULL ? g_bytes_get_size (self->writing) : 0;
 
   /* the tables are emptied before anyone is told, so that nothing comes back to them */
@@ -447,8 +321,7 @@ sips_msrp_connection_dispose (GObject *object)
   SipsMsrpConnection *self = SIPS_MSRP_CONNECTION (object);
 
   if (!self->closed && self->stream != NULL)
-    close_with_error (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CLOSED,
-                                                 _("The MSRP connection was closed")));
+    sips_msrp_connection_close_for (self, G_IO_ERROR_CLOSED, _("The MSRP connection was closed"));
   G_OBJECT_CLASS (sips_msrp_connection_parent_class)->dispose (object);
 }
 
@@ -461,6 +334,8 @@ sips_msrp_connection_finalize (GObject *object)
   g_clear_pointer (&self->parser, sips_msrp_parser_free);
   g_clear_pointer (&self->sessions, g_hash_table_unref);
   g_clear_pointer (&self->transactions, g_hash_table_unref);
+  sips_msrp_connection_clear_source (&self->read_source);
+  sips_msrp_connection_clear_source (&self->write_source);
   g_queue_clear_full (&self->write_queue, (GDestroyNotify) g_bytes_unref);
   g_clear_pointer (&self->writing, g_bytes_unref);
   g_clear_object (&self->cancellable);
@@ -545,8 +420,8 @@ sips_msrp_connection_start (SipsMsrpConnection *self)
   if (self->started || self->closed)
     return;
   self->started = TRUE;
-  read_next (self);
-  write_next (self);
+  sips_msrp_connection_read_next (self);
+  sips_msrp_connection_write_next (self);
 }
 
 void
@@ -555,15 +430,14 @@ sips_msrp_connection_set_paused (SipsMsrpConnection *self, gboolean paused)
   g_return_if_fail (SIPS_IS_MSRP_CONNECTION (self));
   self->paused = paused;
   if (!paused && self->started && !self->closed && !self->reading)
-    read_next (self);
+    sips_msrp_connection_read_next (self);
 }
 
 void
 sips_msrp_connection_close (SipsMsrpConnection *self)
 {
   g_return_if_fail (SIPS_IS_MSRP_CONNECTION (self));
-  close_with_error (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CLOSED,
-                                               _("The MSRP connection was closed")));
+  sips_msrp_connection_close_for (self, G_IO_ERROR_CLOSED, _("The MSRP connection was closed"));
 }
 
 gboolean
@@ -643,7 +517,7 @@ sips_msrp_connection_send (SipsMsrpConnection *self, GBytes *frame)
   g_queue_push_tail (&self->write_queue, g_bytes_ref (frame));
   self->queued_bytes += g_bytes_get_size (frame);
   if (self->started)
-    write_next (self);
+    sips_msrp_connection_write_next (self);
 }
 
 void

@@ -227,7 +227,7 @@ sips_msrp_file_sender_start (SipsMsrpFileSender *self)
   self->connection = g_object_ref (self->chat->connection);
   self->chunk_size = sips_msrp_chat_chunk_size (self->chat);
   if (self->chunk_size == 0)
-    self->chunk_size = SIPS_MSRP_CHUNK_SIZE;
+    self->chunk_size = SIPS_MSRP_FILE_CHUNK_SIZE;
   self->buffer = g_malloc (self->chunk_size);
   self->request = sips_msrp_message_new_request ("SEND", NULL);
   sips_msrp_chat_set_paths (self->chat, self->request);

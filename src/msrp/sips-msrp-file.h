@@ -11,6 +11,10 @@ G_BEGIN_DECLS
 
 /* Bytes kept queued on the connection by the sender (refilled as they go out). */
 #define SIPS_MSRP_FILE_WINDOW     (2 * 1024 * 1024)
+/* The sender's chunks on a direct connection (relays take SIPS_MSRP_RELAY_CHUNK_SIZE):
+ * big enough that per-chunk work (a transaction, its 200, a frame head) is noise
+ * beside the bytes, small enough to keep the window several chunks deep. */
+#define SIPS_MSRP_FILE_CHUNK_SIZE (256 * 1024)
 
 typedef struct {
   /* bytes acknowledged by the peer (sender) or written (receiver) so far */

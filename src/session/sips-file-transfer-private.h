@@ -62,6 +62,8 @@ struct _SipsFileTransfer {
   GDateTime            *modified;
   GCancellable         *cancellable;    /* the hash */
   SipsMsrpFileSender   *sender;
+  guint                 grace_id;       /* the peer hung up: waiting for its MSRP status */
+  gboolean              remote_ended;   /* the session's end was the peer's */
 
   /* incoming */
   char                 *offer_selector; /* a=file-selector as offered */

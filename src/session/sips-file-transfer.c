@@ -24,6 +24,9 @@
 #define PROGRESS_INTERVAL_US (100 * 1000)
 /* after GotFile the sender hangs up; if it does not, we do */
 #define RECEIVER_HANGUP_S    2
+/* a receiver that fails answers the chunk with its status and hangs up: its BYE can
+ * overtake that answer (another connection); the sender waits this long for it */
+#define SENDER_GRACE_MS      1000
 
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
@@ -133,6 +136,7 @@ release (SipsFileTransfer *self)
 {
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->hangup_id, g_source_remove);
+  g_clear_handle_id (&self->grace_id, g_source_remove);
   sips_file_transfer_drop_stream (self);
   sips_file_transfer_drop_temp_file (self);
   if (self->fd >= 0)
@@ -173,6 +177,33 @@ end_normally (SipsFileTransfer *self)
   g_object_unref (self);
 }
 
+/* The session ended before the transfer did: its failure, or the peer's hang-up. */
+static void
+fail_for_session_end (SipsFileTransfer *self)
+{
+  g_autofree char *reason = NULL;
+
+  g_clear_handle_id (&self->grace_id, g_source_remove);
+  if (self->session_reason != NULL)
+    reason = g_strdup (self->session_reason);
+  else
+    reason = g_strdup (self->remote_ended ? _("The remote party ended the transfer")
+                                          : _("The session ended"));
+  sips_file_transfer_fail (self, self->remote_ended && self->session_code == 0
+                                 ? SIPS_FILE_TRANSFER_CANCELLED : SIPS_FILE_TRANSFER_FAILED,
+                           self->session_code, reason);
+}
+
+static gboolean
+on_grace_over (gpointer user_data)
+{
+  SipsFileTransfer *self = user_data;
+
+  self->grace_id = 0;
+  fail_for_session_end (self);
+  return G_SOURCE_REMOVE;
+}
+
 /* ---- the MSRP side ---- */
 
 static void
@@ -183,6 +214,15 @@ on_msrp_done (guint status, const char *reason, gpointer user_data)
 
   if (self->over)
     return;
+  if (self->grace_id != 0 && (status == SIPS_MSRP_STATUS_REQUEST_TIMEOUT ||
+                              status == SIPS_MSRP_STATUS_NO_SUCH_SESSION ||
+                              status == SIPS_MSRP_STATUS_UNSUPPORTED_MEDIA))
+    {
+      /* no answer, or what the peer's chat or connection says once its transfer is gone
+       * (its cancel): not a status of the transfer; the hang-up says it */
+      fail_for_session_end (self);
+      return;
+    }
   if (self->outgoing && status == 200)
     {
       g_object_ref (self);
@@ -312,24 +352,23 @@ on_session_did_end (SipsSession *session, gint64 timestamp, const char *originat
                     gpointer user_data)
 {
   SipsFileTransfer *self = user_data;
-  g_autofree char *reason = NULL;
 
-  if (self->over)
+  if (self->over || self->grace_id != 0)
     return;
   if (self->state == SIPS_FILE_TRANSFER_COMPLETED)
     {
       end_normally (self);
       return;
     }
-  if (self->session_reason != NULL)
-    reason = g_strdup (self->session_reason);
-  else
-    reason = g_strdup (g_strcmp0 (originator, "remote") == 0
-                       ? _("The remote party ended the transfer")
-                       : _("The session ended"));
-  sips_file_transfer_fail (self, g_strcmp0 (originator, "remote") == 0 && self->session_code == 0
-              ? SIPS_FILE_TRANSFER_CANCELLED : SIPS_FILE_TRANSFER_FAILED,
-        self->session_code, reason);
+  self->remote_ended = g_strcmp0 (originator, "remote") == 0;
+  if (self->remote_ended && self->sender != NULL && self->session_code == 0 &&
+      self->state == SIPS_FILE_TRANSFER_TRANSFERRING)
+    {
+      /* its status (or success REPORT) may still be on the way: on_msrp_done */
+      self->grace_id = g_timeout_add (SENDER_GRACE_MS, on_grace_over, self);
+      return;
+    }
+  fail_for_session_end (self);
 }
 
 void

@@ -131,6 +131,11 @@ gboolean sips_session_offer_usable  (const char *body, gboolean initial, GError 
 /* A Warning header value (399, RFC 3261 20.43) carrying reason */
 char    *sips_session_offer_warning (const char *reason);
 
+/* The remote-user-agent (User-Agent, else Server) and the Call-ID for the log, of a
+ * sip_t message. */
+void     sips_session_sip_note_user_agent (SipsSessionSip *self, gconstpointer sip);
+void     sips_session_sip_note_call_id    (SipsSessionSip *self, gconstpointer sip);
+
 /* WillEnd, -> TERMINATING: the application's end (Terminate, Reject) or ours */
 void     sips_session_sip_begin_local_end (SipsSessionSip *self);
 

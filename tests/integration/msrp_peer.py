@@ -248,6 +248,9 @@ class FilePeer:
         self.sip_messages = []      # everything received, in order
         self.msrp_messages = []
         self.invite_final = None
+        self.answer_sends = True    # 200 to every SEND (False: the test answers them)
+        self.incoming_invite = None
+        self.offer_sdp = None
 
     @staticmethod
     def _listen():
@@ -315,7 +318,7 @@ class FilePeer:
             msgs, conn.buf = split_msrp(conn.buf)
             self.msrp_messages += msgs
             for m in msgs:
-                if m.method == 'SEND':
+                if m.method == 'SEND' and self.answer_sends:
                     # e.g. the active daemon's bodiless SEND that binds the connection
                     self._sendall(conn, ('MSRP %s 200 OK\r\nTo-Path: %s\r\nFrom-Path: %s\r\n'
                                          '-------%s$\r\n' % (m.tid, m.headers.get('from-path'),
@@ -345,6 +348,9 @@ class FilePeer:
     def _answer_request(self, req):
         if req.method == 'ACK':
             return
+        if req.method == 'INVITE' and self.incoming_invite is None:
+            self._answer_offer(req)
+            return
         vias = ''.join('Via: %s\r\n' % v for v in req.all('via'))
         to = req.get('to', '')
         if 'tag=' not in to:
@@ -353,6 +359,50 @@ class FilePeer:
                        'Content-Length: 0\r\n\r\n'
                        % (vias, req.get('from'), to, req.get('call-id'), req.get('cseq')),
                        conn=req.conn)
+
+    # -- the daemon offers (SendFile to this peer): we take the file, a=setup:passive
+
+    def _answer_offer(self, req):
+        """200 OK with a=recvonly to the daemon's file offer; the daemon connects."""
+        self.incoming_invite = req
+        self.offer_sdp = parse_sdp(req.body)
+        self.sip_conn = req.conn
+        self.call_id = req.get('call-id')
+        self.from_tag = uuid.uuid4().hex[:10]
+        self.to_hdr = req.get('from')                  # our requests go to the daemon
+        self.from_hdr = req.get('to') + ';tag=' + self.from_tag
+        contact = re.search(r'<([^>]+)>', req.get('contact', ''))
+        self.remote_target = contact.group(1)
+        self.cseq = 1
+        self.remote_path = self.offer_sdp['path']
+        proto = 'TCP/TLS/MSRP' if self.use_tls else 'TCP/MSRP'
+        self.session_id = uuid.uuid4().hex[:16]
+        self.local_path = 'msrp%s://127.0.0.1:%d/%s;tcp' % ('s' if self.use_tls else '',
+                                                            self.msrp_port, self.session_id)
+        lines = ['v=0', 'o=- %d 1 IN IP4 127.0.0.1' % self.msrp_port, 's=-',
+                 'c=IN IP4 127.0.0.1', 't=0 0', 'm=message %d %s *' % (self.msrp_port, proto),
+                 'a=recvonly', 'a=accept-types:*', 'a=path:' + self.local_path,
+                 'a=setup:passive']
+        for name in ('file-selector', 'file-transfer-id'):
+            if self.offer_sdp['attrs'].get(name):
+                lines.append('a=%s:%s' % (name, self.offer_sdp['attrs'][name]))
+        if self.fingerprint:
+            lines.append('a=fingerprint:' + self.fingerprint)
+        body = ('\r\n'.join(lines) + '\r\n').encode()
+        vias = ''.join('Via: %s\r\n' % v for v in req.all('via'))
+        self._send_sip('SIP/2.0 200 OK\r\n%sFrom: %s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %s\r\n'
+                       'Contact: <sip:file@127.0.0.1:%d;transport=tcp>\r\n'
+                       'Content-Type: application/sdp\r\nContent-Length: %d\r\n\r\n'
+                       % (vias, req.get('from'), self.from_hdr, self.call_id, req.get('cseq'),
+                          self.sip_local_port, len(body)), body, conn=req.conn)
+
+    def answer_msrp(self, request, status, comment):
+        """The response to one of the daemon's MSRP requests."""
+        self._sendall(self.msrp_conn, ('MSRP %s %d %s\r\nTo-Path: %s\r\nFrom-Path: %s\r\n'
+                                       '-------%s$\r\n'
+                                       % (request.tid, status, comment,
+                                          request.headers.get('from-path'), self.local_path,
+                                          request.tid)).encode())
 
     def sdp_offer(self, selector, transfer_id, extra=()):
         proto = 'TCP/TLS/MSRP' if self.use_tls else 'TCP/MSRP'

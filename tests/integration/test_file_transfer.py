@@ -333,9 +333,9 @@ def test_directory_disappears_while_receiving(pair, workdir):
         thaw(a)
     assert_failed_both(a, ta, b, tb)
     assert not os.path.exists(dest)
-    # the receiver's 500 to the last chunk, or its BYE first (0)
+    # the receiver's 500 to the last chunk, even when its BYE comes first
     nd = [x for m, x in fsignals(a, ta) if m == 'DidNotDeliverFile']
-    assert nd, members(a, ta)
+    assert nd and nd[0][1] == 500, (nd, members(a, ta))
 
 
 def test_daemon_shutdown_while_receiving_leaves_no_file(workdir):

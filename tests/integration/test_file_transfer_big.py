@@ -12,9 +12,9 @@ the meson test log).
 Under ASan the daemons get a 16 MiB quarantine and return free memory every 0.5 s (as
 in test_soak.py; by default ASan keeps up to 256 MiB of freed blocks, which would be
 all the chunks that went through), and the bound grows by that quarantine. Measured on
-2 shared cores (load 8-16): under ASan 12.5-32 MiB/s SendFile -> GotFile, RSS +0.3-2.8
-MiB sender, +0-1.8 MiB receiver, 40-104 s in all; without: 50 MiB/s, +4.5-7.2 / +0.1-3.6
-MiB, ~35 s."""
+2 shared cores (load 5-12): under ASan 57-120 MiB/s SendFile -> GotFile, RSS +1.0 MiB sender,
++3.9-4.0 MiB receiver, 18-27 s in all; without: 281-374 MiB/s, +4.8-5.4 / +5.1-5.2 MiB,
+~10-13 s."""
 
 import hashlib
 import os

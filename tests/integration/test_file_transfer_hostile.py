@@ -320,3 +320,35 @@ def test_hostile_msrp_fails_cleanly(target, peer, root, case):
     assert tree(root) == ['in', 'in/after.bin'], tree(root)
     assert got == os.path.join(directory, 'after.bin')
     assert target.daemon.proc.poll() is None
+
+
+# ---------------------------------------------------------------- (c) a failing receiver
+
+def test_sender_gets_the_status_that_comes_after_the_bye(target, peer, root):
+    """The peer takes the daemon's file offer, then fails the first chunk: its BYE goes
+    out (and is answered) before its 413 to the chunk, as a receiver whose failure hangs
+    up can do. DidNotDeliverFile still carries the 413, not 0."""
+    src = os.path.join(root, 'out.bin')
+    with open(src, 'wb') as f:
+        f.write(DATA * 8)
+    peer.answer_sends = False
+    mi = 'org.sipsimple.SessionManager1'
+    uri = 'sip:file@127.0.0.1:%d;transport=tcp' % peer.sip_local_port
+    ta = target.daemon.call(SM, mi, 'SendFile', v('(osss)', ('/', uri, src, '')))[0]
+
+    def first_chunk():
+        for m in peer.msrp_messages:
+            if m.method == 'SEND' and not m.body and not getattr(m, 'answered', False):
+                peer.answer_msrp(m, 200, 'OK')     # a bodiless SEND that binds
+                m.answered = True
+        return next((m for m in peer.msrp_messages if m.method == 'SEND' and m.body), None)
+    chunk = peer.wait(first_chunk)
+    assert chunk is not None, context(target, peer, ta)
+    assert peer.bye() == 200, context(target, peer, ta)
+    peer.answer_msrp(chunk, 413, 'Too big for me')
+    nd = wait_member(target, peer, ta, 'DidNotDeliverFile')
+    assert nd[1] == 413, (nd, context(target, peer, ta))
+    wait_member(target, peer, ta, 'DidEnd')
+    assert members(target, ta)[-3:] == ['DidNotDeliverFile', 'DidFail', 'DidEnd'], \
+        members(target, ta)
+    assert target.get(ta, 'State', FI) == 'failed'

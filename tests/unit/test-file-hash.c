@@ -101,7 +101,7 @@ test_vectors (Fixture *f, gconstpointer data)
       g_assert_no_error (f->error);
       g_assert_cmpstr (f->hash, ==, cases[i].hash);
     }
-  /* one million 'a': several 256 KiB blocks and a partial one */
+  /* one million 'a': one partial 1 MiB block (big_file covers several) */
   million_path = write_file (f, "million", million, 1000000);
   hash_file (f, million_path, NULL);
   g_assert_no_error (f->error);
