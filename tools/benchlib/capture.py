@@ -1,0 +1,214 @@
+"""Packets on lo seen by an AF_PACKET socket with a BPF filter (root or CAP_NET_RAW):
+RtcpCapture reads the receivers' RTCP report blocks (packet loss), RtpCapture the
+kernel receive time of every RTP packet (the senders' pacing). lo shows each packet twice
+(going out and coming in): only the incoming copy is kept."""
+
+import ctypes
+import socket
+import statistics
+import struct
+import threading
+
+from .common import percentile
+
+SO_ATTACH_FILTER = 26
+SO_TIMESTAMPNS = 35
+SO_RCVBUFFORCE = 33
+SOL_PACKET = 263
+PACKET_STATISTICS = 6
+
+# classic BPF: IPv4, UDP, not a later fragment, UDP payload byte 1 (RTCP packet type)
+# in 200..204 (SR, RR, SDES, BYE, APP); RTP never has these (PT 72-76 with marker)
+RTCP_FILTER = [
+    (0x28, 0, 0, 12),          # ldh [12]            ethertype
+    (0x15, 0, 9, 0x0800),      # jeq IPv4
+    (0x30, 0, 0, 23),          # ldb [23]            IP protocol
+    (0x15, 0, 7, 17),          # jeq UDP
+    (0x28, 0, 0, 20),          # ldh [20]            flags, fragment offset
+    (0x45, 5, 0, 0x1fff),      # jset -> drop
+    (0xb1, 0, 0, 14),          # ldxb 4*([14]&0xf)   IP header length
+    (0x50, 0, 0, 14 + 8 + 1),  # ldb [x+23]          RTCP packet type
+    (0x35, 0, 2, 200),         # jge 200
+    (0x25, 1, 0, 204),         # jgt 204 -> drop
+    (0x06, 0, 0, 65535),       # accept
+    (0x06, 0, 0, 0),           # drop
+]
+
+# the same up to the UDP payload, then: version 2 and byte 1 NOT in 200..204 (RTP);
+# only the first 96 bytes are kept
+RTP_FILTER = [
+    (0x28, 0, 0, 12),          # 0  ldh [12]           ethertype
+    (0x15, 0, 12, 0x0800),     # 1  jeq IPv4 else drop
+    (0x30, 0, 0, 23),          # 2  ldb [23]           IP protocol
+    (0x15, 0, 10, 17),         # 3  jeq UDP else drop
+    (0x28, 0, 0, 20),          # 4  ldh [20]           flags, fragment offset
+    (0x45, 8, 0, 0x1fff),      # 5  jset -> drop
+    (0xb1, 0, 0, 14),          # 6  ldxb 4*([14]&0xf)  IP header length
+    (0x50, 0, 0, 14 + 8),      # 7  ldb [x+22]         RTP byte 0
+    (0x54, 0, 0, 0xc0),        # 8  and 0xc0           version
+    (0x15, 0, 4, 0x80),        # 9  jeq 2 << 6 else drop
+    (0x50, 0, 0, 14 + 8 + 1),  # 10 ldb [x+23]         marker, payload type
+    (0x35, 0, 1, 200),         # 11 jge 200 else accept
+    (0x25, 0, 1, 204),         # 12 jgt 204 -> accept, else (RTCP) drop
+    (0x06, 0, 0, 96),          # 13 accept
+    (0x06, 0, 0, 0),           # 14 drop
+]
+
+
+class _Capture:
+    def __init__(self, program):
+        self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
+        code = b''.join(struct.pack('HBBI', *insn) for insn in program)
+        self._code = ctypes.create_string_buffer(code)
+        self.sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER,
+                             struct.pack('HL', len(program), ctypes.addressof(self._code)))
+        try:
+            self.sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 16 << 20)
+        except OSError:
+            pass
+        self.sock.bind(('lo', 0))
+        self.sock.settimeout(0.2)
+        self._stop = False
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _recv(self):
+        data, addr = self.sock.recvfrom(65535)
+        return data, addr, None
+
+    def _run(self):
+        while not self._stop:
+            try:
+                data, addr, stamp = self._recv()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            if addr[2] == socket.PACKET_OUTGOING:
+                continue      # lo shows each packet going out and coming in
+            udp = 14 + (data[14] & 0xf) * 4
+            if len(data) >= udp + 8:
+                self._packet(data, udp, stamp)
+
+    def drops(self):
+        """(packets, drops) the kernel counted for this socket since the last call."""
+        try:
+            return struct.unpack('II', self.sock.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8))
+        except OSError:
+            return None
+
+    def close(self):
+        self._stop = True
+        self._thread.join(2)
+        self.sock.close()
+
+
+class RtcpCapture(_Capture):
+    """RTCP SR/RR report blocks sent to UDP ports in `ports` (a range), seen on lo.
+    .loss() -> (lost, expected, streams) between each stream's first and last report."""
+
+    def __init__(self, ports):
+        self.ports = ports
+        self.blocks = {}     # (reporter SSRC, source SSRC) -> [(lost, ext seq) first, last]
+        super().__init__(RTCP_FILTER)
+
+    def _packet(self, data, udp, stamp):
+        if struct.unpack('!H', data[udp + 2:udp + 4])[0] in self.ports:
+            self._parse(data[udp + 8:])
+
+    def _parse(self, p):
+        while len(p) >= 8:
+            first, pt, length = struct.unpack('!BBH', p[:4])
+            size = (length + 1) * 4
+            if first >> 6 != 2 or size > len(p):
+                return
+            if pt in (200, 201):    # SR (20 bytes of sender info first) or RR
+                reporter = struct.unpack('!I', p[4:8])[0]
+                off = 28 if pt == 200 else 8
+                for i in range(first & 0x1f):
+                    block = p[off + 24 * i:off + 24 * i + 12]
+                    if len(block) < 12:
+                        break
+                    source, _, hi, lo, ext = struct.unpack('!IBBHI', block)
+                    lost = (hi << 16) | lo
+                    lost -= (1 << 24) if lost & 0x800000 else 0
+                    with self._lock:
+                        entry = self.blocks.setdefault((reporter, source), [(lost, ext), None])
+                        entry[1] = (lost, ext)
+            p = p[size:]
+
+    def loss(self):
+        lost = expected = streams = 0
+        with self._lock:
+            for first, last in self.blocks.values():
+                if last[1] > first[1]:
+                    lost += max(0, last[0] - first[0])
+                    expected += last[1] - first[1]
+                    streams += 1
+        return lost, expected, streams
+
+
+class RtpCapture(_Capture):
+    """The kernel's receive time (SO_TIMESTAMPNS) of every RTP packet sent FROM a port in
+    one of `groups` ({name: port range}); .pacing(name) -> the spacing of each stream's
+    packets (stream = source port, destination port, SSRC)."""
+
+    def __init__(self, groups):
+        self.groups = groups
+        self.times = {}      # (group, sport, dport, ssrc) -> [ns]
+        self.recording = False
+        super().__init__(RTP_FILTER)
+        self.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+
+    def _recv(self):
+        data, anc, _flags, addr = self.sock.recvmsg(128, socket.CMSG_SPACE(16))
+        stamp = None
+        for level, kind, payload in anc:
+            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(payload) >= 16:
+                sec, nsec = struct.unpack('qq', payload[:16])
+                stamp = sec * 1000000000 + nsec
+        return data, addr, stamp
+
+    def _packet(self, data, udp, stamp):
+        if not self.recording or stamp is None or len(data) < udp + 20:
+            return
+        sport, dport = struct.unpack('!HH', data[udp:udp + 4])
+        for name, ports in self.groups.items():
+            if sport in ports:
+                ssrc = struct.unpack('!I', data[udp + 16:udp + 20])[0]
+                with self._lock:
+                    self.times.setdefault((name, sport, dport, ssrc), []).append(stamp)
+                return
+
+    def start(self):
+        self.drops()           # reset the kernel's counters
+        self.recording = True
+
+    def stop(self):
+        self.recording = False
+
+    def pacing(self, name):
+        """{'streams', 'packets', 'median', 'p95' (ms), 'burst' (share of gaps < 5 ms)} of
+        the streams sent from the `name` group, or None."""
+        gaps = []
+        streams = packets = 0
+        with self._lock:
+            for key, times in self.times.items():
+                if key[0] != name or len(times) < 3:
+                    continue
+                streams += 1
+                packets += len(times)
+                gaps.extend((b - a) / 1e6 for a, b in zip(times, times[1:]))
+        if not gaps:
+            return None
+        return {'streams': streams, 'packets': packets, 'median': statistics.median(gaps),
+                'p95': percentile(gaps, 95), 'burst': sum(g < 5 for g in gaps) / len(gaps)}
+
+
+def open_capture(cls, arg):
+    """(capture, None) or (None, why) when this process may not capture."""
+    try:
+        return cls(arg), None
+    except (PermissionError, OSError) as e:
+        return None, str(e)
