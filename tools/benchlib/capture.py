@@ -150,8 +150,8 @@ class RtcpCapture(_Capture):
 
 
 class RtpCapture(_Capture):
-    """The kernel's receive time (SO_TIMESTAMPNS) of every RTP packet sent FROM a port in
-    one of `groups` ({name: port range}); .pacing(name) -> the spacing of each stream's
+    """The kernel's receive time (SO_TIMESTAMPNS) of every RTP packet sent from a port in
+    one of `groups` ({name: port range}) to a port in the same group; .pacing(name) -> the spacing of each stream's
     packets (stream = source port, destination port, SSRC)."""
 
     def __init__(self, groups):
@@ -175,7 +175,7 @@ class RtpCapture(_Capture):
             return
         sport, dport = struct.unpack('!HH', data[udp:udp + 4])
         for name, ports in self.groups.items():
-            if sport in ports:
+            if sport in ports and dport in ports:
                 ssrc = struct.unpack('!I', data[udp + 16:udp + 20])[0]
                 with self._lock:
                     self.times.setdefault((name, sport, dport, ssrc), []).append(stamp)
