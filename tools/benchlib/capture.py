@@ -4,6 +4,7 @@ kernel receive time of every RTP packet (the senders' pacing). lo shows each pac
 (going out and coming in): only the incoming copy is kept."""
 
 import ctypes
+import os
 import socket
 import statistics
 import struct
@@ -53,6 +54,32 @@ RTP_FILTER = [
     (0x06, 0, 0, 96),          # 13 accept
     (0x06, 0, 0, 0),           # 14 drop
 ]
+
+
+def udp_ports(pids):
+    """The local ports of the IPv4 UDP sockets the processes `pids` have open."""
+    inodes = set()
+    for pid in pids:
+        fd_dir = '/proc/%d/fd' % pid
+        try:
+            names = os.listdir(fd_dir)
+        except OSError:
+            continue
+        for name in names:
+            try:
+                link = os.readlink(os.path.join(fd_dir, name))
+            except OSError:
+                continue
+            if link.startswith('socket:['):
+                inodes.add(link[8:-1])
+    ports = set()
+    with open('/proc/net/udp') as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            if fields[9] in inodes:
+                ports.add(int(fields[1].split(':')[1], 16))
+    return ports
 
 
 class _Capture:
@@ -110,14 +137,23 @@ class RtcpCapture(_Capture):
 
     def __init__(self, ports):
         self.ports = ports
-        self.blocks = {}     # (reporter SSRC, source SSRC) -> [(lost, ext seq) first, last]
+        self.blocks = {}     # (port, reporter SSRC, source SSRC) -> [(lost, ext seq) 1st, last]
         super().__init__(RTCP_FILTER)
 
-    def _packet(self, data, udp, stamp):
-        if struct.unpack('!H', data[udp + 2:udp + 4])[0] in self.ports:
-            self._parse(data[udp + 8:])
+    def start(self, pids):
+        """Counts only the reports sent to the sockets of `pids` (once their calls are up):
+        other tests on this machine may use ports in the same range."""
+        self.ports = udp_ports(pids)
 
-    def _parse(self, p):
+    def stop(self):
+        pass
+
+    def _packet(self, data, udp, stamp):
+        port = struct.unpack('!H', data[udp + 2:udp + 4])[0]
+        if port in self.ports:
+            self._parse(port, data[udp + 8:])
+
+    def _parse(self, port, p):
         while len(p) >= 8:
             first, pt, length = struct.unpack('!BBH', p[:4])
             size = (length + 1) * 4
@@ -134,15 +170,16 @@ class RtcpCapture(_Capture):
                     lost = (hi << 16) | lo
                     lost -= (1 << 24) if lost & 0x800000 else 0
                     with self._lock:
-                        entry = self.blocks.setdefault((reporter, source), [(lost, ext), None])
+                        entry = self.blocks.setdefault((port, reporter, source),
+                                                       [(lost, ext), None])
                         entry[1] = (lost, ext)
             p = p[size:]
 
     def loss(self):
         lost = expected = streams = 0
         with self._lock:
-            for first, last in self.blocks.values():
-                if last[1] > first[1]:
+            for key, (first, last) in self.blocks.items():
+                if key[0] in self.ports and last[1] > first[1]:
                     lost += max(0, last[0] - first[0])
                     expected += last[1] - first[1]
                     streams += 1
@@ -150,14 +187,13 @@ class RtcpCapture(_Capture):
 
 
 class RtpCapture(_Capture):
-    """The kernel's receive time (SO_TIMESTAMPNS) of every RTP packet sent from a port in
-    one of `groups` ({name: port range}) to a port in the same group; .pacing(name) -> the spacing of each stream's
-    packets (stream = source port, destination port, SSRC)."""
+    """The kernel's receive time (SO_TIMESTAMPNS) of every RTP packet between the sockets
+    of the processes given to .start(pids, name), until .stop(); .pacing(name) -> the
+    spacing of each stream's packets (stream = source port, destination port, SSRC)."""
 
-    def __init__(self, groups):
-        self.groups = groups
-        self.times = {}      # (group, sport, dport, ssrc) -> [ns]
-        self.recording = False
+    def __init__(self):
+        self.times = {}      # (name, sport, dport, ssrc) -> [ns]
+        self.recording = None
         super().__init__(RTP_FILTER)
         self.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
 
@@ -171,22 +207,21 @@ class RtpCapture(_Capture):
         return data, addr, stamp
 
     def _packet(self, data, udp, stamp):
-        if not self.recording or stamp is None or len(data) < udp + 20:
+        recording = self.recording
+        if not recording or stamp is None or len(data) < udp + 20:
             return
+        name, ports = recording
         sport, dport = struct.unpack('!HH', data[udp:udp + 4])
-        for name, ports in self.groups.items():
-            if sport in ports and dport in ports:
-                ssrc = struct.unpack('!I', data[udp + 16:udp + 20])[0]
-                with self._lock:
-                    self.times.setdefault((name, sport, dport, ssrc), []).append(stamp)
-                return
+        if sport in ports and dport in ports:
+            ssrc = struct.unpack('!I', data[udp + 16:udp + 20])[0]
+            with self._lock:
+                self.times.setdefault((name, sport, dport, ssrc), []).append(stamp)
 
-    def start(self):
-        self.drops()           # reset the kernel's counters
-        self.recording = True
+    def start(self, pids, name):
+        self.recording = (name, udp_ports(pids))
 
     def stop(self):
-        self.recording = False
+        self.recording = None
 
     def pacing(self, name):
         """{'streams', 'packets', 'median', 'p95' (ms), 'burst' (share of gaps < 5 ms)} of
@@ -206,9 +241,9 @@ class RtpCapture(_Capture):
                 'p95': percentile(gaps, 95), 'burst': sum(g < 5 for g in gaps) / len(gaps)}
 
 
-def open_capture(cls, arg):
+def open_capture(cls, *args):
     """(capture, None) or (None, why) when this process may not capture."""
     try:
-        return cls(arg), None
+        return cls(*args), None
     except (PermissionError, OSError) as e:
         return None, str(e)

@@ -56,17 +56,17 @@ def udp_rcvbuf_errors():
     return int(dict(zip(rows[0], rows[1])).get('RcvbufErrors', 0))
 
 
-def measure_window(pids, window, pacing):
+def measure_window(pids, window, hooks):
     """CPU seconds per second used by pids during `window` s (the main loop runs
-    meanwhile); RTP times are recorded meanwhile if `pacing`."""
+    meanwhile); each of `hooks` (captures) is started with pids before and stopped after."""
     import sipsd
+    for h in hooks:
+        h.start(pids)
     before = sum(cpu_seconds(p) for p in pids)
     t0 = time.monotonic()
-    if pacing:
-        pacing.start()
     sipsd.run_loop(window)
-    if pacing:
-        pacing.stop()
+    for h in hooks:
+        h.stop()
     return (sum(cpu_seconds(p) for p in pids) - before) / (time.monotonic() - t0)
 
 
@@ -98,7 +98,7 @@ def baresip_peer(peers, *args, **kwargs):
     return BenchBaresip(*args, **kwargs)
 
 
-def media_daemons(sipsd, peers, work, codec, n, window, pacing):
+def media_daemons(sipsd, peers, work, codec, n, window, hooks=()):
     from gi.repository import GLib
     started = []
     result = {'n': n}
@@ -141,7 +141,7 @@ def media_daemons(sipsd, peers, work, codec, n, window, pacing):
         sipsd.run_loop(2)
         result['threads'] = [threads(p) - t for p, t in zip(pids, threads0)]
         result['threads0'] = threads0
-        result['cpu'] = measure_window(pids, window, pacing)
+        result['cpu'] = measure_window(pids, window, hooks)
         result['rss'] = sum(rss_kib(p) for p in pids) - rss0
         received = 0
         for d, mine in ((a, paths), (b, answer.incoming)):
@@ -169,7 +169,7 @@ def media_daemons(sipsd, peers, work, codec, n, window, pacing):
     return result
 
 
-def media_baresip(sipsd, peers, work, codec, n, window, pacing, audio):
+def media_baresip(sipsd, peers, work, codec, n, window, audio, hooks=()):
     tone = BARESIP_TONES[(codec, audio)]
     result = {'n': n}
     started = []
@@ -205,7 +205,7 @@ def media_baresip(sipsd, peers, work, codec, n, window, pacing, audio):
         sipsd.run_loop(2)
         result['threads'] = [threads(p) - t for p, t in zip(pids, threads0)]
         result['threads0'] = threads0
-        result['cpu'] = measure_window(pids, window, pacing)
+        result['cpu'] = measure_window(pids, window, hooks)
         result['rss'] = sum(rss_kib(p) for p in pids) - rss0
         result['rss_files'] = 2 * result['up'] * file_kib
         result['closed_early'] = count('CALL_CLOSED')
@@ -229,9 +229,7 @@ def bench_media(args):
     load = os.getloadavg()
     runs = [('PCMU', n) for n in args.counts] + [('opus', n) for n in args.opus_counts]
     pacing_n = min(args.counts) if args.counts else None
-    pacing, why_not = cap.open_capture(cap.RtpCapture, {
-        'sipsimpled': range(DAEMON_RTP[0][0], DAEMON_RTP[1][1] + 2),
-        'baresip': range(BARESIP_RTP[0], BARESIP_RTP[1] + 1)})
+    pacing, why_not = cap.open_capture(cap.RtpCapture)
     results = {}
     try:
         with work_dir('sipsd-bench-media-', args.keep) as work:
@@ -240,18 +238,19 @@ def bench_media(args):
                                     ('baresip', 'none')):
                     ports = (range(DAEMON_RTP[0][0], DAEMON_RTP[1][1] + 2) if audio is None
                              else range(BARESIP_RTP[0], BARESIP_RTP[1] + 1))
-                    pace = pacing if (codec, n) == ('PCMU', pacing_n) and audio != 'none' \
-                        else None
                     log('%s%s %s: %d calls, %d s window' % (
                         kind, '' if audio is None else ' (audio %s)' % audio, codec, n,
                         args.window))
                     rtcp, why = cap.open_capture(cap.RtcpCapture, ports)
+                    hooks = [rtcp] if rtcp else []
+                    if pacing and (codec, n) == ('PCMU', pacing_n) and audio != 'none':
+                        hooks.append(Named(pacing, kind))
                     try:
                         if audio is None:
-                            r = media_daemons(sipsd, peers, work, codec, n, args.window, pace)
+                            r = media_daemons(sipsd, peers, work, codec, n, args.window, hooks)
                         else:
-                            r = media_baresip(sipsd, peers, work, codec, n, args.window, pace,
-                                              audio)
+                            r = media_baresip(sipsd, peers, work, codec, n, args.window, audio,
+                                              hooks)
                     finally:
                         if rtcp:
                             rtcp.close()
@@ -267,6 +266,19 @@ def bench_media(args):
         if pacing:
             pacing.close()
     report_media(args, results, pacing_n, load)
+
+
+class Named:
+    """A capture hook that records under a name (the kind of peer)."""
+
+    def __init__(self, capture, name):
+        self.capture, self.name = capture, name
+
+    def start(self, pids):
+        self.capture.start(pids, self.name)
+
+    def stop(self):
+        self.capture.stop()
 
 
 def per_call(r, files=True):
