@@ -19,7 +19,7 @@ for a baresip without audio modules):
 import os
 import time
 
-from .common import daemon_binary, fmt, log, print_load, print_rows, print_title, ratio, \
+from .common import cpu_seconds, daemon_binary, fmt, log, print_load, print_rows, print_title, ratio, \
     require, rss_kib, status, summary, work_dir
 
 DEVICES = {'AudioInputDevice': 'audiotestsrc is-live=true',
@@ -114,9 +114,12 @@ def setup_baresip(sipsd, baresip, uas, n, timeout):
 
 # ---------------------------------------------------------------- calls per second
 
-def rate_step(sipsd, peers, workdir, target, user, rate, duration, hold_ms):
-    """One sipp UAC run at `rate` cps for `duration` s; returns (ok, rc, counts)."""
+def rate_step(sipsd, peers, workdir, target, user, rate, duration, hold_ms, pid=None):
+    """One sipp UAC run at `rate` cps for `duration` s; returns (ok, rc, counts); counts
+    has 'cpu': CPU seconds of `pid` and 'client': of this process (the D-Bus client)."""
     calls = rate * duration
+    cpu0 = cpu_seconds(pid) if pid else 0
+    own0 = sum(os.times()[:2])
     uac = peers.Sipp(workdir, 'uac', remote=target, calls=calls, rate=rate, hold_ms=hold_ms,
                      service=user, trace_msg=False,
                      extra=['-recv_timeout', '10000'])
@@ -126,6 +129,8 @@ def rate_step(sipsd, peers, workdir, target, user, rate, duration, hold_ms):
     finally:
         uac.stop()
     c = uac.counts()
+    c['cpu'] = cpu_seconds(pid) - cpu0 if pid else None
+    c['client'] = sum(os.times()[:2]) - own0
     ok = rc == 0 and c['successful'] == calls and c['failed'] == 0
     return ok, rc, c
 
@@ -138,10 +143,11 @@ def max_rate(sipsd, peers, workdir, target, user, args, settle, pid):
         if failed and rate != 200:
             continue
         ok, rc, c = rate_step(sipsd, peers, workdir, target, user, rate, args.duration,
-                              args.hold)
+                              args.hold, pid)
         steps.append((rate, ok, c))
-        log('  %4d cps: %s (sipp exit %s, %d ok, %d failed)'
-            % (rate, 'ok' if ok else 'FAILED', rc, c['successful'], c['failed']))
+        log('  %4d cps: %s (sipp exit %s, %d ok, %d failed; CPU %.1f s, D-Bus client %.1f s)'
+            % (rate, 'ok' if ok else 'FAILED', rc, c['successful'], c['failed'], c['cpu'],
+               c['client']))
         settle()
         if rate == 200:
             rss200 = rss_kib(pid)
@@ -250,6 +256,14 @@ def report(args, results, load):
             return ('>=%d' % v) if v == top else str(v)
         rows.append(('max sustained calls/s with media, 0 failures', best(d_best),
                      best(b_best), ratio_x(d_best, b_best), '400 cps'))
+        first = args.rates[0]
+
+        def cpu_per_call(steps):
+            c = steps[0][2] if steps and steps[0][0] == first else None
+            return c and 1000.0 * c['cpu'] / (first * args.duration)
+        dc, bc = cpu_per_call(d_steps), cpu_per_call(b_steps)
+        rows.append(('  CPU per call in the %d cps step (ms: set-up, media, teardown)' % first,
+                     fmt(dc), fmt(bc), ratio_x(dc, bc), ''))
         rows.append(('RSS after a 200 cps run, sessions ended (MB)',
                      fmt(d_rss and d_rss / 1024.0), fmt(b_rss and b_rss / 1024.0),
                      ratio_x(d_rss, b_rss), 'back near idle'))
@@ -274,6 +288,11 @@ def report(args, results, load):
                 '%d:%s' % (r, 'ok' if ok else 'FAIL(%d failed, %d ok of %d)'
                            % (c['failed'], c['successful'], r * args.duration))
                 for r, ok, c in steps)))
+            print('  %-10s CPU ms per call (step CPU / calls): %s' % ('', '  '.join(
+                '%d:%.2f' % (r, 1000.0 * c['cpu'] / (r * args.duration)) for r, ok, c in steps)))
+        clients = [c['client'] for r, ok, c in d_steps]
+        print('  the D-Bus client (this process) used at most %.1f CPU s in a step (of %d s):'
+              ' not the limit unless near that.' % (max(clients), args.duration))
     print('sipsimpled: %s -> %s, accepting over D-Bus (one asynchronous client).'
           % (DEVICES['AudioInputDevice'], DEVICES['AudioOutputDevice']))
     print('baresip: modules g711, %saccount, menu, ctrl_tcp; auto-answer.' % (
