@@ -58,6 +58,12 @@ RTP_FILTER = [
 
 def udp_ports(pids):
     """The local ports of the IPv4 UDP sockets the processes `pids` have open."""
+    return set(udp_sockets(pids))
+
+
+def udp_sockets(pids):
+    """{local port: datagrams the kernel dropped on it} of the IPv4 UDP sockets the
+    processes `pids` have open."""
     inodes = set()
     for pid in pids:
         fd_dir = '/proc/%d/fd' % pid
@@ -72,23 +78,28 @@ def udp_ports(pids):
                 continue
             if link.startswith('socket:['):
                 inodes.add(link[8:-1])
-    ports = set()
+    ports = {}
     with open('/proc/net/udp') as f:
         next(f)
         for line in f:
             fields = line.split()
             if fields[9] in inodes:
-                ports.add(int(fields[1].split(':')[1], 16))
+                ports[int(fields[1].split(':')[1], 16)] = int(fields[12])
     return ports
 
 
 class _Capture:
     def __init__(self, program):
+        self.program = program
+        self._lock = threading.Lock()
+        self.open()
+
+    def open(self):
         self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
-        code = b''.join(struct.pack('HBBI', *insn) for insn in program)
+        code = b''.join(struct.pack('HBBI', *insn) for insn in self.program)
         self._code = ctypes.create_string_buffer(code)
         self.sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER,
-                             struct.pack('HL', len(program), ctypes.addressof(self._code)))
+                             struct.pack('HL', len(self.program), ctypes.addressof(self._code)))
         try:
             self.sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 16 << 20)
         except OSError:
@@ -96,7 +107,6 @@ class _Capture:
         self.sock.bind(('lo', 0))
         self.sock.settimeout(0.2)
         self._stop = False
-        self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
@@ -193,8 +203,15 @@ class RtpCapture(_Capture):
 
     def __init__(self):
         self.times = {}      # (name, sport, dport, ssrc) -> [ns]
+        self.dropped = {}    # name -> (packets, drops) the kernel counted for the socket
         self.recording = None
-        super().__init__(RTP_FILTER)
+        self.program = RTP_FILTER
+        self._lock = threading.Lock()
+        self.open()          # fails here without the right to capture
+        self.close()
+
+    def open(self):
+        super().open()
         self.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
 
     def _recv(self):
@@ -218,9 +235,15 @@ class RtpCapture(_Capture):
                 self.times.setdefault((name, sport, dport, ssrc), []).append(stamp)
 
     def start(self, pids, name):
+        """Records the RTP between the sockets of `pids` under `name` until .stop(): the
+        socket is open only meanwhile (RTP on lo is heavy to read in Python)."""
         self.recording = (name, udp_ports(pids))
+        self.open()
 
     def stop(self):
+        name = self.recording[0]
+        self.dropped[name] = self.drops()
+        self.close()
         self.recording = None
 
     def pacing(self, name):

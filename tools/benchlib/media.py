@@ -67,6 +67,7 @@ def measure_window(pids, window, hooks):
     sipsd.run_loop(window)
     for h in hooks:
         h.stop()
+    measure_window.socket_drops = sum(cap.udp_sockets(pids).values())
     return (sum(cpu_seconds(p) for p in pids) - before) / (time.monotonic() - t0)
 
 
@@ -142,6 +143,7 @@ def media_daemons(sipsd, peers, work, codec, n, window, hooks=()):
         result['threads'] = [threads(p) - t for p, t in zip(pids, threads0)]
         result['threads0'] = threads0
         result['cpu'] = measure_window(pids, window, hooks)
+        result['sock_drops'] = measure_window.socket_drops
         result['rss'] = sum(rss_kib(p) for p in pids) - rss0
         received = 0
         for d, mine in ((a, paths), (b, answer.incoming)):
@@ -206,6 +208,7 @@ def media_baresip(sipsd, peers, work, codec, n, window, audio, hooks=()):
         result['threads'] = [threads(p) - t for p, t in zip(pids, threads0)]
         result['threads0'] = threads0
         result['cpu'] = measure_window(pids, window, hooks)
+        result['sock_drops'] = measure_window.socket_drops
         result['rss'] = sum(rss_kib(p) for p in pids) - rss0
         result['rss_files'] = 2 * result['up'] * file_kib
         result['closed_early'] = count('CALL_CLOSED')
@@ -259,12 +262,11 @@ def bench_media(args):
                     results[(codec, n, kind, audio)] = r
         if pacing:
             results['pacing'] = {k: pacing.pacing(k) for k in ('sipsimpled', 'baresip')}
-            results['pacing_drops'] = pacing.drops()
+            results['pacing_drops'] = pacing.dropped
         else:
             results['pacing'] = why_not
     finally:
-        if pacing:
-            pacing.close()
+        pass   # the RTP capture's socket is open only during its windows
     report_media(args, results, pacing_n, load)
 
 
@@ -363,9 +365,9 @@ def report_media(args, results, pacing_n, load):
     print_rows(rows)
     print()
 
-    head = '%-5s %4s  %-22s %4s %10s %10s %8s %8s %6s %9s'
+    head = '%-5s %4s  %-22s %4s %10s %10s %8s %8s %6s %8s %9s'
     print(head % ('codec', 'N', 'peer', 'up', 'CPU%/call', 'RSS KiB/c', 'loss %',
-                  'streams', 'drops', 'threads'))
+                  'streams', 'drops', 'machine', 'threads'))
     for key, r in results.items():
         if not isinstance(key, tuple):
             continue
@@ -376,7 +378,7 @@ def report_media(args, results, pacing_n, load):
             'tone': 'aufile' if codec == 'PCMU' else 'ausine', 'none': 'no audio'}[audio])
         print(head % (codec, n, peer, r.get('up', '-'), fmt(cpu) + ('*' if saturated else ''),
                       fmt(rss), loss, '-' if streams is None else '%d/%d' % (streams, 2 * n),
-                      r.get('drops', '-'),
+                      r.get('sock_drops', '-'), r.get('drops', '-'),
                       '%d+%d' % tuple(r['threads']) if 'threads' in r else '-'))
     print('CPU%%/call: utime+stime of both peers over the %d s window / N, in %% of one core;'
           ' * = the two peers used 90%% or more of all CPUs (saturated: a floor, not a cost).'
@@ -387,14 +389,17 @@ def report_media(args, results, pacing_n, load):
     print('threads: added threads with the calls up, caller+callee (before: 2 processes\''
           ' idle threads).')
     print('loss: from the receivers\' RTCP report blocks; streams: streams with at least two'
-          ' reports / 2N. drops: kernel UDP receive-buffer errors during the run (machine).')
+          ' reports / 2N. drops: datagrams the kernel dropped on the peers\' own UDP sockets'
+          ' (/proc/net/udp, at the end of the window); machine: UDP receive-buffer errors of'
+          ' the whole machine during the run (other tests included).')
     if isinstance(pacing, dict):
         for k, p in pacing.items():
             if p:
                 print('pacing %s: %d streams, %d packets in the %d s window (PCMU, %d calls)'
                       % (k, p['streams'], p['packets'], args.window, pacing_n))
-        print('pacing capture: %s packets seen / dropped by the kernel (whole run)'
-              % (results.get('pacing_drops'),))
+        print('pacing capture, packets seen / dropped by the kernel during the window: %s'
+              % ', '.join('%s %d/%d' % ((k,) + tuple(v))
+                          for k, v in results.get('pacing_drops', {}).items()))
     print('sipsimpled: %s -> %s (the live source delivers 1024-sample buffers: 128 ms at'
           ' 8 kHz). baresip: modules g711 or opus, account, menu, ctrl_tcp, and aufile (a'
           ' WAV at 8 kHz, PCMU) / ausine (opus) as the audio source or no audio module;'
