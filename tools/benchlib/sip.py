@@ -19,8 +19,8 @@ for a baresip without audio modules):
 import os
 import time
 
-from .common import cpu_seconds, daemon_binary, fmt, log, print_load, print_rows, print_title, ratio, \
-    require, rss_kib, status, summary, work_dir
+from .common import cpu_seconds, daemon_binary, fmt, log, print_load, print_rows, \
+    print_title, ratio, require, rss_kib, status, summary, work_dir
 
 DEVICES = {'AudioInputDevice': 'audiotestsrc is-live=true',
            'AudioOutputDevice': 'fakesink sync=true'}
@@ -272,7 +272,8 @@ def report(args, results, load):
     if 'idle' in results:
         d, b = results['idle']
         print('idle RSS detail (KiB): sipsimpled %s; baresip %s' % (
-            ', '.join('%s %d' % kv for kv in d.items()), ', '.join('%s %d' % kv for kv in b.items())))
+            ', '.join('%s %d' % kv for kv in d.items()),
+            ', '.join('%s %d' % kv for kv in b.items())))
     if 'setup' in results:
         d, dfail, b, bfail = results['setup']
         print('set-up: %d sequential calls each to one sipp UAS, request to established as the'
