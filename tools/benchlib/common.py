@@ -134,7 +134,7 @@ def print_load(before=None):
         print('load: %.2f %.2f %.2f (1/5/15 min) after the run' % os.getloadavg())
 
 
-ROW = '%-72s %11s %11s %7s  %s'
+ROW = '%-80s %11s %11s %7s  %s'
 
 
 def print_rows(rows):
