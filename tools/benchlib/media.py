@@ -331,6 +331,11 @@ def report_media(args, results, pacing_n, load):
                  if n == max(args.counts) else '<= 1x')
     for n in args.opus_counts:
         rss_rows('opus', n, 'RSS per opus call, %d calls, both ends (KiB)' % n, '<= 2x')
+    for n in sorted(args.counts):
+        d = per_call(get('PCMU', n, 'sipsimpled'))[0]
+        b = per_call(get('PCMU', n, 'baresip', 'tone'))[0]
+        rows.append(('  CPU per PCMU call, %d calls, both ends (%% of a core) [aufile]' % n,
+                     fmt(d), fmt(b), ratio_x(d, b), ''))
     for n in args.opus_counts:
         d = per_call(get('opus', n, 'sipsimpled'))[0]
         b = per_call(get('opus', n, 'baresip', 'tone'))[0]
