@@ -1,4 +1,4 @@
-/* sips-tls-cert.c: TLS material for sofia's transport layer (GnuTLS) */
+/* sips-tls-cert.c: TLS material for sofia's transport layer (OpenSSL's libcrypto) */
 #include "sips-tls-cert.h"
 
 #include <errno.h>
@@ -7,9 +7,13 @@
 #include <unistd.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
-#include <gnutls/gnutls.h>
-#include <gnutls/crypto.h>
-#include <gnutls/x509.h>
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "sips-error.h"
 
@@ -22,42 +26,53 @@
 
 /* ---- private helpers ---- */
 
+/* OpenSSL, not GnuTLS: sofia-sip's TLS transport has libcrypto loaded and initialised
+ * already, while GnuTLS and its libraries (p11-kit, gmp, nettle, ...: ~3 MB of RSS) would
+ * be mapped only for this. */
+
 static gboolean
-set_gnutls_error (GError **error, int code, const char *what)
+set_openssl_error (GError **error, const char *what)
 {
+  char text[256] = "";
+  unsigned long code = ERR_get_error ();
+
+  if (code != 0)
+    ERR_error_string_n (code, text, sizeof text);
+  ERR_clear_error ();
   g_set_error (error, SIPS_ERROR, SIPS_ERROR_FAILED,
-               _("Cannot create the TLS certificate (%s: %s)"), what, gnutls_strerror (code));
+               _("Cannot create the TLS certificate (%s: %s)"), what, text);
   return FALSE;
 }
 
+/* An encrypted key is not usable (sofia has no passphrase): never prompt for one. */
+static int
+no_passphrase (char *buf, int size, int rwflag, void *user_data)
+{
+  return -1;
+}
+
 /* Imports the first certificate of a PEM blob; NULL if there is none. */
-static gnutls_x509_crt_t
+static X509 *
 import_certificate (const char *pem, gsize len)
 {
-  gnutls_x509_crt_t crt = NULL;
-  gnutls_datum_t datum = { (unsigned char *) pem, (unsigned int) len };
+  BIO *bio = BIO_new_mem_buf (pem, (int) len);
+  X509 *crt = bio != NULL ? PEM_read_bio_X509 (bio, NULL, no_passphrase, NULL) : NULL;
 
-  if (gnutls_x509_crt_init (&crt) < 0)
-    return NULL;
-  if (gnutls_x509_crt_import (crt, &datum, GNUTLS_X509_FMT_PEM) < 0)
-    {
-      gnutls_x509_crt_deinit (crt);
-      return NULL;
-    }
+  BIO_free (bio);
+  ERR_clear_error ();
   return crt;
 }
 
 static gboolean
 has_private_key (const char *pem, gsize len)
 {
-  gnutls_x509_privkey_t key = NULL;
-  gnutls_datum_t datum = { (unsigned char *) pem, (unsigned int) len };
-  gboolean ok;
+  BIO *bio = BIO_new_mem_buf (pem, (int) len);
+  EVP_PKEY *key = bio != NULL ? PEM_read_bio_PrivateKey (bio, NULL, no_passphrase, NULL) : NULL;
+  gboolean ok = key != NULL;
 
-  if (gnutls_x509_privkey_init (&key) < 0)
-    return FALSE;
-  ok = gnutls_x509_privkey_import2 (key, &datum, GNUTLS_X509_FMT_PEM, NULL, 0) >= 0;
-  gnutls_x509_privkey_deinit (key);
+  EVP_PKEY_free (key);
+  BIO_free (bio);
+  ERR_clear_error ();
   return ok;
 }
 
@@ -67,7 +82,8 @@ is_reusable (const char *path)
 {
   g_autofree char *pem = NULL;
   gsize len = 0;
-  gnutls_x509_crt_t crt;
+  X509 *crt;
+  time_t day_later = time (NULL) + 24 * 3600;
   gboolean ok;
 
   if (!g_file_get_contents (path, &pem, &len, NULL) || !has_private_key (pem, len))
@@ -75,8 +91,8 @@ is_reusable (const char *path)
   crt = import_certificate (pem, len);
   if (crt == NULL)
     return FALSE;
-  ok = gnutls_x509_crt_get_expiration_time (crt) > time (NULL) + 24 * 3600;
-  gnutls_x509_crt_deinit (crt);
+  ok = X509_cmp_time (X509_get0_notAfter (crt), &day_later) > 0;
+  X509_free (crt);
   return ok;
 }
 
@@ -102,7 +118,7 @@ sips_tls_cert_check_file (const char *path, GError **error)
   g_autofree char *pem = NULL;
   gsize len = 0;
   g_autoptr(GError) local_error = NULL;
-  gnutls_x509_crt_t crt;
+  X509 *crt;
 
   if (!g_file_get_contents (path, &pem, &len, &local_error))
     {
@@ -116,7 +132,7 @@ sips_tls_cert_check_file (const char *path, GError **error)
                    _("%s holds no PEM certificate"), path);
       return FALSE;
     }
-  gnutls_x509_crt_deinit (crt);
+  X509_free (crt);
   if (!has_private_key (pem, len))
     {
       g_set_error (error, SIPS_ERROR, SIPS_ERROR_INVALID_ARGUMENT,
@@ -126,86 +142,113 @@ sips_tls_cert_check_file (const char *path, GError **error)
   return TRUE;
 }
 
+/* Adds an extension given in OpenSSL's configuration syntax */
+static gboolean
+add_extension (X509 *crt, int nid, const char *value)
+{
+  X509V3_CTX ctx;
+  X509_EXTENSION *ext;
+  gboolean ok;
+
+  X509V3_set_ctx_nodb (&ctx);
+  X509V3_set_ctx (&ctx, crt, crt, NULL, NULL, 0);
+  ext = X509V3_EXT_conf_nid (NULL, &ctx, nid, value);
+  ok = ext != NULL && X509_add_ext (crt, ext, -1) == 1;
+  X509_EXTENSION_free (ext);
+  return ok;
+}
+
+static gboolean
+add_dns_name (X509 *crt, const char *name)
+{
+  GENERAL_NAMES *names = sk_GENERAL_NAME_new_null ();
+  GENERAL_NAME *gen = GENERAL_NAME_new ();
+  ASN1_IA5STRING *ia5 = ASN1_IA5STRING_new ();
+  gboolean ok = FALSE;
+
+  if (names != NULL && gen != NULL && ia5 != NULL && ASN1_STRING_set (ia5, name, -1) == 1)
+    {
+      GENERAL_NAME_set0_value (gen, GEN_DNS, g_steal_pointer (&ia5));
+      if (sk_GENERAL_NAME_push (names, gen) > 0)
+        {
+          gen = NULL;
+          ok = X509_add1_ext_i2d (crt, NID_subject_alt_name, names, 0, X509V3_ADD_DEFAULT) == 1;
+        }
+    }
+  ASN1_IA5STRING_free (ia5);
+  GENERAL_NAME_free (gen);
+  GENERAL_NAMES_free (names);
+  return ok;
+}
+
 gboolean
 sips_tls_cert_generate (const char *path, const char *common_name, GError **error)
 {
-  gnutls_x509_privkey_t key = NULL;
-  gnutls_x509_crt_t crt = NULL;
-  gnutls_datum_t key_pem = { NULL, 0 };
-  gnutls_datum_t crt_pem = { NULL, 0 };
+  EVP_PKEY *key = NULL;
+  X509 *crt = NULL;
+  BIGNUM *serial_bn = NULL;
+  BIO *out = NULL;
+  X509_NAME *name;
   unsigned char serial[16];
-  unsigned char key_id[64];
-  size_t key_id_size = sizeof key_id;
-  time_t now = time (NULL);
-  size_t cn_len = strlen (common_name);
-  g_autoptr(GString) blob = NULL;
+  char *data = NULL;
+  long len;
   gboolean ok = FALSE;
-  int rc;
 
-  if ((rc = gnutls_x509_privkey_init (&key)) < 0 ||
-      (rc = gnutls_x509_crt_init (&crt)) < 0)
+  g_return_val_if_fail (path != NULL && common_name != NULL, FALSE);
+
+  key = EVP_EC_gen ("P-256");
+  if (key == NULL)
     {
-      set_gnutls_error (error, rc, "init");
+      set_openssl_error (error, "key");
       goto out;
     }
-  if ((rc = gnutls_x509_privkey_generate (key, GNUTLS_PK_ECDSA,
-                                          GNUTLS_CURVE_TO_BITS (GNUTLS_ECC_CURVE_SECP256R1),
-                                          0)) < 0)
+  crt = X509_new ();
+  if (crt == NULL || RAND_bytes (serial, sizeof serial) != 1)
     {
-      set_gnutls_error (error, rc, "key");
+      set_openssl_error (error, "init");
       goto out;
     }
-
-  gnutls_rnd (GNUTLS_RND_NONCE, serial, sizeof serial);
   serial[0] &= 0x7f;  /* a positive serial number */
-
-  if ((rc = gnutls_x509_crt_set_version (crt, 3)) < 0 ||
-      (rc = gnutls_x509_crt_set_serial (crt, serial, sizeof serial)) < 0 ||
-      (rc = gnutls_x509_crt_set_activation_time (crt, now - 3600)) < 0 ||
-      (rc = gnutls_x509_crt_set_expiration_time (crt, (time_t) (now + VALIDITY_SECONDS))) < 0 ||
-      (rc = gnutls_x509_crt_set_dn_by_oid (crt, GNUTLS_OID_X520_COMMON_NAME, 0,
-                                           common_name, (unsigned int) cn_len)) < 0 ||
-      (rc = gnutls_x509_crt_set_subject_alt_name (crt, GNUTLS_SAN_DNSNAME, common_name,
-                                                  (unsigned int) cn_len, GNUTLS_FSAN_SET)) < 0 ||
-      (rc = gnutls_x509_crt_set_key (crt, key)) < 0 ||
-      (rc = gnutls_x509_crt_set_basic_constraints (crt, 0, -1)) < 0 ||
-      (rc = gnutls_x509_crt_set_key_usage (crt, GNUTLS_KEY_DIGITAL_SIGNATURE)) < 0 ||
-      (rc = gnutls_x509_crt_set_key_purpose_oid (crt, GNUTLS_KP_TLS_WWW_SERVER, 0)) < 0 ||
-      (rc = gnutls_x509_crt_set_key_purpose_oid (crt, GNUTLS_KP_TLS_WWW_CLIENT, 0)) < 0 ||
-      (rc = gnutls_x509_crt_get_key_id (crt, 0, key_id, &key_id_size)) < 0 ||
-      (rc = gnutls_x509_crt_set_subject_key_id (crt, key_id, key_id_size)) < 0 ||
-      (rc = gnutls_x509_crt_sign2 (crt, crt, key, GNUTLS_DIG_SHA256, 0)) < 0)
+  serial[0] |= 0x01;  /* and a 16-byte one */
+  name = X509_get_subject_name (crt);
+  if (X509_set_version (crt, X509_VERSION_3) != 1 ||
+      (serial_bn = BN_bin2bn (serial, sizeof serial, NULL)) == NULL ||
+      BN_to_ASN1_INTEGER (serial_bn, X509_get_serialNumber (crt)) == NULL ||
+      X509_gmtime_adj (X509_getm_notBefore (crt), -3600) == NULL ||
+      X509_gmtime_adj (X509_getm_notAfter (crt), VALIDITY_SECONDS) == NULL ||
+      X509_NAME_add_entry_by_NID (name, NID_commonName, MBSTRING_UTF8,
+                                  (const unsigned char *) common_name, -1, -1, 0) != 1 ||
+      X509_set_issuer_name (crt, name) != 1 ||
+      X509_set_pubkey (crt, key) != 1 ||
+      !add_dns_name (crt, common_name) ||
+      !add_extension (crt, NID_basic_constraints, "critical,CA:FALSE") ||
+      !add_extension (crt, NID_key_usage, "critical,digitalSignature") ||
+      !add_extension (crt, NID_ext_key_usage, "serverAuth,clientAuth") ||
+      !add_extension (crt, NID_subject_key_identifier, "hash") ||
+      X509_sign (crt, key, EVP_sha256 ()) == 0)
     {
-      set_gnutls_error (error, rc, "certificate");
+      set_openssl_error (error, "certificate");
       goto out;
     }
 
-  /* PKCS#8 is what every PEM reader (OpenSSL in sofia's case) understands */
-  if ((rc = gnutls_x509_privkey_export2_pkcs8 (key, GNUTLS_X509_FMT_PEM, NULL,
-                                               GNUTLS_PKCS_PLAIN, &key_pem)) < 0 ||
-      (rc = gnutls_x509_crt_export2 (crt, GNUTLS_X509_FMT_PEM, &crt_pem)) < 0)
+  /* PKCS#8 is what every PEM reader (OpenSSL, GnuTLS for MSRP) understands */
+  out = BIO_new (BIO_s_mem ());
+  if (out == NULL ||
+      PEM_write_bio_PrivateKey (out, key, NULL, NULL, 0, NULL, NULL) != 1 ||
+      PEM_write_bio_X509 (out, crt) != 1)
     {
-      set_gnutls_error (error, rc, "export");
+      set_openssl_error (error, "export");
       goto out;
     }
-
-  blob = g_string_new_len ((const char *) key_pem.data, key_pem.size);
-  g_string_append_len (blob, (const char *) crt_pem.data, crt_pem.size);
-  ok = write_private_file (path, blob->str, blob->len, error);
-  if (blob->len > 0)
-    memset (blob->str, 0, blob->len);  /* do not leave the key around */
+  len = BIO_get_mem_data (out, &data);
+  ok = write_private_file (path, data, (gsize) len, error);
+  OPENSSL_cleanse (data, (size_t) len);  /* do not leave the key around */
 
 out:
-  if (key_pem.data != NULL)
-    {
-      memset (key_pem.data, 0, key_pem.size);
-      gnutls_free (key_pem.data);
-    }
-  gnutls_free (crt_pem.data);
-  if (crt != NULL)
-    gnutls_x509_crt_deinit (crt);
-  if (key != NULL)
-    gnutls_x509_privkey_deinit (key);
+  BIO_free (out);
+  BN_free (serial_bn);
+  X509_free (crt);
+  EVP_PKEY_free (key);
   return ok;
 }
 
@@ -336,8 +379,7 @@ sips_tls_cert_prepare_dir (const char *dir,
     {
       g_autofree char *bundle = NULL;
       g_autofree char *own = NULL;
-      gnutls_x509_crt_t crt;
-      gnutls_datum_t out = { NULL, 0 };
+      X509 *crt;
 
       if (!link_system_cas (dir) &&
           g_file_get_contents (SYSTEM_CA_BUNDLE, &bundle, &len, NULL))
@@ -347,14 +389,19 @@ sips_tls_cert_prepare_dir (const char *dir,
       if (g_file_get_contents (agent_path, &own, &len, NULL) &&
           (crt = import_certificate (own, len)) != NULL)
         {
-          if (gnutls_x509_crt_export2 (crt, GNUTLS_X509_FMT_PEM, &out) >= 0)
+          BIO *out = BIO_new (BIO_s_mem ());
+          char *data = NULL;
+          long out_len;
+
+          if (out != NULL && PEM_write_bio_X509 (out, crt) == 1 &&
+              (out_len = BIO_get_mem_data (out, &data)) > 0)
             {
               if (ca->len > 0 && ca->str[ca->len - 1] != '\n')
                 g_string_append_c (ca, '\n');
-              g_string_append_len (ca, (const char *) out.data, out.size);
-              gnutls_free (out.data);
+              g_string_append_len (ca, data, out_len);
             }
-          gnutls_x509_crt_deinit (crt);
+          BIO_free (out);
+          X509_free (crt);
         }
       if (own != NULL)
         memset (own, 0, len);

@@ -1,4 +1,4 @@
-/* sips-tls-cert.h: TLS material for sofia's transport layer (GnuTLS) */
+/* sips-tls-cert.h: TLS material for sofia's transport layer (OpenSSL's libcrypto, which sofia-sip loads anyway) */
 #pragma once
 
 #include <glib.h>

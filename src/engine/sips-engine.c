@@ -335,7 +335,6 @@ static void
 start_msrp (SipsEngine *self)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GTlsCertificate) certificate = NULL;
   g_autofree char *dir = g_build_filename (self->state_dir != NULL ? self->state_dir : ".",
                                            "msrp", NULL);
   g_autofree char *local_ip =
@@ -343,16 +342,11 @@ start_msrp (SipsEngine *self)
   gboolean use_tls = sips_config_section_get_boolean (self->msrp, "LocalUseTls");
   g_autoptr(SipsMsrpTransport) transport = NULL;
 
-  certificate = sips_msrp_tls_load_certificate (dir, &error);
-  if (certificate == NULL)
-    {
-      g_warning ("MSRP over TLS is off: %s", error->message);
-      g_clear_error (&error);
-      use_tls = FALSE;
-    }
   transport = sips_msrp_transport_new (local_ip,
                                        (guint16) sips_config_section_get_uint (self->msrp, "LocalPort"),
-                                       use_tls, certificate);
+                                       FALSE, NULL);
+  /* the certificate (and with it a TLS library) only when MSRP first needs it */
+  sips_msrp_transport_set_certificate_dir (transport, dir, use_tls);
   if (!sips_msrp_transport_start (transport, &error))
     {
       g_warning ("MSRP is off (chat streams fail): %s", error->message);
@@ -369,9 +363,14 @@ start_msrp (SipsEngine *self)
 static SipsMsrpTransport *
 msrp_transport_like (SipsMsrpTransport *other, const char *ip, guint port, GError **error)
 {
+  const char *dir = sips_msrp_transport_get_certificate_dir (other);
   g_autoptr(SipsMsrpTransport) transport =
     sips_msrp_transport_new (ip, (guint16) port, sips_msrp_transport_get_use_tls (other),
-                             sips_msrp_transport_get_certificate (other));
+                             dir != NULL ? NULL : sips_msrp_transport_get_certificate (other));
+
+  if (dir != NULL)
+    sips_msrp_transport_set_certificate_dir (transport, dir,
+                                             sips_msrp_transport_get_use_tls (other));
 
   if (!sips_msrp_transport_start (transport, error))
     return NULL;

@@ -3,9 +3,10 @@
 
 #include <glib/gi18n.h>
 #include "core/sips-error.h"
+#include "sips-audio-device-default.h"
 
 static const SipsAudioCodec codecs[] = {
-  { "opus", "OPUS", 48000, 48000, -1, "opusenc", "rtpopuspay", "rtpopusdepay", "opusdec" },
+  { "opus", "OPUS", 48000, 48000, -1, "sipsopusenc", "rtpopuspay", "rtpopusdepay", "sipsopusdec" },
   { "G722", "G722", 8000, 16000, 9, "avenc_g722", "rtpg722pay", "rtpg722depay", "avdec_g722" },
   { "PCMU", "PCMU", 8000, 8000, 0, "mulawenc", "rtppcmupay", "rtppcmudepay", "mulawdec" },
   { "PCMA", "PCMA", 8000, 8000, 8, "alawenc", "rtppcmapay", "rtppcmadepay", "alawdec" },
@@ -34,9 +35,9 @@ default_device (gboolean is_source)
 {
   if (is_source)
     return g_atomic_int_get (&default_source_failed)
-           ? "audiotestsrc wave=silence is-live=true" : "autoaudiosrc";
+           ? "audiotestsrc wave=silence is-live=true" : sips_audio_device_default_resolve (TRUE);
   return g_atomic_int_get (&default_sink_failed) ? "fakesink sync=false async=false"
-                                                 : "autoaudiosink";
+                                                 : sips_audio_device_default_resolve (FALSE);
 }
 
 GstElement *

@@ -1,9 +1,11 @@
 /* sips-audio-pipeline.c: builds a SipsAudioStream's GStreamer pipeline:
- *   input ! identity sync ! audioconvert ! audioresample ! caps ! valve ! tee ! queue
- *     ! encoder ! payloader ! rtpdtmfmux (+ rtpdtmfsrc) ! rtpbin ! udpsink (RTP socket)
- *   rtpbin RTCP ! udpsink (RTCP socket); udpsrc (RTP, RTCP sockets) ! rtpbin
+ *   input ! identity sync ! audioconvert ! audioresample ! caps ! valve ! tee
+ *     ! encoder ! payloader ! rtpdtmfmux (+ rtpdtmfsrc while DTMF goes out) ! rtpbin
+ *     ! udpsink (RTP socket)
+ *   rtpbin RTCP ! udpsink (RTCP socket); SipsSocketSrc (RTP, RTCP sockets, read on the
+ *     main context) ! rtpbin
  *   rtpbin pad ! depayloader ! decoder ! audioconvert ! audioresample ! valve ! tee
- *     ! queue ! output
+ *     ! output
  * SRTP through rtpbin's encoder/decoder requests; the tees feed the recorder. */
 #include "media/sips-audio-stream-private.h"
 
@@ -12,6 +14,8 @@
 #include <glib/gi18n.h>
 #include <gst/net/gstnetaddressmeta.h>
 #include "core/sips-error.h"
+#include "media/sips-opus.h"
+#include "media/sips-socket-src.h"
 
 #define JITTER_LATENCY_MS 100
 
@@ -401,26 +405,20 @@ on_send_packet (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 }
 
 static GstElement *
-add_udp (SipsAudioStream *self, const char *factory, GSocket *socket)
+add_udp_sink (SipsAudioStream *self, GSocket *socket)
 {
-  GstElement *element = add (self, factory);
-  gboolean sink = strcmp (factory, "udpsink") == 0;
+  GstElement *element = add (self, "udpsink");
   gboolean v6 = g_socket_get_family (socket) == G_SOCKET_FAMILY_IPV6;
+  g_autoptr(GstPad) pad = gst_element_get_static_pad (element, "sink");
 
   /* the session owns the sockets: we only borrow them (symmetric RTP: send from them too) */
-  g_object_set (element, (v6 && sink) ? "socket-v6" : "socket", socket,
-                "close-socket", FALSE, NULL);
-  if (sink)
-    {
-      g_autoptr(GstPad) pad = gst_element_get_static_pad (element, "sink");
-
-      gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
-                         on_send_packet, self, NULL);
-    }
+  g_object_set (element, v6 ? "socket-v6" : "socket", socket, "close-socket", FALSE, NULL);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                     on_send_packet, self, NULL);
   return element;
 }
 
-/* nicesrc/nicesink on the agent's stream: the agent owns the sockets and the destination */
+/* nicesink/nicesrc on the agent's stream: the agent owns the sockets and the destination */
 static GstElement *
 add_ice (SipsAudioStream *self, const char *factory, guint component)
 {
@@ -431,16 +429,58 @@ add_ice (SipsAudioStream *self, const char *factory, guint component)
   return element;
 }
 
-/* nicesrc has no caps property: a capsfilter after it is the source */
+/* libnice's receive callback on our main context (no nicesrc thread per component); if
+ * that cannot be, nicesrc, which has no caps property: a capsfilter after it */
 static GstElement *
 add_ice_src (SipsAudioStream *self, guint component, GstCaps *caps)
 {
-  GstElement *src = add_ice (self, "nicesrc", component);
-  GstElement *filter = add (self, "capsfilter");
+  GstElement *src = sips_socket_src_new_ice (self->config->ice_agent, self->config->ice_stream_id,
+                                             component, caps, self->context);
+  GstElement *filter;
 
+  if (src != NULL)
+    {
+      gst_bin_add (GST_BIN (self->pipeline), src);
+      return src;
+    }
+  src = add_ice (self, "nicesrc", component);
+  filter = add (self, "capsfilter");
   g_object_set (filter, "caps", caps, NULL);
   gst_element_link (src, filter);
   return filter;
+}
+
+/* FALSE if the query failed; *live: whether there is live upstream of a syncing sink */
+static gboolean
+query_latency (GstElement *element, gboolean *live, GstClockTime *min)
+{
+  g_autoptr(GstQuery) query = gst_query_new_latency ();
+
+  if (!gst_element_query (element, query))
+    return FALSE;
+  gst_query_parse_latency (query, live, min, NULL);
+  return TRUE;
+}
+
+/* The default, one latency for every sink, would be the jitterbuffer's on the receive side
+ * and hold our RTP back by as much: the RTP sink gets its own path's latency instead (the
+ * input's buffer duration), so a packet leaves once its audio has been captured, and the
+ * packets payloaded from one big input buffer leave ptime apart, not back to back. */
+static gboolean
+on_do_latency (GstBin *pipeline, gpointer user_data)
+{
+  SipsAudioStream *self = user_data;
+  GstClockTime all = 0, send = 0;
+  gboolean live = FALSE;
+
+  /* what GstBin does by default */
+  if (query_latency (GST_ELEMENT (pipeline), &live, &all))
+    gst_element_send_event (GST_ELEMENT (pipeline), gst_event_new_latency (all));
+  if (self->rtp_sink != NULL && query_latency (self->rtp_sink, &live, &send) && live && send != all)
+    gst_element_send_event (self->rtp_sink, gst_event_new_latency (send));
+  g_debug ("audio stream latency: %" GST_TIME_FORMAT ", RTP out %" GST_TIME_FORMAT,
+           GST_TIME_ARGS (all), GST_TIME_ARGS (send));
+  return TRUE;
 }
 
 static void
@@ -451,10 +491,8 @@ configure_encoder (SipsAudioStream *self, GstElement *encoder, GstElement *paylo
   g_object_set (payloader, "pt", self->config->payload_type, NULL);
   if (strcmp (self->codec->name, "opus") == 0)
     {
-      /* opus frames are the packets: frame-size is the ptime */
-      g_autofree char *frame = g_strdup_printf ("%u", (ptime == 10 || ptime == 40 || ptime == 60) ? ptime : 20);
-
-      gst_util_set_object_arg (G_OBJECT (encoder), "frame-size", frame);
+      /* opus frames are the packets: the frame is the ptime */
+      g_object_set (encoder, "frame-ms", (ptime == 10 || ptime == 40 || ptime == 60) ? ptime : 20, NULL);
     }
   else
     g_object_set (payloader, "min-ptime", (gint64) ptime * GST_MSECOND,
@@ -465,12 +503,10 @@ static GstElement *
 make_playback (GstElement *output)
 {
   GstElement *bin = gst_bin_new ("playback");
-  GstElement *queue = gst_element_factory_make ("queue", NULL);
-  g_autoptr(GstPad) target = gst_element_get_static_pad (queue, "sink");
+  g_autoptr(GstPad) target = gst_element_get_static_pad (output, "sink");
 
-  /* output is not floating: the bin takes a reference of its own */
-  gst_bin_add_many (GST_BIN (bin), queue, output, NULL);
-  gst_element_link (queue, output);
+  /* no queue: the jitterbuffer's thread plays (a thread less per call) */
+  gst_bin_add (GST_BIN (bin), output);  /* not floating: the bin takes a reference of its own */
   gst_element_add_pad (bin, gst_ghost_pad_new ("sink", target));
   return bin;
 }
@@ -486,16 +522,17 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
   g_autoptr(GstCaps) rtp_src_caps = NULL;
   g_autoptr(GstCaps) rtcp_src_caps = NULL;
   g_autoptr(GstPad) rtp_src_pad = NULL;
-  GstElement *sync, *convert, *resample, *filter, *queue, *encoder, *payloader, *mux;
+  GstElement *sync, *convert, *resample, *filter, *encoder, *payloader, *mux;
   GstElement *rtp_src, *rtcp_src, *recv_resample;
   const char *needed[] = { "rtpbin", "identity", "audioconvert", "audioresample", "capsfilter",
-                           "valve", "tee", "queue", "rtpdtmfmux", "rtpdtmfsrc", "rtpdtmfdepay",
-                           "udpsrc", "udpsink", "fakesink", "input-selector", NULL, NULL, NULL, NULL,
+                           "valve", "tee", "rtpdtmfmux", "rtpdtmfsrc", "rtpdtmfdepay",
+                           "udpsink", "fakesink", "input-selector", NULL, NULL, NULL, NULL,
                            NULL, NULL, NULL, NULL, NULL };
-  gsize n = 15;
+  gsize n = 13;
 
   g_return_val_if_fail (self->pipeline == NULL && c != NULL, FALSE);
 
+  sips_opus_register ();
   self->codec = sips_audio_codec_find (c->codec);
   needed[n++] = self->codec->encoder;
   needed[n++] = self->codec->payloader;
@@ -508,7 +545,6 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
     }
   if (c->ice_agent != NULL)
     {
-      needed[n++] = "nicesrc";
       needed[n++] = "nicesink";
     }
   if (!check_factories (needed, error) ||
@@ -552,24 +588,16 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
   g_object_set (self->selector, "sync-streams", FALSE, "cache-buffers", FALSE, NULL);
   self->send_valve = add (self, "valve");
   self->send_tee = add (self, "tee");
-  queue = add (self, "queue");
   encoder = add (self, self->codec->encoder);
   payloader = add (self, self->codec->payloader);
   configure_encoder (self, encoder, payloader);
   mux = add (self, "rtpdtmfmux");
   if (!gst_element_link_many (input, sync, convert, resample, filter, self->selector, self->send_valve,
-                              self->send_tee, queue, encoder, payloader, mux, NULL))
+                              self->send_tee, encoder, payloader, mux, NULL))
     goto link_failed;
   self->device_pad = gst_element_get_static_pad (self->selector, "sink_0");
   gst_object_unref (self->device_pad);  /* borrowed: the selector keeps it */
-  if (c->dtmf_payload_type >= 0)
-    {
-      self->dtmfsrc = add (self, "rtpdtmfsrc");
-      g_object_set (self->dtmfsrc, "pt", (guint) c->dtmf_payload_type,
-                    "clock-rate", self->codec->clock_rate, NULL);
-      if (!gst_element_link_pads (self->dtmfsrc, "src", mux, "priority_sink_%u"))
-        goto link_failed;
-    }
+  self->dtmf_mux = mux;  /* rtpdtmfsrc joins it only while digits go out */
   if (!gst_element_link_pads (mux, "src", self->rtpbin, "send_rtp_sink_0"))
     goto link_failed;
 
@@ -580,13 +608,15 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
     }
   else
     {
-      self->rtp_sink = add_udp (self, "udpsink", self->rtp_socket);
-      self->rtcp_sink = add_udp (self, "udpsink", self->rtcp_socket);
+      self->rtp_sink = add_udp_sink (self, self->rtp_socket);
+      self->rtcp_sink = add_udp_sink (self, self->rtcp_socket);
       g_object_set (self->rtp_sink, "host", c->remote_address, "port", (gint) c->remote_port, NULL);
       g_object_set (self->rtcp_sink, "host", c->remote_address, "port", (gint) c->remote_rtcp_port, NULL);
     }
-  g_object_set (self->rtp_sink, "sync", FALSE, "async", FALSE, NULL);
+  /* RTP leaves paced at its timestamps whatever the input's buffer size (on_do_latency) */
+  g_object_set (self->rtp_sink, "sync", TRUE, "async", FALSE, "processing-deadline", (guint64) 0, NULL);
   g_object_set (self->rtcp_sink, "sync", FALSE, "async", FALSE, NULL);
+  g_signal_connect (self->pipeline, "do-latency", G_CALLBACK (on_do_latency), self);
   if (!gst_element_link_pads (self->rtpbin, "send_rtp_src_0", self->rtp_sink, "sink") ||
       !gst_element_link_pads (self->rtpbin, "send_rtcp_src_0", self->rtcp_sink, "sink"))
     goto link_failed;
@@ -602,10 +632,10 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
     }
   else
     {
-      rtp_src = add_udp (self, "udpsrc", self->rtp_socket);
-      rtcp_src = add_udp (self, "udpsrc", self->rtcp_socket);
-      g_object_set (rtp_src, "caps", rtp_src_caps, NULL);
-      g_object_set (rtcp_src, "caps", rtcp_src_caps, NULL);
+      /* read on our main context: no udpsrc thread per socket */
+      rtp_src = sips_socket_src_new (self->rtp_socket, rtp_src_caps, self->context);
+      rtcp_src = sips_socket_src_new (self->rtcp_socket, rtcp_src_caps, self->context);
+      gst_bin_add_many (GST_BIN (self->pipeline), rtp_src, rtcp_src, NULL);
     }
   rtp_src_pad = gst_element_get_static_pad (rtp_src, "src");
   gst_pad_add_probe (rtp_src_pad, GST_PAD_PROBE_TYPE_BUFFER, on_rtp_packet, self, NULL);
@@ -640,7 +670,7 @@ sips_audio_stream_drop_pipeline (SipsAudioStream *self)
       g_clear_pointer (&self->pipeline, gst_object_unref);
     }
   self->rtpbin = self->send_valve = self->play_valve = self->send_tee = self->recv_tee = NULL;
-  self->recv_head = self->playback = self->dtmfsrc = self->rtp_sink = self->rtcp_sink = NULL;
+  self->recv_head = self->playback = self->dtmfsrc = self->dtmf_mux = self->rtp_sink = self->rtcp_sink = NULL;
   self->srtpenc = self->srtpdec = NULL;
   self->input = self->output = NULL;
   g_atomic_int_set (&self->decoder_linked, 0);

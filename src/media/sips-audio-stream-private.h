@@ -58,7 +58,8 @@ struct _SipsAudioStream
   GstElement           *playback;      /* queue ! output device */
   GstElement           *input;         /* the devices (borrowed) */
   GstElement           *output;
-  GstElement           *dtmfsrc;
+  GstElement           *dtmf_mux;      /* rtpdtmfmux */
+  GstElement           *dtmfsrc;       /* rtpdtmfsrc while DTMF goes out, else NULL */
   GstElement           *rtp_sink;
   GstElement           *rtcp_sink;
   GstElement           *srtpenc;       /* borrowed: rtpbin owns them */
@@ -87,6 +88,8 @@ struct _SipsAudioStream
   GSource              *dtmf_source;
   GQueue                dtmf_queue;      /* of GINT_TO_POINTER (event number + 1) */
   gboolean              dtmf_tone_on;
+  gboolean              dtmf_awaiting_end; /* stop sent, the end packet not seen yet */
+  guint32               dtmf_last_end;   /* RTP timestamp of the last end packet seen */
 
   SipsAudioRecorder    *recorder;
 
@@ -101,6 +104,11 @@ struct _SipsAudioStream
 gboolean sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error);
 /* Drops the pipeline (NULL state) and the element pointers. */
 void     sips_audio_stream_drop_pipeline  (SipsAudioStream *self);
+
+/* sips-audio-stream-dtmf.c: RFC 4733 event numbers 0-15 as digits */
+extern const char sips_audio_dtmf_digits[];
+/* Forgets the digits not sent yet and their timer (the pipeline stops or goes). */
+void     sips_audio_stream_dtmf_clear (SipsAudioStream *self);
 
 /* sips-audio-stream-play.c: stops a playing file ("file-stopped", not completed) and
  * forgets the selector's elements (the pipeline is going). */

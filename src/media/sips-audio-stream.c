@@ -6,8 +6,6 @@
 #include <glib/gi18n.h>
 #include "core/sips-error.h"
 
-#define DTMF_TONE_MS  100
-#define DTMF_GAP_MS   60
 #define STOP_GRACE_MS 2000
 
 enum {
@@ -37,8 +35,6 @@ enum {
 static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (SipsAudioStream, sips_audio_stream, G_TYPE_OBJECT)
-
-static const char dtmf_digits[] = "0123456789*#ABCD";  /* RFC 4733 event numbers 0-15 */
 
 static gboolean start_pipeline (SipsAudioStream *self, GError **error);
 static void finish_teardown (SipsAudioStream *self);
@@ -102,44 +98,6 @@ on_recorder_finished (SipsAudioRecorder *recorder, gpointer user_data)
   g_signal_emit (self, signals[SIGNAL_RECORDING_STOPPED], 0, path);
   if (self->stopping && self->playback_done)
     finish_teardown (self);
-}
-
-/* ---- DTMF out: start event, DTMF_TONE_MS, stop event, DTMF_GAP_MS, next ---- */
-
-static void
-send_dtmf_event (SipsAudioStream *self, gint number, gboolean start)
-{
-  GstStructure *s = gst_structure_new ("dtmf-event", "type", G_TYPE_INT, 1,
-                                       "number", G_TYPE_INT, number, "volume", G_TYPE_INT, 10,
-                                       "start", G_TYPE_BOOLEAN, start, NULL);
-
-  g_autoptr(GstPad) pad = gst_element_get_static_pad (self->dtmfsrc, "src");
-
-  /* an upstream event arriving on its source pad, as if from the muxer */
-  gst_pad_send_event (pad, gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM, s));
-}
-
-static gboolean
-on_dtmf_step (gpointer user_data)
-{
-  SipsAudioStream *self = user_data;
-
-  g_clear_pointer (&self->dtmf_source, g_source_unref);
-  if (self->pipeline == NULL || self->stopping)
-    return G_SOURCE_REMOVE;
-  if (self->dtmf_tone_on)
-    {
-      self->dtmf_tone_on = FALSE;
-      send_dtmf_event (self, 0, FALSE);
-      self->dtmf_source = add_timeout (self, DTMF_GAP_MS, on_dtmf_step);
-    }
-  else if (!g_queue_is_empty (&self->dtmf_queue))
-    {
-      self->dtmf_tone_on = TRUE;
-      send_dtmf_event (self, GPOINTER_TO_INT (g_queue_pop_head (&self->dtmf_queue)) - 1, TRUE);
-      self->dtmf_source = add_timeout (self, DTMF_TONE_MS, on_dtmf_step);
-    }
-  return G_SOURCE_REMOVE;
 }
 
 /* ---- timers ---- */
@@ -221,11 +179,33 @@ on_stop_grace_over (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* EOS straight into the playback branch: it may never have seen a packet, then it first
+ * gets the events a stream starts with (a file device ends as an empty WAV) */
+static void
+send_playback_eos (GstElement *playback, gpointer user_data)
+{
+  g_autoptr(GstPad) playback_sink = gst_element_get_static_pad (playback, "sink");
+
+  if (!gst_pad_has_current_caps (playback_sink))
+    {
+      g_autoptr(GstCaps) caps = gst_caps_new_simple ("audio/x-raw", "format", G_TYPE_STRING, "S16LE",
+                                                     "layout", G_TYPE_STRING, "interleaved",
+                                                     "channels", G_TYPE_INT, 1,
+                                                     "rate", G_TYPE_INT, (gint) GPOINTER_TO_UINT (user_data),
+                                                     NULL);
+      GstSegment segment;
+
+      gst_segment_init (&segment, GST_FORMAT_TIME);
+      gst_pad_send_event (playback_sink, gst_event_new_stream_start ("sips-audio-playback"));
+      gst_pad_send_event (playback_sink, gst_event_new_caps (caps));
+      gst_pad_send_event (playback_sink, gst_event_new_segment (&segment));
+    }
+  gst_pad_send_event (playback_sink, gst_event_new_eos ());
+}
+
 static void
 begin_teardown (SipsAudioStream *self)
 {
-  g_autoptr(GstPad) playback_sink = NULL;
-
   g_object_ref (self);
   if (self->player != NULL)
     sips_audio_file_player_stop (self->player);
@@ -235,29 +215,14 @@ begin_teardown (SipsAudioStream *self)
   self->playback_done = FALSE;
   clear_source (&self->no_audio_source);
   clear_source (&self->rtp_check_source);
-  clear_source (&self->dtmf_source);
-  g_queue_clear (&self->dtmf_queue);
-  self->dtmf_tone_on = FALSE;
+  sips_audio_stream_dtmf_clear (self);
   self->stop_source = add_timeout (self, STOP_GRACE_MS, on_stop_grace_over);
   if (self->recorder != NULL)
     sips_audio_recorder_finish (self->recorder);
-  /* EOS straight into the playback branch: it may never have seen a packet, then it
-   * first gets the events a stream starts with (a file device ends as an empty WAV) */
-  playback_sink = gst_element_get_static_pad (self->playback, "sink");
-  if (!gst_pad_has_current_caps (playback_sink))
-    {
-      g_autoptr(GstCaps) caps = gst_caps_new_simple ("audio/x-raw", "format", G_TYPE_STRING, "S16LE",
-                                                     "layout", G_TYPE_STRING, "interleaved",
-                                                     "channels", G_TYPE_INT, 1,
-                                                     "rate", G_TYPE_INT, (gint) self->codec->sample_rate, NULL);
-      GstSegment segment;
-
-      gst_segment_init (&segment, GST_FORMAT_TIME);
-      gst_pad_send_event (playback_sink, gst_event_new_stream_start ("sips-audio-playback"));
-      gst_pad_send_event (playback_sink, gst_event_new_caps (caps));
-      gst_pad_send_event (playback_sink, gst_event_new_segment (&segment));
-    }
-  gst_pad_send_event (playback_sink, gst_event_new_eos ());
+  /* EOS into the playback branch from a GStreamer pool thread: a sink still prerolling
+   * would hold the caller until the pipeline is PLAYING (there is no queue before it) */
+  gst_element_call_async (self->playback, send_playback_eos,
+                          GUINT_TO_POINTER (self->codec->sample_rate), NULL);
 }
 
 /* ---- the bus ---- */
@@ -269,7 +234,7 @@ default_device_failed (SipsAudioStream *self, GstObject *source)
 {
   gboolean input;
 
-  if (self->stopping || self->pipeline == NULL)
+  if (self->pipeline == NULL)
     return FALSE;
   if (self->input != NULL && *self->config->input_device == '\0' &&
       (source == GST_OBJECT (self->input) || gst_object_has_as_ancestor (source, GST_OBJECT (self->input))))
@@ -280,9 +245,13 @@ default_device_failed (SipsAudioStream *self, GstObject *source)
     input = FALSE;
   else
     return FALSE;
+  /* Remembered also when the error comes as this stream ends (a short call): else every
+   * stream would probe the missing device again (the autodetection tries each). */
+  sips_audio_device_default_failed (input);
+  if (self->stopping)
+    return FALSE;
   g_message ("The default audio %s does not work: using %s", input ? "input" : "output",
              input ? "silence" : "none");
-  sips_audio_device_default_failed (input);
   g_clear_pointer (&self->pending, sips_audio_config_free);
   self->pending = sips_audio_config_copy (self->config);
   begin_teardown (self);
@@ -297,7 +266,7 @@ on_dtmf_message (SipsAudioStream *self, const GstStructure *s)
 
   if (!gst_structure_get_int (s, "number", &number) || number < 0 || number > 15)
     return;
-  digit[0] = dtmf_digits[number];
+  digit[0] = sips_audio_dtmf_digits[number];
   g_signal_emit (self, signals[SIGNAL_GOT_DTMF], 0, digit);
 }
 
@@ -455,7 +424,7 @@ sips_audio_stream_dispose (GObject *object)
   clear_source (&self->no_audio_source);
   clear_source (&self->rtp_check_source);
   clear_source (&self->stop_source);
-  clear_source (&self->dtmf_source);
+  sips_audio_stream_dtmf_clear (self);
   clear_source (&self->bus_source);
   if (self->recorder != NULL)
     g_signal_handlers_disconnect_by_data (self->recorder, self);
@@ -600,31 +569,6 @@ sips_audio_stream_set_hold (SipsAudioStream *self, gboolean local_hold, gboolean
   self->local_hold = local_hold;
   self->remote_hold = remote_hold;
   apply_hold (self);
-}
-
-gboolean
-sips_audio_stream_send_dtmf (SipsAudioStream *self, const char *digit, GError **error)
-{
-  const char *found;
-
-  g_return_val_if_fail (SIPS_IS_AUDIO_STREAM (self), FALSE);
-
-  if (digit == NULL || strlen (digit) != 1 || (found = strchr (dtmf_digits, digit[0])) == NULL)
-    {
-      g_set_error (error, SIPS_ERROR, SIPS_ERROR_INVALID_ARGUMENT,
-                   _("“%s” is not a DTMF digit (0-9, *, #, A-D)"), digit != NULL ? digit : "");
-      return FALSE;
-    }
-  if (self->pipeline == NULL || self->stopping || self->dtmfsrc == NULL)
-    {
-      g_set_error_literal (error, SIPS_ERROR, SIPS_ERROR_INVALID_STATE,
-                           _("No audio stream with telephone-event to send DTMF on"));
-      return FALSE;
-    }
-  g_queue_push_tail (&self->dtmf_queue, GINT_TO_POINTER ((gint) (found - dtmf_digits) + 1));
-  if (self->dtmf_source == NULL)
-    on_dtmf_step (self);
-  return TRUE;
 }
 
 gboolean

@@ -4,10 +4,14 @@
  * configured address (libnice skips loopback when it picks interfaces itself); STUN and
  * TURN servers given by host name are resolved asynchronously first. libnice's STUN
  * retransmissions are cut short and a timer bounds gathering, so an unreachable server
- * costs only its candidate. The media (nicesrc/nicesink) runs on the agent's sockets. */
+ * costs only its candidate. The media (nicesrc/nicesink) runs on the agent's sockets.
+ * Built as the module libsips-ice.so, loaded on first use by sips-ice-loader.c. */
 #include "media/sips-ice-agent.h"
+#include "media/sips-ice-module.h"
 
+#include <dlfcn.h>
 #include <string.h>
+#include <gmodule.h>
 #include <glib/gi18n.h>
 #include <nice/agent.h>
 
@@ -281,7 +285,7 @@ sips_ice_agent_new (const SipsIceAgentConfig *config, GError **error)
     }
   nice_agent_set_stream_name (self->nice, self->stream_id, "audio");
   /* libnice reads its sockets (STUN answers, checks) only where a receiver is attached:
-   * here until nicesrc takes them over with its own */
+   * here until the pipeline's SipsSocketSrc takes them over with its own */
   for (guint c = 1; c <= N_COMPONENTS; c++)
     nice_agent_attach_recv (self->nice, self->stream_id, c, g_main_context_get_thread_default (),
                             on_early_data, NULL);
@@ -554,4 +558,50 @@ guint
 sips_ice_agent_get_stream_id (SipsIceAgent *self)
 {
   return self->stream_id;
+}
+
+/* ---- the module's entry point (sips-ice-module.h) ---- */
+
+static SipsIceModule module = {
+  .abi = SIPS_ICE_MODULE_ABI,
+  .get_type = sips_ice_agent_get_type,
+  .new_agent = sips_ice_agent_new,
+  .get_gathered = sips_ice_agent_get_gathered,
+  .get_sdp_lines = sips_ice_agent_get_sdp_lines,
+  .get_default = sips_ice_agent_get_default,
+  .get_credentials = sips_ice_agent_get_credentials,
+  .set_remote = sips_ice_agent_set_remote,
+  .restart = sips_ice_agent_restart,
+  .set_controlling = sips_ice_agent_set_controlling,
+  .force_remote = sips_ice_agent_force_remote,
+  .get_selected = sips_ice_agent_get_selected,
+  .get_selected_local = sips_ice_agent_get_selected_local,
+  .get_controlling = sips_ice_agent_get_controlling,
+  .selected_is_default = sips_ice_agent_selected_is_default,
+  .remote_candidates = sips_ice_agent_remote_candidates,
+  .get_nice = sips_ice_agent_get_nice,
+  .get_stream_id = sips_ice_agent_get_stream_id,
+};
+
+G_MODULE_EXPORT const SipsIceModule *sips_ice_module_get (void);
+
+const SipsIceModule *
+sips_ice_module_get (void)
+{
+  /* Looked up in libnice itself: a plain reference would bind to the first definition in
+   * the global scope (the loader's forwarder, or sofia-sip's unrelated function). */
+  if (module.stun_message_length == NULL)
+    {
+      Dl_info info;
+      void *nice = NULL;
+
+      if (dladdr ((void *) nice_agent_new, &info) != 0 && info.dli_fname != NULL)
+        nice = dlopen (info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
+      if (nice != NULL)
+        module.stun_message_length = (uint16_t (*) (const void *)) dlsym (nice, "stun_message_length");
+      if (module.stun_message_length == NULL)
+        return NULL;
+      /* libnice stays loaded with the module: the handle's reference is never dropped. */
+    }
+  return &module;
 }

@@ -3,8 +3,7 @@
 
 #include <string.h>
 #include <glib/gi18n.h>
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
+#include <sys/random.h>
 #include "core/sips-error.h"
 
 typedef struct {
@@ -106,7 +105,8 @@ sips_sdes_crypto_new_random (guint tag, const char *suite, GError **error)
                    _("Unsupported SRTP crypto suite “%s”"), suite != NULL ? suite : "");
       return NULL;
     }
-  if (gnutls_rnd (GNUTLS_RND_KEY, key, info->key_salt_length) != 0)
+  /* the kernel's CSPRNG; at most 46 bytes, so never a short read */
+  if (getrandom (key, info->key_salt_length, 0) != (gssize) info->key_salt_length)
     {
       g_set_error_literal (error, SIPS_ERROR, SIPS_ERROR_FAILED,
                            _("Could not generate an SRTP key"));

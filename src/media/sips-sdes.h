@@ -19,7 +19,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SipsSdesCrypto, sips_sdes_crypto_free)
  * NULL-terminated. */
 const char * const *sips_sdes_suites (void);
 
-/* A fresh key (gnutls_rnd) for a supported suite; unsupported suite -> INVALID_ARGUMENT,
+/* A fresh key (getrandom) for a supported suite; unsupported suite -> INVALID_ARGUMENT,
  * no randomness -> FAILED. */
 SipsSdesCrypto *sips_sdes_crypto_new_random (guint tag, const char *suite, GError **error);
 

@@ -90,6 +90,7 @@ struct _SipsMsrpTransport {
   gboolean         use_tls;
   GTlsCertificate *certificate;
   char            *fingerprint;
+  char            *certificate_dir; /* where certificate comes from on first need */
   GSocketService  *service;
   char            *host;
   guint16          port;
@@ -215,12 +216,34 @@ on_server_handshake (GObject *source, GAsyncResult *result, gpointer user_data)
   incoming_free (inc);
 }
 
+/* Our certificate, loaded (or generated) from certificate_dir on first need: loading
+ * it starts GIO's TLS backend (GnuTLS and its libraries, ~3 MB of RSS) that a daemon
+ * without MSRP over TLS never needs. A failure turns TLS off (logged once). */
+static GTlsCertificate *
+ensure_certificate (SipsMsrpTransport *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_steal_pointer (&self->certificate_dir);
+
+  if (self->certificate != NULL || dir == NULL)
+    return self->certificate;
+  self->certificate = sips_msrp_tls_load_certificate (dir, &error);
+  if (self->certificate == NULL)
+    {
+      g_warning ("MSRP over TLS is off: %s", error->message);
+      self->use_tls = FALSE;
+      return NULL;
+    }
+  self->fingerprint = sips_msrp_tls_fingerprint (self->certificate);
+  return self->certificate;
+}
+
 static void
 start_server_tls (Incoming *inc)
 {
   g_autoptr(GError) error = NULL;
   GIOStream *tls = g_tls_server_connection_new (G_IO_STREAM (inc->connection),
-                                                inc->transport->certificate, &error);
+                                                ensure_certificate (inc->transport), &error);
 
   if (tls == NULL)
     {
@@ -255,7 +278,7 @@ on_incoming_readable (GSocket *socket, GIOCondition condition, gpointer user_dat
     }
   if (first == TLS_HANDSHAKE_BYTE)
     {
-      if (inc->transport->certificate == NULL)
+      if (ensure_certificate (inc->transport) == NULL)
         {
           g_debug ("MSRP: a TLS connection, but we have no certificate");
           incoming_free (inc);
@@ -370,7 +393,7 @@ on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
       connect_done (op, NULL, error);
       return;
     }
-  if (op->transport->certificate != NULL)
+  if (ensure_certificate (op->transport) != NULL)
     g_tls_connection_set_certificate (G_TLS_CONNECTION (tls), op->transport->certificate);
   g_tls_connection_set_require_close_notify (G_TLS_CONNECTION (tls), FALSE);
   g_signal_connect (tls, "accept-certificate", G_CALLBACK (on_accept_any_certificate), NULL);
@@ -474,6 +497,7 @@ sips_msrp_transport_finalize (GObject *object)
   g_clear_pointer (&self->pending, g_hash_table_unref);
   g_free (self->local_ip);
   g_free (self->fingerprint);
+  g_free (self->certificate_dir);
   g_free (self->host);
   G_OBJECT_CLASS (sips_msrp_transport_parent_class)->finalize (object);
 }
@@ -649,21 +673,41 @@ sips_msrp_transport_set_use_tls (SipsMsrpTransport *self, gboolean use_tls)
 {
   g_return_val_if_fail (SIPS_IS_MSRP_TRANSPORT (self), FALSE);
 
-  if (use_tls && self->certificate == NULL)
+  if (use_tls && ensure_certificate (self) == NULL)
     return FALSE;
   self->use_tls = use_tls;
   return TRUE;
 }
 
+void
+sips_msrp_transport_set_certificate_dir (SipsMsrpTransport *self, const char *dir,
+                                         gboolean use_tls)
+{
+  g_return_if_fail (SIPS_IS_MSRP_TRANSPORT (self) && dir != NULL);
+
+  if (self->certificate != NULL)
+    return;
+  g_free (self->certificate_dir);
+  self->certificate_dir = g_strdup (dir);
+  self->use_tls = use_tls;
+}
+
+const char *
+sips_msrp_transport_get_certificate_dir (SipsMsrpTransport *self)
+{
+  return self->certificate_dir;
+}
+
 GTlsCertificate *
 sips_msrp_transport_get_certificate (SipsMsrpTransport *self)
 {
-  return self->certificate;
+  return ensure_certificate (self);
 }
 
 const char *
 sips_msrp_transport_get_fingerprint (SipsMsrpTransport *self)
 {
+  ensure_certificate (self);
   return self->fingerprint;
 }
 

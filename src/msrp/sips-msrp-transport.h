@@ -62,6 +62,16 @@ gboolean           sips_msrp_transport_get_use_tls (SipsMsrpTransport *self);
  * TLS is asked for without a certificate. */
 gboolean           sips_msrp_transport_set_use_tls (SipsMsrpTransport *self,
                                                     gboolean           use_tls);
+/* Instead of a certificate at creation: load (or generate) it from dir on first need
+ * (sips_msrp_tls_load_certificate: TLS, the fingerprint), so that a daemon without MSRP
+ * over TLS never starts a TLS library. use_tls as for _new(); a certificate that cannot
+ * be loaded turns it off then. */
+void               sips_msrp_transport_set_certificate_dir (SipsMsrpTransport *self,
+                                                            const char        *dir,
+                                                            gboolean           use_tls);
+/* NULL once the certificate is loaded (or given at creation). */
+const char        *sips_msrp_transport_get_certificate_dir (SipsMsrpTransport *self);
+/* Loads the certificate if it is not yet. */
 GTlsCertificate   *sips_msrp_transport_get_certificate (SipsMsrpTransport *self);
 /* Our a=fingerprint value ("sha-256 XX:..."), NULL without a certificate. */
 const char        *sips_msrp_transport_get_fingerprint (SipsMsrpTransport *self);

@@ -6,9 +6,6 @@ SIPSIMPLED_SIP_T1_MS=50 (sipsimpled(8)), so a SIP transaction times out after 3.
 Peers are sipp scenarios on loopback; a Python socket captures the RTP a peer gets.
 """
 
-import socket
-import struct
-import threading
 import time
 
 import pytest
@@ -303,59 +300,6 @@ def test_unanswered_proposal_does_not_stay_proposing(bus, monkeypatch, sipp):
 
 # ---------------------------------------------------------------- no RTP after DidEnd
 
-SO_TIMESTAMPNS = getattr(socket, 'SO_TIMESTAMPNS', 35)
-
-
-class RtpCapture(threading.Thread):
-    """Receives UDP on a free loopback port; keeps each packet's kernel arrival time
-    (CLOCK_REALTIME, microseconds, as the signals' timestamps)."""
-
-    def __init__(self):
-        super().__init__(daemon=True)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(('127.0.0.1', 0))
-        self.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.times = []
-        self.running = True
-
-    def run(self):
-        while self.running:
-            try:
-                _, anc, _, _ = self.sock.recvmsg(2048, socket.CMSG_SPACE(16))
-            except socket.timeout:
-                continue
-            except OSError:
-                break
-            for level, kind, data in anc:
-                if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
-                    sec, nsec = struct.unpack('qq', data[:16])
-                    self.times.append(sec * 1000000 + nsec // 1000)
-
-    def send_to(self, port):
-        """Sends PCMU silence, 20 ms packets, from this socket to 127.0.0.1:port."""
-        def loop():
-            seq = 0
-            while self.running:
-                header = struct.pack('!BBHII', 0x80, 0, seq & 0xffff, seq * 160, 0x5eed)
-                try:
-                    self.sock.sendto(header + b'\xff' * 160, ('127.0.0.1', port))
-                except OSError:
-                    break
-                seq += 1
-                time.sleep(0.02)
-        self.sender = threading.Thread(target=loop, daemon=True)
-        self.sender.start()
-
-    def stop(self):
-        self.running = False
-        self.join(2)
-        if getattr(self, 'sender', None):
-            self.sender.join(2)
-        self.sock.close()
-
-
 @pytest.mark.parametrize('ender', ['local', 'remote'])
 def test_no_rtp_after_did_end(bus, monkeypatch, sipp, ender):
     """The stream stops sending before DidEnd, whoever ends the call (Terminate, the
@@ -367,7 +311,7 @@ def test_no_rtp_after_did_end(bus, monkeypatch, sipp, ender):
     late = []
     try:
         for _ in range(5):
-            capture = RtpCapture()
+            capture = peers.RtpCapture()
             capture.start()
             try:
                 if ender == 'local':

@@ -185,6 +185,70 @@ test_invalid_config (void)
   test_tmpdir_remove (dir);
 }
 
+/* This process's threads but the process-wide ones */
+static guint
+count_threads (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
+  guint n = 0;
+
+  const char *name;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_strdup_printf ("/proc/self/task/%s/comm", name);
+      g_autofree char *comm = NULL;
+
+      /* GLib's shared pool (GStreamer's async calls) and the socket reader are the
+       * process's, not a stream's */
+      if (g_file_get_contents (path, &comm, NULL, NULL) && !g_str_has_prefix (comm, "pool-") &&
+          !g_str_has_prefix (comm, "sips-rtp-reader"))
+        n++;
+    }
+  return n;
+}
+
+/* Issue 12: a running stream has 4 threads (input device, rtpjitterbuffer's task and timer,
+ * rtpsession's RTCP timer); the sockets are read by the process's one reader thread, DTMF
+ * out has its thread only while digits go out, and there are no queues. */
+static void
+test_threads (void)
+{
+  g_autofree char *dir = test_tmpdir_new ();
+  g_autoptr(GError) error = NULL;
+  TestPeer a, b;
+  SipsAudioStreamConfig ca, cb;
+  guint before, during, dtmf;
+
+  test_peer_init (&a, dir, "a");
+  test_peer_init (&b, dir, "b");
+  ca = test_peer_config (&a, &b, "PCMU", 0, 1000);
+  cb = test_peer_config (&b, &a, "PCMU", 0, 440);
+  before = count_threads ();
+  test_peer_start (&b, &cb);
+  test_peer_start (&a, &ca);
+  test_run_for (500);  /* both receive: the jitterbuffers exist */
+  g_assert_true (sips_audio_stream_get_audio_was_received (a.stream));
+  g_assert_true (sips_audio_stream_get_audio_was_received (b.stream));
+  during = count_threads ();
+  g_assert_true (sips_audio_stream_send_dtmf (a.stream, "5", &error));
+  g_assert_no_error (error);
+  test_run_for (50);
+  dtmf = count_threads ();
+  test_run_for (1000);  /* the digit is out: its source is gone again */
+  g_test_message ("threads: %u before, %u with two streams, %u sending DTMF, %u after it",
+                  before, during, dtmf, count_threads ());
+  g_assert_cmpuint (during - before, <=, 2 * 4);
+  g_assert_cmpuint (dtmf, ==, during + 1);
+  g_assert_cmpuint (count_threads (), ==, during);
+  test_peer_stop (&a);
+  test_peer_stop (&b);
+  test_peer_clear (&a);
+  test_peer_clear (&b);
+  test_tmpdir_remove (dir);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -198,6 +262,7 @@ main (int argc, char *argv[])
   g_test_add_data_func ("/audio/stream/g722", &g722, test_codec);
   g_test_add_data_func ("/audio/stream/pcmu", &pcmu, test_codec);
   g_test_add_data_func ("/audio/stream/pcma", &pcma, test_codec);
+  g_test_add_func ("/audio/stream/threads", test_threads);
   g_test_add_func ("/audio/stream/srtp-aes128-80", test_srtp_aes128_80);
   g_test_add_func ("/audio/stream/srtp-aes256-32", test_srtp_aes256_32);
   g_test_add_func ("/audio/stream/srtp-wrong-key", test_srtp_wrong_key);

@@ -6,7 +6,7 @@ SIPS_BUILD_PACKAGES=(
   meson ninja-build pkg-config gcc
   libglib2.0-dev libsofia-sip-ua-dev libsofia-sip-ua-glib-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
-  libsrtp2-dev libnice-dev libgnutls28-dev libsystemd-dev gettext
+  libsrtp2-dev libnice-dev libssl-dev libgnutls28-dev libsystemd-dev libopus-dev gettext
 )
 
 SIPS_RUN_PACKAGES=(
