@@ -6,12 +6,12 @@
 #include <malloc.h>
 #include <stdlib.h>
 #include <unistd.h>
-#include <systemd/sd-daemon.h>
 
 #include "engine/sips-engine.h"
 #include "core/sips-log.h"
 #include "dbus/sips-dbus-exporter.h"
 #include "lsan-glib.h"
+#include "sd-notify.h"
 
 #define BUS_NAME "org.sipsimple.Daemon1"
 
@@ -65,7 +65,7 @@ daemon_stop (Daemon *daemon, int exit_status)
     return;
   daemon->stopping = TRUE;
   daemon->exit_status = exit_status;
-  sd_notify (0, "STOPPING=1");
+  sips_sd_notify ("STOPPING=1");
 
   if (daemon->exporter != NULL)
     sips_dbus_exporter_unexport (daemon->exporter);
@@ -92,7 +92,7 @@ on_name_acquired (GDBusConnection *connection, const char *name, gpointer user_d
 
   daemon->name_acquired = TRUE;
   g_message (_("Serving %s"), name);
-  sd_notify (0, "READY=1");
+  sips_sd_notify ("READY=1");
 }
 
 static void

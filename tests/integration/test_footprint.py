@@ -1,7 +1,8 @@
 """What a daemon loads only on first use (issue 12, idle RSS): ICE (our module
 libsips-ice.so with libnice and its chain: gupnp-igd, soup, libxml2, ICU, libstdc++) and a
 TLS library for MSRP (GIO's GnuTLS backend, with the MSRP certificate). An idle daemon maps
-neither; the first ICE call and the first MSRP-over-TLS chat load them, and work."""
+neither (nor libsystemd); the first ICE call and the first MSRP-over-TLS chat load them,
+and work."""
 
 import os
 
@@ -32,7 +33,8 @@ def test_idle_daemon_maps_no_ice_nor_tls_library(daemon):
     # sofia-sip's SIP TLS transport is up (OpenSSL); GnuTLS is not needed for it
     assert has(libs, 'libsofia-sip-ua.so'), sorted(libs)
     prefixes = ['libsips-ice.so', 'libnice.so', 'libgupnp', 'libsoup', 'libxml2', 'libicuuc',
-                'libgiognutls.so']
+                'libgiognutls.so',
+                'libsystemd.so']  # sd_notify is daemon/sd-notify.c
     if not has(libs, 'libasan.so'):
         prefixes.append('libgnutls.so')  # a sanitizer build links it (see src/meson.build)
     for prefix in prefixes:
