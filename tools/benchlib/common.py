@@ -73,12 +73,21 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / CLK_TCK    # utime, stime
 
 
-def rss_kib(pid):
+def status(pid, key):
+    """A number from /proc/PID/status (VmRSS, RssAnon, RssFile in KiB; Threads)."""
     with open('/proc/%d/status' % pid) as f:
         for line in f:
-            if line.startswith('VmRSS:'):
+            if line.startswith(key + ':'):
                 return int(line.split()[1])
     return 0
+
+
+def rss_kib(pid):
+    return status(pid, 'VmRSS')
+
+
+def threads(pid):
+    return status(pid, 'Threads')
 
 
 # ---------------------------------------------------------------- figures
@@ -116,5 +125,20 @@ def print_title(args, what):
                                           ' (--quick)' if args.quick else ''))
 
 
-def print_load():
-    print('load: %.2f %.2f %.2f (1/5/15 min) after the run' % os.getloadavg())
+def print_load(before=None):
+    """The machine is shared: the load average before (if given) and after the run."""
+    if before:
+        print('load: %.2f %.2f %.2f before the run, %.2f %.2f %.2f after (1/5/15 min)'
+              % (tuple(before) + os.getloadavg()))
+    else:
+        print('load: %.2f %.2f %.2f (1/5/15 min) after the run' % os.getloadavg())
+
+
+ROW = '%-80s %11s %11s %7s  %s'
+
+
+def print_rows(rows):
+    """The issue's table: figure, sipsimpled, baresip, ratio s/b, aim."""
+    print(ROW % ('figure', 'sipsimpled', 'baresip', 'ratio', 'aim'))
+    for label, s, b, r, aim in rows:
+        print(ROW % (label, s, b, r, aim))

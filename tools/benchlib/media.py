@@ -1,139 +1,53 @@
 """media measures N concurrent audio calls between two peers of the same kind on loopback,
-sipsimpled (two daemons, one accepting over D-Bus; devices `audiotestsrc is-live=true`
-and `fakesink sync=true`) and baresip (two instances, one with auto-answer, each sending
-a tone: aufile for PCMU, ausine for opus), per codec and N (quick: N=5):
+in one run: sipsimpled (two daemons, one accepting over D-Bus; devices `audiotestsrc
+is-live=true` -> `fakesink sync=true`) and baresip 1.0 (two instances, one with
+auto-answer), for PCMU at each of --counts (20,100) and for opus at --opus-counts (20).
+baresip's cost per call depends on its audio modules, so each baresip figure is measured
+with a tone source (aufile: a WAV at 8 kHz for PCMU, which it loads whole into memory for
+every call leg; ausine for opus: aufile does not resample) and again with no audio module
+at all (it then sends no RTP). Neither has an audio player: decoded audio is dropped.
+  * RSS per call: VmRSS of both processes with the calls up minus before them, / N
+    (sipsimpled after one warm-up call: GStreamer loads its plugins on first use);
+    for aufile once less the WAVs (what baresip itself costs) and once as measured;
   * CPU per call: utime+stime of both processes (/proc/PID/stat) over a window of S s
-    (20; quick 10) once every call is up, per call, in % of one core (both ends);
-  * RSS per call: VmRSS of both processes with the calls up minus before them, per call;
-  * packet loss from the receivers' own RTCP reports (RFC 3550 report blocks: cumulative
-    lost and extended highest sequence number, between the first and last report of each
-    stream), captured on lo with an AF_PACKET socket and a BPF filter (needs root or
-    CAP_NET_RAW; otherwise "not measured"); and the kernel's UDP receive-buffer drops
-    (/proc/net/snmp RcvbufErrors, machine-wide) during the run.
+    (--window, 10; quick 5) once every call is up, / N, in % of one core;
+  * threads per call per end: /proc/PID/status Threads with the calls up minus before,
+    / N, for the caller and the callee (the PCMU runs);
+  * RTP pacing (the smallest PCMU run): the kernel receive time (SO_TIMESTAMPNS) of every
+    RTP packet each side sends, captured on lo during the window; per stream the gaps
+    between consecutive packets: median, p95 and the share of gaps < 5 ms (back-to-back);
+    ptime is 20 ms, so an evenly paced sender shows median ~20, p95 ~20, share 0;
+  * packet loss from the receivers' own RTCP report blocks (cumulative lost and extended
+    highest sequence, first to last report of each stream) and the kernel's UDP
+    receive-buffer drops (/proc/net/snmp RcvbufErrors, machine-wide) during the run.
+Captures need root or CAP_NET_RAW (otherwise "not measured").
 """
 
-import ctypes
 import os
-import socket
-import struct
-import threading
 import time
 
+from . import capture as cap
 from .common import daemon_binary, describe, cpu_seconds, fmt, log, log_if_exited, \
-    print_load, print_title, ratio, require, rss_kib, work_dir
+    print_load, print_rows, print_title, ratio, require, rss_kib, threads, work_dir
 
 
 def add_arguments(p):
-    p.add_argument('--counts', help='media: concurrent calls per step (10,50,100; quick 5)')
-    p.add_argument('--codecs', default='PCMU,opus', help='media: codecs (PCMU,opus)')
-    p.add_argument('--window', type=int, help='media: seconds measured (20; quick 10)')
+    p.add_argument('--counts', help='media: concurrent PCMU calls per step (20,100; quick 5)')
+    p.add_argument('--opus-counts', help='media: concurrent opus calls per step (20; quick 5;'
+                   ' 0: none)')
+    p.add_argument('--window', type=int, help='media: seconds measured (10; quick 5)')
+
+
+def counts(text):
+    return [int(c) for c in text.split(',') if int(c) > 0]
 
 
 def run(args):
-    args.counts = [int(c) for c in (args.counts or ('5' if args.quick else
-                                                    '10,50,100')).split(',')]
-    args.codecs = args.codecs.split(',')
-    args.window = args.window or (10 if args.quick else 20)
+    args.counts = counts(args.counts or ('5' if args.quick else '20,100'))
+    args.opus_counts = counts(args.opus_counts or ('5' if args.quick else '20'))
+    args.window = args.window or (5 if args.quick else 10)
     require(('baresip', 'dbus-daemon'), 'baresip-core, dbus')
     bench_media(args)
-
-
-# ---------------------------------------------------------------- media: measuring
-
-# classic BPF: IPv4, UDP, not a later fragment, UDP payload byte 1 (RTCP packet type)
-# in 200..204 (SR, RR, SDES, BYE, APP); RTP never has these (PT 72-76 with marker)
-RTCP_FILTER = [
-    (0x28, 0, 0, 12),          # ldh [12]            ethertype
-    (0x15, 0, 9, 0x0800),      # jeq IPv4
-    (0x30, 0, 0, 23),          # ldb [23]            IP protocol
-    (0x15, 0, 7, 17),          # jeq UDP
-    (0x28, 0, 0, 20),          # ldh [20]            flags, fragment offset
-    (0x45, 5, 0, 0x1fff),      # jset -> drop
-    (0xb1, 0, 0, 14),          # ldxb 4*([14]&0xf)   IP header length
-    (0x50, 0, 0, 14 + 8 + 1),  # ldb [x+23]          RTCP packet type
-    (0x35, 0, 2, 200),         # jge 200
-    (0x25, 1, 0, 204),         # jgt 204 -> drop
-    (0x06, 0, 0, 65535),       # accept
-    (0x06, 0, 0, 0),           # drop
-]
-SO_ATTACH_FILTER = 26
-
-
-class RtcpCapture:
-    """RTCP SR/RR report blocks sent to UDP ports in `ports` (a range), seen on lo.
-    .loss() -> (lost, expected, streams) between each stream's first and last report."""
-
-    def __init__(self, ports):
-        self.ports = ports
-        self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
-        code = b''.join(struct.pack('HBBI', *insn) for insn in RTCP_FILTER)
-        self._code = ctypes.create_string_buffer(code)
-        self.sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER,
-                             struct.pack('HL', len(RTCP_FILTER), ctypes.addressof(self._code)))
-        self.sock.bind(('lo', 0))
-        self.sock.settimeout(0.2)
-        self.blocks = {}     # (reporter SSRC, source SSRC) -> [(lost, ext seq) first, last]
-        self._stop = False
-        self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self):
-        while not self._stop:
-            try:
-                data, addr = self.sock.recvfrom(65535)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            if addr[2] == socket.PACKET_OUTGOING:
-                continue      # lo shows each packet going out and coming in
-            udp = 14 + (data[14] & 0xf) * 4
-            if len(data) >= udp + 8 and struct.unpack('!H', data[udp + 2:udp + 4])[0] in self.ports:
-                self._parse(data[udp + 8:])
-
-    def _parse(self, p):
-        while len(p) >= 8:
-            first, pt, length = struct.unpack('!BBH', p[:4])
-            size = (length + 1) * 4
-            if first >> 6 != 2 or size > len(p):
-                return
-            if pt in (200, 201):    # SR (20 bytes of sender info first) or RR
-                reporter = struct.unpack('!I', p[4:8])[0]
-                off = 28 if pt == 200 else 8
-                for i in range(first & 0x1f):
-                    block = p[off + 24 * i:off + 24 * i + 12]
-                    if len(block) < 12:
-                        break
-                    source, _, hi, lo, ext = struct.unpack('!IBBHI', block)
-                    lost = (hi << 16) | lo
-                    lost -= (1 << 24) if lost & 0x800000 else 0
-                    with self._lock:
-                        entry = self.blocks.setdefault((reporter, source), [(lost, ext), None])
-                        entry[1] = (lost, ext)
-            p = p[size:]
-
-    def loss(self):
-        lost = expected = streams = 0
-        with self._lock:
-            for first, last in self.blocks.values():
-                if last[1] > first[1]:
-                    lost += max(0, last[0] - first[0])
-                    expected += last[1] - first[1]
-                    streams += 1
-        return lost, expected, streams
-
-    def close(self):
-        self._stop = True
-        self._thread.join(2)
-        self.sock.close()
-
-
-def open_capture(ports):
-    try:
-        return RtcpCapture(ports), None
-    except (PermissionError, OSError) as e:
-        return None, str(e)
 
 
 def udp_rcvbuf_errors():
@@ -142,26 +56,50 @@ def udp_rcvbuf_errors():
     return int(dict(zip(rows[0], rows[1])).get('RcvbufErrors', 0))
 
 
-def measure_window(pids, window):
-    """CPU seconds used by pids during `window` s (the main loop runs meanwhile)."""
+def measure_window(pids, window, hooks):
+    """CPU seconds per second used by pids during `window` s (the main loop runs
+    meanwhile); each of `hooks` (captures) is started with pids before and stopped after."""
     import sipsd
+    for h in hooks:
+        h.start(pids)
     before = sum(cpu_seconds(p) for p in pids)
     t0 = time.monotonic()
     sipsd.run_loop(window)
+    for h in hooks:
+        h.stop()
+    measure_window.socket_drops = sum(cap.udp_sockets(pids).values())
     return (sum(cpu_seconds(p) for p in pids) - before) / (time.monotonic() - t0)
 
 
-# ---------------------------------------------------------------- media: the two kinds
+# ---------------------------------------------------------------- the two kinds
 
 DEVICES = {'AudioInputDevice': 'audiotestsrc is-live=true',
            'AudioOutputDevice': 'fakesink sync=true'}
-DAEMON_RTP = ((20000, 29998), (30000, 39998))   # caller, callee
-BARESIP_RTP = (40000, 49999)                    # peers.Baresip's rtp_ports
-# baresip's audio source: aufile (a WAV at the codec's rate) or, at 48 kHz, ausine
-BARESIP_TONES = {'PCMU': ('g711', (8000, 1)), 'opus': ('opus', 'ausine')}
+# RTP ports below the kernel's ephemeral range (32768-60999), where the other tests and
+# peers on this machine pick theirs: the captures see only this bench's packets
+DAEMON_RTP = ((10000, 19998), (20000, 29998))   # caller, callee
+BARESIP_RTP = (30000, 32766)
+# baresip's codec module and audio source: aufile (a WAV at the codec's rate), ausine
+# (48 kHz) or none
+BARESIP_MODULES = {'PCMU': 'g711', 'opus': 'opus'}
+BARESIP_TONES = {('PCMU', 'tone'): (8000, 1), ('opus', 'tone'): 'ausine',
+                 ('PCMU', 'none'): None, ('opus', 'none'): None}
 
 
-def media_daemons(sipsd, peers, work, codec, n, window):
+def baresip_peer(peers, *args, **kwargs):
+    """peers.Baresip with its RTP ports in BARESIP_RTP."""
+    class BenchBaresip(peers.Baresip):
+        def write_config(self):
+            super().write_config()
+            path = os.path.join(self.confdir, 'config')
+            with open(path) as f:
+                text = f.read()
+            with open(path, 'w') as f:
+                f.write(text.replace('rtp_ports 40000-49999', 'rtp_ports %d-%d' % BARESIP_RTP))
+    return BenchBaresip(*args, **kwargs)
+
+
+def media_daemons(sipsd, peers, work, codec, n, window, hooks=()):
     from gi.repository import GLib
     started = []
     result = {'n': n}
@@ -196,12 +134,16 @@ def media_daemons(sipsd, peers, work, codec, n, window):
         answer.incoming.clear()
         paths.clear()
         rss0 = sum(rss_kib(p) for p in pids)
+        threads0 = [threads(p) for p in pids]
         drops0 = udp_rcvbuf_errors()
         paths.extend(peers.new_call(a, uri) for _ in range(n))
         sipsd.wait_until(lambda: count('DidStart') + count('DidFail') >= n, 30 + n * 0.3)
         result['up'] = count('DidStart')
         sipsd.run_loop(2)
-        result['cpu'] = measure_window(pids, window)
+        result['threads'] = [threads(p) - t for p, t in zip(pids, threads0)]
+        result['threads0'] = threads0
+        result['cpu'] = measure_window(pids, window, hooks)
+        result['sock_drops'] = measure_window.socket_drops
         result['rss'] = sum(rss_kib(p) for p in pids) - rss0
         received = 0
         for d, mine in ((a, paths), (b, answer.incoming)):
@@ -229,19 +171,20 @@ def media_daemons(sipsd, peers, work, codec, n, window):
     return result
 
 
-def media_baresip(sipsd, peers, work, codec, n, window):
-    module, tone = BARESIP_TONES[codec]
+def media_baresip(sipsd, peers, work, codec, n, window, audio, hooks=()):
+    tone = BARESIP_TONES[(codec, audio)]
     result = {'n': n}
     started = []
     try:
         # aufile ends the call at the end of its file, which it loads whole into memory
         # for every call leg: long enough for set-up and window, and subtracted from RSS
         seconds = window + 30 + n * 0.2
-        file_kib = 0 if tone == 'ausine' else int(seconds * tone[0]) * tone[1] * 2 // 1024
-        x = peers.Baresip(work, user='x%s%d' % (codec, n), codecs=(module,), tone=tone,
+        file_kib = int(seconds * tone[0]) * tone[1] * 2 // 1024 if isinstance(tone, tuple) else 0
+        name = '%s%s%d' % (codec, audio, n)
+        x = baresip_peer(peers, work, user='x' + name, codecs=(BARESIP_MODULES[codec],), tone=tone,
                           tone_seconds=seconds, answermode='manual')
         started.append(x)
-        y = peers.Baresip(work, user='y%s%d' % (codec, n), codecs=(module,), tone=tone,
+        y = baresip_peer(peers, work, user='y' + name, codecs=(BARESIP_MODULES[codec],), tone=tone,
                           tone_seconds=seconds)
         started.append(y)
         x.start()
@@ -254,6 +197,7 @@ def media_baresip(sipsd, peers, work, codec, n, window):
         # would stay in its heap and blur the subtraction below
         sipsd.run_loop(1)
         rss0 = sum(rss_kib(p) for p in pids)
+        threads0 = [threads(p) for p in pids]
         drops0 = udp_rcvbuf_errors()
         for _ in range(n):
             x.command('dial', y.uri)
@@ -261,7 +205,10 @@ def media_baresip(sipsd, peers, work, codec, n, window):
                          30 + n * 0.3)
         result['up'] = count('CALL_ESTABLISHED')
         sipsd.run_loop(2)
-        result['cpu'] = measure_window(pids, window)
+        result['threads'] = [threads(p) - t for p, t in zip(pids, threads0)]
+        result['threads0'] = threads0
+        result['cpu'] = measure_window(pids, window, hooks)
+        result['sock_drops'] = measure_window.socket_drops
         result['rss'] = sum(rss_kib(p) for p in pids) - rss0
         result['rss_files'] = 2 * result['up'] * file_kib
         result['closed_early'] = count('CALL_CLOSED')
@@ -275,39 +222,75 @@ def media_baresip(sipsd, peers, work, codec, n, window):
     return result
 
 
-# ---------------------------------------------------------------- media: the run
+# ---------------------------------------------------------------- the run
 
 def bench_media(args):
     os.environ['SIPSIMPLED'] = daemon_binary()
     import sipsd
     import peers
 
-    rows = []
-    with work_dir('sipsd-bench-media-', args.keep) as work:
-        for codec in args.codecs:
-            for n in args.counts:
-                for kind, bench, ports in (('sipsimpled', media_daemons,
-                                            range(DAEMON_RTP[0][0], DAEMON_RTP[1][1] + 2)),
-                                           ('baresip', media_baresip,
-                                            range(BARESIP_RTP[0], BARESIP_RTP[1] + 1))):
-                    log('%s %s: %d calls, %d s window' % (kind, codec, n, args.window))
-                    capture, why = open_capture(ports)
+    load = os.getloadavg()
+    runs = [('PCMU', n) for n in args.counts] + [('opus', n) for n in args.opus_counts]
+    pacing_n = min(args.counts) if args.counts else None
+    pacing, why_not = cap.open_capture(cap.RtpCapture)
+    results = {}
+    try:
+        with work_dir('sipsd-bench-media-', args.keep) as work:
+            for codec, n in runs:
+                for kind, audio in (('sipsimpled', None), ('baresip', 'tone'),
+                                    ('baresip', 'none')):
+                    ports = (range(DAEMON_RTP[0][0], DAEMON_RTP[1][1] + 2) if audio is None
+                             else range(BARESIP_RTP[0], BARESIP_RTP[1] + 1))
+                    log('%s%s %s: %d calls, %d s window' % (
+                        kind, '' if audio is None else ' (audio %s)' % audio, codec, n,
+                        args.window))
+                    rtcp, why = cap.open_capture(cap.RtcpCapture, ports)
+                    hooks = [rtcp] if rtcp else []
+                    if pacing and (codec, n) == ('PCMU', pacing_n) and audio != 'none':
+                        hooks.append(Named(pacing, kind))
                     try:
-                        r = bench(sipsd, peers, work, codec, n, args.window)
+                        if audio is None:
+                            r = media_daemons(sipsd, peers, work, codec, n, args.window, hooks)
+                        else:
+                            r = media_baresip(sipsd, peers, work, codec, n, args.window, audio,
+                                              hooks)
                     finally:
-                        if capture:
-                            capture.close()
-                    r['loss'] = capture.loss() if capture else why
+                        if rtcp:
+                            rtcp.close()
+                    r['loss'] = rtcp.loss() if rtcp else why
                     log('  %s' % describe(r))
-                    rows.append((codec, n, kind, r))
-    report_media(args, rows)
+                    results[(codec, n, kind, audio)] = r
+        if pacing:
+            results['pacing'] = {k: pacing.pacing(k) for k in ('sipsimpled', 'baresip')}
+            results['pacing_drops'] = pacing.dropped
+        else:
+            results['pacing'] = why_not
+    finally:
+        pass   # the RTP capture's socket is open only during its windows
+    report_media(args, results, pacing_n, load)
 
 
-def per_call(r):
-    """(CPU % of a core per call, RSS KiB per call, loss % or text, streams) of a run."""
+class Named:
+    """A capture hook that records under a name (the kind of peer)."""
+
+    def __init__(self, capture, name):
+        self.capture, self.name = capture, name
+
+    def start(self, pids):
+        self.capture.start(pids, self.name)
+
+    def stop(self):
+        self.capture.stop()
+
+
+def per_call(r, files=True):
+    """(CPU % of a core per call, RSS KiB per call, loss % or text, streams) of a run;
+    files: less baresip's aufile WAVs."""
+    if r is None:
+        return None, None, None, None
     n = max(1, r.get('up') or 0)
     cpu = r['cpu'] * 100 / n if 'cpu' in r else None
-    rss = (r['rss'] - r.get('rss_files', 0)) / n if 'rss' in r else None
+    rss = (r['rss'] - (r.get('rss_files', 0) if files else 0)) / n if 'rss' in r else None
     loss, streams = r.get('loss'), None
     if isinstance(loss, tuple):
         lost, expected, streams = loss
@@ -317,48 +300,122 @@ def per_call(r):
     return cpu, rss, loss, streams
 
 
-def report_media(args, rows):
+def ratio_x(a, b):
+    r = ratio(a, b)
+    return r if r == '-' else r + 'x'
+
+
+def report_media(args, results, pacing_n, load):
     print_title(args, 'Audio media, sipsimpled vs baresip 1.0: N concurrent calls between two'
-                ' peers of the same kind')
-    head = '%-5s %4s  %-10s %5s %10s %11s %8s %8s %7s'
-    print(head % ('codec', 'N', 'peer', 'up', 'CPU%/call', 'RSS KiB/c', 'loss %',
-                  'streams', 'drops'))
-    by_key = {}
-    for codec, n, kind, r in rows:
-        cpu, rss, loss, streams = per_call(r)
-        by_key[(codec, n, kind)] = (cpu, rss)
-        saturated = r.get('cpu', 0) >= 0.9 * os.cpu_count()
-        print(head % (codec, n, kind, r.get('up', '-'), fmt(cpu) + ('*' if saturated else ''),
-                      fmt(rss), loss,
-                      '-' if streams is None else '%d/%d' % (streams, 2 * n),
-                      r.get('drops', '-')))
+                ' peers of the same kind, same run')
+    rows = []
+
+    def get(codec, n, kind, audio=None):
+        return results.get((codec, n, kind, audio))
+
+    def rss_rows(codec, n, label, aim):
+        d = per_call(get(codec, n, 'sipsimpled'))[1]
+        tone = 'aufile' if codec == 'PCMU' else 'ausine'
+        variants = [(tone + (', WAV subtracted' if codec == 'PCMU' else ''),
+                     per_call(get(codec, n, 'baresip', 'tone'))[1])]
+        if codec == 'PCMU':
+            variants.append(('aufile, WAV included',
+                             per_call(get(codec, n, 'baresip', 'tone'), files=False)[1]))
+        variants.append(('no audio module', per_call(get(codec, n, 'baresip', 'none'))[1]))
+        for i, (what, b) in enumerate(variants):
+            rows.append(((label if i == 0 else '  same,') + ' [baresip %s]' % what,
+                         fmt(d), fmt(b), ratio_x(d, b), aim if i == 0 else ''))
+
+    for n in sorted(args.counts, reverse=True):
+        rss_rows('PCMU', n, 'RSS per PCMU call, %d calls, both ends (KiB)' % n, '<= 2x'
+                 if n == max(args.counts) else '<= 1x')
+    for n in args.opus_counts:
+        rss_rows('opus', n, 'RSS per opus call, %d calls, both ends (KiB)' % n, '<= 2x')
+    for n in sorted(args.counts):
+        d = per_call(get('PCMU', n, 'sipsimpled'))[0]
+        b = per_call(get('PCMU', n, 'baresip', 'tone'))[0]
+        rows.append(('  CPU per PCMU call, %d calls, both ends (%% of a core) [aufile]' % n,
+                     fmt(d), fmt(b), ratio_x(d, b), ''))
+    for n in args.opus_counts:
+        d = per_call(get('opus', n, 'sipsimpled'))[0]
+        b = per_call(get('opus', n, 'baresip', 'tone'))[0]
+        rows.append(('CPU per opus call, %d calls, both ends (%% of a core) [ausine]' % n,
+                     fmt(d), fmt(b), ratio_x(d, b), '<= 1x'))
+    for n in args.counts:
+        if n != pacing_n:
+            continue
+        d, b = get('PCMU', n, 'sipsimpled'), get('PCMU', n, 'baresip', 'tone')
+
+        def per_end(r):
+            if not r or not r.get('up'):
+                return None, '-'
+            t = [x / r['up'] for x in r['threads']]
+            return sum(t) / 2, '%.1f/%.1f' % tuple(t)
+        dv, ds = per_end(d)
+        bv, bs = per_end(b)
+        rows.append(('threads per audio call per end, caller/callee (%d PCMU)' % n,
+                     ds, bs, ratio_x(dv, bv), '<= 1'))
+    pacing = results.get('pacing')
+    if isinstance(pacing, dict):
+        d, b = pacing.get('sipsimpled'), pacing.get('baresip')
+        for key, label, scale, unit in (('median', 'RTP pacing: median gap (ms, ptime 20)', 1, ''),
+                                        ('p95', 'RTP pacing: p95 gap (ms)', 1, ''),
+                                        ('burst', 'RTP pacing: gaps < 5 ms (%)', 100, '')):
+            dv = d and d[key] * scale
+            bv = b and b[key] * scale
+            rows.append((label, fmt(dv), fmt(bv), ratio_x(dv, bv) if key != 'burst' else '',
+                         {'median': '~20', 'p95': '~20', 'burst': '0'}[key]))
+    else:
+        rows.append(('RTP pacing', 'not measured', '', '', pacing or ''))
+    print_rows(rows)
     print()
-    print('%-5s %4s  %16s %16s' % ('codec', 'N', 'CPU ratio s/b', 'RSS ratio s/b'))
-    for codec in args.codecs:
-        for n in args.counts:
-            d = by_key.get((codec, n, 'sipsimpled'), (None, None))
-            b = by_key.get((codec, n, 'baresip'), (None, None))
-            print('%-5s %4d  %16s %16s' % (codec, n, ratio(d[0], b[0]), ratio(d[1], b[1])))
+
+    head = '%-5s %4s  %-22s %4s %10s %10s %8s %8s %6s %8s %9s'
+    print(head % ('codec', 'N', 'peer', 'up', 'CPU%/call', 'RSS KiB/c', 'loss %',
+                  'streams', 'drops', 'machine', 'threads'))
+    for key, r in results.items():
+        if not isinstance(key, tuple):
+            continue
+        codec, n, kind, audio = key
+        cpu, rss, loss, streams = per_call(r)
+        saturated = r.get('cpu', 0) >= 0.9 * os.cpu_count()
+        peer = kind + ('' if audio is None else ' ' + {
+            'tone': 'aufile' if codec == 'PCMU' else 'ausine', 'none': 'no audio'}[audio])
+        print(head % (codec, n, peer, r.get('up', '-'), fmt(cpu) + ('*' if saturated else ''),
+                      fmt(rss), loss, '-' if streams is None else '%d/%d' % (streams, 2 * n),
+                      r.get('sock_drops', '-'), r.get('drops', '-'),
+                      '%d+%d' % tuple(r['threads']) if 'threads' in r else '-'))
     print('CPU%%/call: utime+stime of both peers over the %d s window / N, in %% of one core;'
           ' * = the two peers used 90%% or more of all CPUs (saturated: a floor, not a cost).'
           % args.window)
     print('RSS KiB/c: VmRSS of both peers with the calls up minus before them, / N;'
-          ' sipsimpled after one warm-up call (GStreamer loads its plugins on first use),'
-          ' baresip (modules loaded at start) less the WAV that aufile loads into memory'
-          ' for each call leg (PCMU; opus uses ausine).')
-    print('loss: from the receivers\' RTCP report blocks (first to last report of each'
-          ' stream); streams: streams with at least two reports / 2N.')
-    print('drops: kernel UDP receive-buffer errors during the run (whole machine).')
-    print('sipsimpled: %s -> %s. baresip: a tone source, no audio player (decoded audio is '
-          'dropped).' % (DEVICES['AudioInputDevice'], DEVICES['AudioOutputDevice']))
-    for codec, n, kind, r in rows:
+          ' sipsimpled after one warm-up call; baresip (modules loaded at start) less the'
+          ' WAV aufile loads for each call leg (in the table above also as measured).')
+    print('threads: added threads with the calls up, caller+callee (before: 2 processes\''
+          ' idle threads).')
+    print('loss: from the receivers\' RTCP report blocks; streams: streams with at least two'
+          ' reports / 2N. drops: datagrams the kernel dropped on the peers\' own UDP sockets'
+          ' (/proc/net/udp, at the end of the window); machine: UDP receive-buffer errors of'
+          ' the whole machine during the run (other tests included).')
+    if isinstance(pacing, dict):
+        for k, p in pacing.items():
+            if p:
+                print('pacing %s: %d streams, %d packets in the %d s window (PCMU, %d calls)'
+                      % (k, p['streams'], p['packets'], args.window, pacing_n))
+        print('pacing capture, packets seen / dropped by the kernel during the window: %s'
+              % ', '.join('%s %d/%d' % ((k,) + tuple(v))
+                          for k, v in results.get('pacing_drops', {}).items()))
+    print('sipsimpled: %s -> %s (the live source delivers 1024-sample buffers: 128 ms at'
+          ' 8 kHz). baresip: modules g711 or opus, account, menu, ctrl_tcp, and aufile (a'
+          ' WAV at 8 kHz, PCMU) / ausine (opus) as the audio source or no audio module;'
+          ' no audio player in either.' % (DEVICES['AudioInputDevice'],
+                                           DEVICES['AudioOutputDevice']))
+    print('ratio = sipsimpled / baresip.')
+    for key, r in results.items():
+        if not isinstance(key, tuple):
+            continue
+        codec, n, kind, audio = key
         if r.get('up') != n or r.get('closed_early') or \
                 (r.get('received') is not None and r['received'] != 2 * n):
-            print('NOTE %s %s N=%d: %s' % (codec, kind, n, describe(r)))
-    pcmu = [r for codec, n, kind, r in rows if (codec, n, kind) == ('PCMU', 100, 'sipsimpled')]
-    if pcmu:
-        lost = pcmu[0].get('loss')
-        print('aim, 100 concurrent PCMU calls on 2 cores with no loss: %s' % (
-            'met' if pcmu[0].get('up') == 100 and isinstance(lost, tuple) and lost[0] == 0
-            and lost[2] == 200 else 'NOT met (%s)' % describe(pcmu[0])))
-    print_load()
+            print('NOTE %s %s %s N=%d: %s' % (codec, kind, audio or '', n, describe(r)))
+    print_load(load)
