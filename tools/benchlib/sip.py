@@ -3,7 +3,9 @@ run (both sides with media: the daemon's devices `audiotestsrc is-live=true` ->
 `fakesink sync=true`, baresip sending a PCMU-rate tone with aufile; --baresip-audio none
 for a baresip without audio modules):
   * idle RSS: VmRSS 2 s after start, no call yet (the daemon with UDP+TCP+TLS on
-    127.0.0.1; baresip with the g711, aufile, account, menu and ctrl_tcp modules);
+    127.0.0.1 and the bench's devices, which it checks at start with GStreamer; and a
+    daemon with no settings at all; baresip with the g711, aufile, account, menu and
+    ctrl_tcp modules);
   * call set-up time (request to established, p50 and p95 over N sequential calls) as the
     caller of one sipp UAS: sipsimpled driven over D-Bus (Session1.New -> DidStart),
     baresip over ctrl_tcp (dial -> CALL_ESTABLISHED);
@@ -169,6 +171,14 @@ def measure(sipsd, peers, work, args):
     results = {}
     try:
         bus = sipsd.PrivateBus()
+        # idle as shipped: no settings at all (no device configured, so nothing makes the
+        # daemon load GStreamer before its first call)
+        plain = sipsd.Daemon(bus, home=None, settings={})
+        plain.start()
+        sipsd.run_loop(2)
+        results['idle_default'] = {k: status(plain.proc.pid, k)
+                                   for k in ('VmRSS', 'RssAnon', 'RssFile')}
+        plain.stop()
         settings = dict(peers.LOOPBACK_SETTINGS, **DEVICES)
         # terminated sessions are not kept around, and the RTP range fits the load
         settings.update({'TerminatedSessionLinger': 1, 'RtpPortMin': 20000,
@@ -256,6 +266,10 @@ def report(args, results, load):
         d, b = results['idle']
         rows.append(('idle RSS (MB)', '%.1f' % (d['VmRSS'] / 1024), '%.1f' % (b['VmRSS'] / 1024),
                      ratio_x(d['VmRSS'], b['VmRSS']), '<= 2x (<= 16 MB)'))
+        if 'idle_default' in results:
+            dd = results['idle_default']
+            rows.append(('  idle RSS, sipsimpled with no settings (MB)', '%.1f' % (dd['VmRSS'] / 1024),
+                         '%.1f' % (b['VmRSS'] / 1024), ratio_x(dd['VmRSS'], b['VmRSS']), ''))
     if 'setup' in results:
         d, dfail, b, bfail = results['setup']
         for key, label, aim in (('median', 'call set-up p50 (ms, caller: D-Bus vs ctrl_tcp)',
