@@ -6,6 +6,7 @@
 #include "media/sips-audio-file-player.h"
 #include "media/sips-audio-recorder.h"
 #include "media/sips-audio-stream.h"
+#include "media/sips-bus-watch.h"
 #include "media/sips-sdes.h"
 
 G_BEGIN_DECLS
@@ -70,7 +71,7 @@ struct _SipsAudioStream
   gint                  send_stopped;    /* atomic: the sinks drop everything (stopping) */
   gint64                last_rx;         /* __atomic, monotonic us of the last packet */
 
-  GSource              *bus_source;
+  SipsBusWatch         *bus_watch;
   gboolean              local_hold;
   gboolean              remote_hold;
   gboolean              stopping;

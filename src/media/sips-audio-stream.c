@@ -5,6 +5,7 @@
 #include <string.h>
 #include <glib/gi18n.h>
 #include "core/sips-error.h"
+#include "media/sips-bus-watch.h"
 
 #define STOP_GRACE_MS 2000
 
@@ -143,8 +144,7 @@ finish_teardown (SipsAudioStream *self)
       g_signal_handlers_disconnect_by_data (recorder, self);
       g_signal_emit (self, signals[SIGNAL_RECORDING_STOPPED], 0, sips_audio_recorder_get_path (recorder));
     }
-  if (self->bus_source != NULL)
-    clear_source (&self->bus_source);
+  g_clear_pointer (&self->bus_watch, sips_bus_watch_remove);
   sips_audio_stream_drop_pipeline (self);
   self->stopping = FALSE;
 
@@ -325,6 +325,33 @@ on_bus_message (GstBus *bus, GstMessage *message, gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* What on_bus_message() looks at; the rest (state changes of every element, stream
+ * status, latency...) is dropped on the posting thread. */
+static gboolean
+is_wanted_message (GstMessage *message)
+{
+  const GstStructure *s;
+  const GValue *inner;
+
+  switch (GST_MESSAGE_TYPE (message))
+    {
+    case GST_MESSAGE_ERROR:
+    case GST_MESSAGE_WARNING:
+      return TRUE;
+    case GST_MESSAGE_ELEMENT:
+      s = gst_message_get_structure (message);
+      if (gst_structure_has_name (s, "dtmf-event"))
+        return TRUE;
+      if (!gst_structure_has_name (s, "GstBinForwarded"))
+        return FALSE;
+      inner = gst_structure_get_value (s, "message");
+      return inner != NULL && G_VALUE_HOLDS (inner, GST_TYPE_MESSAGE) &&
+             GST_MESSAGE_TYPE (g_value_get_boxed (inner)) == GST_MESSAGE_EOS;
+    default:
+      return FALSE;
+    }
+}
+
 static gboolean
 start_pipeline (SipsAudioStream *self, GError **error)
 {
@@ -333,15 +360,13 @@ start_pipeline (SipsAudioStream *self, GError **error)
   if (!sips_audio_stream_build_pipeline (self, error))
     return FALSE;
   bus = gst_element_get_bus (self->pipeline);
-  self->bus_source = gst_bus_create_watch (bus);
-  g_source_set_callback (self->bus_source, G_SOURCE_FUNC (on_bus_message), self, NULL);
-  g_source_attach (self->bus_source, self->context);
+  self->bus_watch = sips_bus_watch_new (bus, self->context, is_wanted_message, on_bus_message, self);
   self->error_reported = FALSE;
   self->timeout_reported = FALSE;
   apply_hold (self);
   if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
     {
-      clear_source (&self->bus_source);
+      g_clear_pointer (&self->bus_watch, sips_bus_watch_remove);
       sips_audio_stream_drop_pipeline (self);
       g_set_error_literal (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("Cannot start the audio pipeline"));
       return FALSE;
@@ -425,7 +450,7 @@ sips_audio_stream_dispose (GObject *object)
   clear_source (&self->rtp_check_source);
   clear_source (&self->stop_source);
   sips_audio_stream_dtmf_clear (self);
-  clear_source (&self->bus_source);
+  g_clear_pointer (&self->bus_watch, sips_bus_watch_remove);
   if (self->recorder != NULL)
     g_signal_handlers_disconnect_by_data (self->recorder, self);
   sips_audio_stream_drop_pipeline (self);
