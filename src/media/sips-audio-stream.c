@@ -39,6 +39,7 @@ G_DEFINE_FINAL_TYPE (SipsAudioStream, sips_audio_stream, G_TYPE_OBJECT)
 
 static gboolean start_pipeline (SipsAudioStream *self, GError **error);
 static void finish_teardown (SipsAudioStream *self);
+static void report_error (SipsAudioStream *self, GError *error);
 
 /* ---- private helpers ---- */
 
@@ -132,20 +133,15 @@ on_rtp_check (gpointer user_data)
 
 /* ---- teardown ---- */
 
-static void
-finish_teardown (SipsAudioStream *self)
+/* Back on our context once the pipeline is in NULL: it goes, then the stream restarts
+ * with the configuration an update left meanwhile, or reports "stopped". */
+static gboolean
+on_teardown_done (gpointer user_data)
 {
+  SipsAudioStream *self = user_data;
   g_autoptr(SipsAudioConfig) next = g_steal_pointer (&self->pending);
 
-  clear_source (&self->stop_source);
-  if (self->recorder != NULL)  /* it did not finish in time: drop it, the file is what it is */
-    {
-      g_autoptr(SipsAudioRecorder) recorder = g_steal_pointer (&self->recorder);
-      g_signal_handlers_disconnect_by_data (recorder, self);
-      g_signal_emit (self, signals[SIGNAL_RECORDING_STOPPED], 0, sips_audio_recorder_get_path (recorder));
-    }
-  g_clear_pointer (&self->bus_watch, sips_bus_watch_remove);
-  sips_audio_stream_drop_pipeline (self);
+  sips_audio_stream_drop_pipeline (self);  /* in NULL already: only the references go */
   self->stopping = FALSE;
 
   if (next != NULL)
@@ -167,6 +163,39 @@ finish_teardown (SipsAudioStream *self)
       g_signal_emit (self, signals[SIGNAL_STOPPED], 0);
     }
   g_object_unref (self);  /* the reference begin_teardown took */
+  return G_SOURCE_REMOVE;
+}
+
+/* On a GStreamer pool thread: the NULL state change joins the streaming threads and
+ * deactivates every pad, which would hold the main loop (a few ms per call). */
+static void
+pipeline_to_null (GstElement *pipeline, gpointer user_data)
+{
+  SipsAudioStream *self = user_data;
+  GSource *source = g_idle_source_new ();
+
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  g_source_set_callback (source, on_teardown_done, self, NULL);
+  g_source_attach (source, self->context);
+  g_source_unref (source);
+}
+
+static void
+finish_teardown (SipsAudioStream *self)
+{
+  clear_source (&self->stop_source);
+  if (self->recorder != NULL)  /* it did not finish in time: drop it, the file is what it is */
+    {
+      g_autoptr(SipsAudioRecorder) recorder = g_steal_pointer (&self->recorder);
+      g_signal_handlers_disconnect_by_data (recorder, self);
+      g_signal_emit (self, signals[SIGNAL_RECORDING_STOPPED], 0, sips_audio_recorder_get_path (recorder));
+    }
+  g_clear_pointer (&self->bus_watch, sips_bus_watch_remove);
+  /* still "stopping" until on_teardown_done(): an update meanwhile becomes pending */
+  if (self->pipeline != NULL)
+    gst_element_call_async (self->pipeline, pipeline_to_null, self, NULL);
+  else
+    on_teardown_done (self);
 }
 
 static gboolean
