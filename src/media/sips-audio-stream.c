@@ -115,10 +115,9 @@ on_no_audio_timeout (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-static gboolean
-on_rtp_check (gpointer user_data)
+void
+sips_audio_stream_rtp_check (SipsAudioStream *self)
 {
-  SipsAudioStream *self = user_data;
   gint64 silent = g_get_monotonic_time () - sips_audio_stream_last_rx (self);
 
   if (is_held (self) || silent < (gint64) self->config->rtp_timeout * G_USEC_PER_SEC)
@@ -128,7 +127,6 @@ on_rtp_check (gpointer user_data)
       self->timeout_reported = TRUE;
       g_signal_emit (self, signals[SIGNAL_RTP_TIMEOUT], 0, self->config->rtp_timeout);
     }
-  return G_SOURCE_CONTINUE;
 }
 
 /* ---- teardown ---- */
@@ -243,7 +241,7 @@ begin_teardown (SipsAudioStream *self)
   g_atomic_int_set (&self->send_stopped, 1);
   self->playback_done = FALSE;
   clear_source (&self->no_audio_source);
-  clear_source (&self->rtp_check_source);
+  sips_audio_stream_check_remove (self);
   sips_audio_stream_dtmf_clear (self);
   self->stop_source = add_timeout (self, STOP_GRACE_MS, on_stop_grace_over);
   if (self->recorder != NULL)
@@ -404,7 +402,7 @@ start_pipeline (SipsAudioStream *self, GError **error)
   if (!self->audio_was_received && self->no_audio_source == NULL)
     self->no_audio_source = add_timeout (self, self->config->no_audio_timeout, on_no_audio_timeout);
   if (self->config->rtp_timeout > 0)
-    self->rtp_check_source = add_timeout (self, 1000, on_rtp_check);
+    sips_audio_stream_check_add (self);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_CODEC]);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_SAMPLE_RATE]);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_SRTP_ACTIVE]);
@@ -476,7 +474,7 @@ sips_audio_stream_dispose (GObject *object)
   SipsAudioStream *self = SIPS_AUDIO_STREAM (object);
 
   clear_source (&self->no_audio_source);
-  clear_source (&self->rtp_check_source);
+  sips_audio_stream_check_remove (self);
   clear_source (&self->stop_source);
   sips_audio_stream_dtmf_clear (self);
   g_clear_pointer (&self->bus_watch, sips_bus_watch_remove);
