@@ -307,8 +307,10 @@ on_session_chat (SipsSession *session, GParamSpec *pspec, gpointer user_data)
     chat_export (export, chat);
 }
 
+/* The manager says when the list of active sessions changes (a session's first state
+ * out of NULL, TERMINATED): not on each of its other state changes. */
 static void
-on_session_state (SipsSession *session, GParamSpec *pspec, gpointer user_data)
+on_manager_sessions (GObject *manager, GParamSpec *pspec, gpointer user_data)
 {
   schedule_sessions_update (user_data);
 }
@@ -342,7 +344,6 @@ on_session_added (SipsSessionManager *manager, SipsSession *session, gpointer us
   g_signal_connect (export->skeleton, "handle-send-message", G_CALLBACK (on_handle_send_message), self);
   g_signal_connect (export->skeleton, "handle-send-composing-indication", G_CALLBACK (on_handle_send_composing), self);
   g_signal_connect (export->skeleton, "handle-play-audio-file", G_CALLBACK (on_handle_play_audio_file), self);
-  g_signal_connect (session, "notify::state", G_CALLBACK (on_session_state), self);
 
   export->object = g_dbus_object_skeleton_new (export->path);
   g_dbus_object_skeleton_add_interface (export->object, export->skeleton);
@@ -446,6 +447,7 @@ sips_dbus_sessions_export_new (GDBusObjectManagerServer *server, SipsEngine *eng
     on_session_added (session_manager (self), existing->pdata[i], self);
   g_signal_connect (session_manager (self), "session-added", G_CALLBACK (on_session_added), self);
   g_signal_connect (session_manager (self), "session-removed", G_CALLBACK (on_session_removed), self);
+  g_signal_connect (session_manager (self), "notify::sessions", G_CALLBACK (on_manager_sessions), self);
   self->transfers = sips_dbus_transfers_export_new (server, session_manager (self),
                                                     self->manager_skeleton, exporter);
   return self;

@@ -6,6 +6,7 @@
 #include "media/sips-audio-file-player.h"
 #include "media/sips-audio-recorder.h"
 #include "media/sips-audio-stream.h"
+#include "media/sips-bus-watch.h"
 #include "media/sips-sdes.h"
 
 G_BEGIN_DECLS
@@ -70,7 +71,7 @@ struct _SipsAudioStream
   gint                  send_stopped;    /* atomic: the sinks drop everything (stopping) */
   gint64                last_rx;         /* __atomic, monotonic us of the last packet */
 
-  GSource              *bus_source;
+  SipsBusWatch         *bus_watch;
   gboolean              local_hold;
   gboolean              remote_hold;
   gboolean              stopping;
@@ -83,7 +84,8 @@ struct _SipsAudioStream
   gboolean              audio_was_received;
 
   GSource              *no_audio_source;
-  GSource              *rtp_check_source;
+  GSource              *rtp_check_source;  /* only off the shared timer's context */
+  gboolean              rtp_checked;       /* on the shared timer */
   GSource              *stop_source;
   GSource              *dtmf_source;
   GQueue                dtmf_queue;      /* of GINT_TO_POINTER (event number + 1) */
@@ -109,6 +111,12 @@ void     sips_audio_stream_drop_pipeline  (SipsAudioStream *self);
 extern const char sips_audio_dtmf_digits[];
 /* Forgets the digits not sent yet and their timer (the pipeline stops or goes). */
 void     sips_audio_stream_dtmf_clear (SipsAudioStream *self);
+
+/* Main context, every second while RtpTimeout is on: reports "rtp-timeout". */
+void     sips_audio_stream_rtp_check        (SipsAudioStream *self);
+/* sips-audio-stream-check.c: sips_audio_stream_rtp_check() on one timer for all streams */
+void     sips_audio_stream_check_add        (SipsAudioStream *self);
+void     sips_audio_stream_check_remove     (SipsAudioStream *self);
 
 /* sips-audio-stream-play.c: stops a playing file ("file-stopped", not completed) and
  * forgets the selector's elements (the pipeline is going). */

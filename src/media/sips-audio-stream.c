@@ -5,6 +5,7 @@
 #include <string.h>
 #include <glib/gi18n.h>
 #include "core/sips-error.h"
+#include "media/sips-bus-watch.h"
 
 #define STOP_GRACE_MS 2000
 
@@ -38,6 +39,7 @@ G_DEFINE_FINAL_TYPE (SipsAudioStream, sips_audio_stream, G_TYPE_OBJECT)
 
 static gboolean start_pipeline (SipsAudioStream *self, GError **error);
 static void finish_teardown (SipsAudioStream *self);
+static void report_error (SipsAudioStream *self, GError *error);
 
 /* ---- private helpers ---- */
 
@@ -113,10 +115,9 @@ on_no_audio_timeout (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-static gboolean
-on_rtp_check (gpointer user_data)
+void
+sips_audio_stream_rtp_check (SipsAudioStream *self)
 {
-  SipsAudioStream *self = user_data;
   gint64 silent = g_get_monotonic_time () - sips_audio_stream_last_rx (self);
 
   if (is_held (self) || silent < (gint64) self->config->rtp_timeout * G_USEC_PER_SEC)
@@ -126,26 +127,19 @@ on_rtp_check (gpointer user_data)
       self->timeout_reported = TRUE;
       g_signal_emit (self, signals[SIGNAL_RTP_TIMEOUT], 0, self->config->rtp_timeout);
     }
-  return G_SOURCE_CONTINUE;
 }
 
 /* ---- teardown ---- */
 
-static void
-finish_teardown (SipsAudioStream *self)
+/* Back on our context once the pipeline is in NULL: it goes, then the stream restarts
+ * with the configuration an update left meanwhile, or reports "stopped". */
+static gboolean
+on_teardown_done (gpointer user_data)
 {
+  SipsAudioStream *self = user_data;
   g_autoptr(SipsAudioConfig) next = g_steal_pointer (&self->pending);
 
-  clear_source (&self->stop_source);
-  if (self->recorder != NULL)  /* it did not finish in time: drop it, the file is what it is */
-    {
-      g_autoptr(SipsAudioRecorder) recorder = g_steal_pointer (&self->recorder);
-      g_signal_handlers_disconnect_by_data (recorder, self);
-      g_signal_emit (self, signals[SIGNAL_RECORDING_STOPPED], 0, sips_audio_recorder_get_path (recorder));
-    }
-  if (self->bus_source != NULL)
-    clear_source (&self->bus_source);
-  sips_audio_stream_drop_pipeline (self);
+  sips_audio_stream_drop_pipeline (self);  /* in NULL already: only the references go */
   self->stopping = FALSE;
 
   if (next != NULL)
@@ -167,6 +161,39 @@ finish_teardown (SipsAudioStream *self)
       g_signal_emit (self, signals[SIGNAL_STOPPED], 0);
     }
   g_object_unref (self);  /* the reference begin_teardown took */
+  return G_SOURCE_REMOVE;
+}
+
+/* On a GStreamer pool thread: the NULL state change joins the streaming threads and
+ * deactivates every pad, which would hold the main loop (a few ms per call). */
+static void
+pipeline_to_null (GstElement *pipeline, gpointer user_data)
+{
+  SipsAudioStream *self = user_data;
+  GSource *source = g_idle_source_new ();
+
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  g_source_set_callback (source, on_teardown_done, self, NULL);
+  g_source_attach (source, self->context);
+  g_source_unref (source);
+}
+
+static void
+finish_teardown (SipsAudioStream *self)
+{
+  clear_source (&self->stop_source);
+  if (self->recorder != NULL)  /* it did not finish in time: drop it, the file is what it is */
+    {
+      g_autoptr(SipsAudioRecorder) recorder = g_steal_pointer (&self->recorder);
+      g_signal_handlers_disconnect_by_data (recorder, self);
+      g_signal_emit (self, signals[SIGNAL_RECORDING_STOPPED], 0, sips_audio_recorder_get_path (recorder));
+    }
+  g_clear_pointer (&self->bus_watch, sips_bus_watch_remove);
+  /* still "stopping" until on_teardown_done(): an update meanwhile becomes pending */
+  if (self->pipeline != NULL)
+    gst_element_call_async (self->pipeline, pipeline_to_null, self, NULL);
+  else
+    on_teardown_done (self);
 }
 
 static gboolean
@@ -214,7 +241,7 @@ begin_teardown (SipsAudioStream *self)
   g_atomic_int_set (&self->send_stopped, 1);
   self->playback_done = FALSE;
   clear_source (&self->no_audio_source);
-  clear_source (&self->rtp_check_source);
+  sips_audio_stream_check_remove (self);
   sips_audio_stream_dtmf_clear (self);
   self->stop_source = add_timeout (self, STOP_GRACE_MS, on_stop_grace_over);
   if (self->recorder != NULL)
@@ -325,6 +352,33 @@ on_bus_message (GstBus *bus, GstMessage *message, gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* What on_bus_message() looks at; the rest (state changes of every element, stream
+ * status, latency...) is dropped on the posting thread. */
+static gboolean
+is_wanted_message (GstMessage *message)
+{
+  const GstStructure *s;
+  const GValue *inner;
+
+  switch (GST_MESSAGE_TYPE (message))
+    {
+    case GST_MESSAGE_ERROR:
+    case GST_MESSAGE_WARNING:
+      return TRUE;
+    case GST_MESSAGE_ELEMENT:
+      s = gst_message_get_structure (message);
+      if (gst_structure_has_name (s, "dtmf-event"))
+        return TRUE;
+      if (!gst_structure_has_name (s, "GstBinForwarded"))
+        return FALSE;
+      inner = gst_structure_get_value (s, "message");
+      return inner != NULL && G_VALUE_HOLDS (inner, GST_TYPE_MESSAGE) &&
+             GST_MESSAGE_TYPE (g_value_get_boxed (inner)) == GST_MESSAGE_EOS;
+    default:
+      return FALSE;
+    }
+}
+
 static gboolean
 start_pipeline (SipsAudioStream *self, GError **error)
 {
@@ -333,15 +387,13 @@ start_pipeline (SipsAudioStream *self, GError **error)
   if (!sips_audio_stream_build_pipeline (self, error))
     return FALSE;
   bus = gst_element_get_bus (self->pipeline);
-  self->bus_source = gst_bus_create_watch (bus);
-  g_source_set_callback (self->bus_source, G_SOURCE_FUNC (on_bus_message), self, NULL);
-  g_source_attach (self->bus_source, self->context);
+  self->bus_watch = sips_bus_watch_new (bus, self->context, is_wanted_message, on_bus_message, self);
   self->error_reported = FALSE;
   self->timeout_reported = FALSE;
   apply_hold (self);
   if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
     {
-      clear_source (&self->bus_source);
+      g_clear_pointer (&self->bus_watch, sips_bus_watch_remove);
       sips_audio_stream_drop_pipeline (self);
       g_set_error_literal (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("Cannot start the audio pipeline"));
       return FALSE;
@@ -350,7 +402,7 @@ start_pipeline (SipsAudioStream *self, GError **error)
   if (!self->audio_was_received && self->no_audio_source == NULL)
     self->no_audio_source = add_timeout (self, self->config->no_audio_timeout, on_no_audio_timeout);
   if (self->config->rtp_timeout > 0)
-    self->rtp_check_source = add_timeout (self, 1000, on_rtp_check);
+    sips_audio_stream_check_add (self);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_CODEC]);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_SAMPLE_RATE]);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_SRTP_ACTIVE]);
@@ -422,10 +474,10 @@ sips_audio_stream_dispose (GObject *object)
   SipsAudioStream *self = SIPS_AUDIO_STREAM (object);
 
   clear_source (&self->no_audio_source);
-  clear_source (&self->rtp_check_source);
+  sips_audio_stream_check_remove (self);
   clear_source (&self->stop_source);
   sips_audio_stream_dtmf_clear (self);
-  clear_source (&self->bus_source);
+  g_clear_pointer (&self->bus_watch, sips_bus_watch_remove);
   if (self->recorder != NULL)
     g_signal_handlers_disconnect_by_data (self->recorder, self);
   sips_audio_stream_drop_pipeline (self);

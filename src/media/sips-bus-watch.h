@@ -1,0 +1,24 @@
+/* sips-bus-watch.h: a GstBus watch without a GSource of its own */
+#pragma once
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+typedef struct _SipsBusWatch SipsBusWatch;
+
+/* Which messages the watch wants; called on the posting (streaming) thread. */
+typedef gboolean (*SipsBusFilter) (GstMessage *message);
+
+/* Watches @bus from a sync handler: the messages @filter wants reach @func on @context,
+ * each in a one-shot idle source; the rest are dropped where they are posted. Unlike
+ * gst_bus_create_watch(), nothing stays attached to the context between messages (no
+ * GSource and poll fd per pipeline for every main-loop iteration to walk), and the
+ * state-changed messages of every element never wake the main loop. One watch per bus
+ * (a bus has one sync handler). */
+SipsBusWatch *sips_bus_watch_new    (GstBus *bus, GMainContext *context, SipsBusFilter filter,
+                                     GstBusFunc func, gpointer user_data);
+/* After this (on @context's thread), @func is not called again. */
+void          sips_bus_watch_remove (SipsBusWatch *watch);
+
+G_END_DECLS
