@@ -412,17 +412,23 @@ on_send_packet (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return g_atomic_int_get (&self->send_stopped) ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
 }
 
+static void
+drop_after_stop (SipsAudioStream *self, GstElement *sink)
+{
+  g_autoptr(GstPad) pad = gst_element_get_static_pad (sink, "sink");
+
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                     on_send_packet, self, NULL);
+}
+
 static GstElement *
 add_udp_sink (SipsAudioStream *self, GSocket *socket)
 {
   GstElement *element = add (self, "udpsink");
   gboolean v6 = g_socket_get_family (socket) == G_SOCKET_FAMILY_IPV6;
-  g_autoptr(GstPad) pad = gst_element_get_static_pad (element, "sink");
 
   /* the session owns the sockets: we only borrow them (symmetric RTP: send from them too) */
   g_object_set (element, v6 ? "socket-v6" : "socket", socket, "close-socket", FALSE, NULL);
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
-                     on_send_packet, self, NULL);
   return element;
 }
 
@@ -636,6 +642,9 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
       g_object_set (self->rtp_sink, "host", c->remote_address, "port", (gint) c->remote_port, NULL);
       g_object_set (self->rtcp_sink, "host", c->remote_address, "port", (gint) c->remote_rtcp_port, NULL);
     }
+  /* RTP and RTCP (the BYE is the last) both stop leaving with the stream */
+  drop_after_stop (self, self->rtp_sink);
+  drop_after_stop (self, self->rtcp_sink);
   /* RTP leaves paced at its timestamps whatever the input's buffer size (on_do_latency) */
   g_object_set (self->rtp_sink, "sync", TRUE, "async", FALSE, "processing-deadline", (guint64) 0, NULL);
   g_object_set (self->rtcp_sink, "sync", FALSE, "async", FALSE, NULL);
