@@ -102,6 +102,8 @@ typedef struct {
   GSocketAddress *stream_rtcp;
   guint32    rtp_ssrc;       /* what arrived on the RTP socket */
   guint      rtp_packets;
+  guint      other_ssrc;     /* packets with another SSRC than the first one's */
+  guint      dtmf_packets;   /* telephone-event (PT 101) */
   guint      sent;           /* RTP the peer sent */
   guint16    seq;
   guint32    timestamp;
@@ -137,8 +139,11 @@ peer_receive (Peer *peer, guint8 *buffer, gsize size, gsize *len)
 
   while ((got = g_socket_receive (peer->ports.rtp, (char *) rtp, sizeof rtp, NULL, NULL)) >= 12)
     {
+      if (peer->rtp_packets > 0 && be32 (rtp + 8) != peer->rtp_ssrc)
+        peer->other_ssrc++;
       peer->rtp_ssrc = be32 (rtp + 8);
       peer->rtp_packets++;
+      peer->dtmf_packets += (rtp[1] & 0x7f) == 101;
     }
   got = g_socket_receive (peer->ports.rtcp, (char *) buffer, size, NULL, NULL);
   if (got <= 0)
@@ -251,6 +256,14 @@ test_sender (void)
       g_assert_cmpuint (r.octets, ==, 160 * r.packets);
       reports++;
     }
+  /* DTMF goes out as the same source as the audio */
+  g_assert_true (sips_audio_stream_send_dtmf (a.stream, "5", NULL));
+  g_assert_true (peer_wait_rtcp (&peer, buffer, sizeof buffer, &len, WAIT_MS));
+  g_test_message ("%u DTMF packets, %u RTP packets of another SSRC", peer.dtmf_packets, peer.other_ssrc);
+  g_assert_cmpuint (peer.dtmf_packets, >, 0);
+  g_assert_cmpuint (peer.other_ssrc, ==, 0);
+  g_assert_true (parse_compound (buffer, len, &r));
+  g_assert_cmphex (r.ssrc, ==, peer.rtp_ssrc);
   test_peer_stop (&a);
   g_assert_false (a.error);
   peer_clear (&peer);
