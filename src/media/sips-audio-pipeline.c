@@ -681,7 +681,8 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
         goto link_failed;
       rtp_in_tail = rtcp_in_tail = self->srtpdec;
     }
-  /* the peer's RTCP: its SRs are read (LSR/DLSR), then dropped */
+  /* the peer's RTCP: its SRs are read (LSR/DLSR), then dropped by the probe before the
+   * fakesink (which only terminates the branch; see on_rtcp_received) */
   rtcp_in = make_fakesink ();
   gst_bin_add (GST_BIN (self->pipeline), rtcp_in);
   rtcp_in_pad = gst_element_get_static_pad (rtcp_in, "sink");

@@ -134,7 +134,8 @@ void           sips_audio_rtcp_unref         (SipsAudioRtcp *rtcp);
 /* The element our RTCP leaves from (a src pad, application/x-rtcp): add it to the pipeline. */
 GstElement    *sips_audio_rtcp_get_source    (SipsAudioRtcp *rtcp);
 /* Probes: RTP we send (before SRTP), RTP we receive (after SRTP, buffers with the arrival
- * running time), RTCP we receive (after SRTCP). */
+ * running time), RTCP we receive (after SRTCP: read, then dropped before the sink, which
+ * must never hold the socket reader thread). */
 void           sips_audio_rtcp_watch_sent     (SipsAudioRtcp *rtcp, GstPad *pad);
 void           sips_audio_rtcp_watch_received (SipsAudioRtcp *rtcp, GstPad *pad);
 void           sips_audio_rtcp_watch_reports  (SipsAudioRtcp *rtcp, GstPad *pad);

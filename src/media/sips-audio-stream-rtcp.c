@@ -345,7 +345,11 @@ sips_audio_rtcp_watch_received (SipsAudioRtcp *rtcp, GstPad *pad)
                      g_atomic_rc_box_acquire (rtcp), rtcp_unref);
 }
 
-/* The peer's SRs: LSR, and when it came for DLSR. */
+/* The peer's SRs: LSR, and when it came for DLSR. Every buffer is dropped here, before
+ * the sink: it comes on the process's one socket reader thread (or the main context
+ * under ICE), which a sink in PAUSED (the teardown's PLAYING -> PAUSED goes sinks first)
+ * would hold in its preroll wait while SipsSocketSrc's own PAUSED waits for that reader:
+ * a deadlock, and every call of the process without RTP. */
 static GstPadProbeReturn
 on_rtcp_received (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
@@ -357,7 +361,7 @@ on_rtcp_received (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 
   if (buffer == NULL || !gst_rtcp_buffer_validate_reduced (buffer) ||
       !gst_rtcp_buffer_map (buffer, GST_MAP_READ, &in))
-    return GST_PAD_PROBE_OK;
+    return GST_PAD_PROBE_DROP;
   for (more = gst_rtcp_buffer_get_first_packet (&in, &packet); more; more = gst_rtcp_packet_move_to_next (&packet))
     {
       guint32 ssrc, rtptime, packets, octets;
@@ -373,7 +377,7 @@ on_rtcp_received (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
       g_mutex_unlock (&rtcp->lock);
     }
   gst_rtcp_buffer_unmap (&in);
-  return GST_PAD_PROBE_OK;
+  return GST_PAD_PROBE_DROP;
 }
 
 void
