@@ -194,8 +194,8 @@ on_peer_send (gpointer user_data)
   return ++peer->sent < PEER_PACKETS ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
-/* An SR of the peer (no report block) to the stream's RTCP port */
-static void
+/* An SR of the peer (no report block) to the stream's RTCP port: bytes sent, or -1 */
+static gssize
 peer_send_sr (Peer *peer)
 {
   guint8 sr[28] = { 0x80, 200, 0, 6 };
@@ -204,8 +204,7 @@ peer_send_sr (Peer *peer)
   for (gsize i = 0; i < G_N_ELEMENTS (words); i++)
     for (gsize b = 0; b < 4; b++)
       sr[4 + 4 * i + b] = (words[i] >> (24 - 8 * b)) & 0xff;
-  g_assert_cmpint (g_socket_send_to (peer->ports.rtcp, peer->stream_rtcp, (char *) sr, sizeof sr,
-                                     NULL, NULL), ==, sizeof sr);
+  return g_socket_send_to (peer->ports.rtcp, peer->stream_rtcp, (char *) sr, sizeof sr, NULL, NULL);
 }
 
 static void
@@ -289,7 +288,7 @@ test_report_block (void)
   start_stream (&a, &peer, dir, &config);
   test_peer_start (&a, &config);
   g_timeout_add (20, on_peer_send, &peer);
-  peer_send_sr (&peer);
+  g_assert_cmpint (peer_send_sr (&peer), ==, 28);
   sr_sent = g_get_monotonic_time ();
   /* the first report block after the peer's last packet */
   while (!done)
@@ -368,6 +367,55 @@ test_srtcp (void)
   test_tmpdir_remove (dir);
 }
 
+typedef struct {
+  Peer         *peer;
+  gint          stop;   /* atomic */
+} Flood;
+
+/* RTCP (an SR) at the stream's RTCP port every 50 us, from a thread of its own */
+static gpointer
+flood_thread (gpointer user_data)
+{
+  Flood *flood = user_data;
+
+  while (!g_atomic_int_get (&flood->stop))
+    {
+      peer_send_sr (flood->peer);  /* a full socket buffer: the next one */
+      g_usleep (50);
+    }
+  return NULL;
+}
+
+/* The stream stops while the peer's RTCP keeps coming: the process's socket reader must
+ * never be held by the RTCP branch (it was once: a PAUSED sink in the teardown held the
+ * reader, SipsSocketSrc waited for it, and the stop never finished). */
+static void
+test_stop_under_rtcp (void)
+{
+  g_autofree char *dir = test_tmpdir_new ();
+  TestPeer a;
+  Peer peer;
+  SipsAudioStreamConfig config;
+  Flood flood = { &peer, 0 };
+  GThread *thread;
+
+  start_stream (&a, &peer, dir, &config);
+  thread = g_thread_new ("rtcp-flood", flood_thread, &flood);
+  for (guint i = 0; i < 5; i++)
+    {
+      a.stopped = FALSE;
+      test_peer_start (&a, &config);
+      test_run_for (200);
+      test_peer_stop (&a);  /* asserts "stopped" within 5 s */
+    }
+  g_atomic_int_set (&flood.stop, 1);
+  g_thread_join (thread);
+  g_assert_false (a.error);
+  peer_clear (&peer);
+  test_peer_clear (&a);
+  test_tmpdir_remove (dir);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -375,5 +423,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/audio/rtcp/sender", test_sender);
   g_test_add_func ("/audio/rtcp/report-block", test_report_block);
   g_test_add_func ("/audio/rtcp/srtcp", test_srtcp);
+  g_test_add_func ("/audio/rtcp/stop-under-rtcp", test_stop_under_rtcp);
   return g_test_run ();
 }
