@@ -14,6 +14,7 @@
  * count, the shared 1-s ticker sends). The tees feed the recorder. */
 #include "media/sips-audio-stream-private.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <glib/gi18n.h>
@@ -147,6 +148,7 @@ sips_audio_config_needs_rebuild (const SipsAudioConfig *a, const SipsAudioConfig
 }
 
 static GstElement *add (SipsAudioStream *self, const char *factory);
+static gboolean link_pads (GstElement *src, const char *src_pad, GstElement *sink, const char *sink_pad);
 
 /* ---- notifications, to the main context ---- */
 
@@ -274,15 +276,15 @@ link_branch (SipsAudioStream *self, GstPad *new_pad, GstElement *first, GstEleme
   if (second != NULL)
     {
       gst_bin_add (GST_BIN (self->pipeline), second);
-      gst_element_link (first, second);
+      link_pads (first, "src", second, "sink");
     }
-  if (target != NULL && !gst_element_link (last, target))
+  if (target != NULL && !link_pads (last, "src", target, "sink"))
     g_warning ("audio stream: cannot link the decoder");
   gst_element_sync_state_with_parent (last);
   if (second != NULL)
     gst_element_sync_state_with_parent (first);
   sink = gst_element_get_static_pad (first, "sink");
-  if (gst_pad_link (new_pad, sink) != GST_PAD_LINK_OK)
+  if (gst_pad_link_full (new_pad, sink, GST_PAD_LINK_CHECK_NOTHING) != GST_PAD_LINK_OK)
     g_warning ("audio stream: cannot link %s", GST_PAD_NAME (new_pad));
 }
 
@@ -400,6 +402,46 @@ add (SipsAudioStream *self, const char *factory)
 
   gst_bin_add (GST_BIN (self->pipeline), element);
   return element;
+}
+
+/* Links with no checks: the pads fit by construction (caps are still negotiated when data
+ * flows). The default checks query the caps of the whole chain built so far at each link,
+ * which was a tenth of the main loop's time at 100 calls/s. */
+static gboolean
+link_pads (GstElement *src, const char *src_pad, GstElement *sink, const char *sink_pad)
+{
+  return gst_element_link_pads_full (src, src_pad, sink, sink_pad, GST_PAD_LINK_CHECK_NOTHING);
+}
+
+static const char *
+factory_name (GstElement *element)
+{
+  GstElementFactory *factory = gst_element_get_factory (element);
+
+  return factory != NULL ? gst_plugin_feature_get_name (GST_PLUGIN_FEATURE (factory)) : "";
+}
+
+/* first ! second ! ... (NULL-terminated), by pad name: request pads where the element has
+ * them (tee's sources, input-selector's and rtpdtmfmux's sinks) */
+static gboolean
+link_chain (GstElement *first, ...)
+{
+  GstElement *prev = first, *next;
+  gboolean ok = TRUE;
+  va_list args;
+
+  va_start (args, first);
+  while (ok && (next = va_arg (args, GstElement *)) != NULL)
+    {
+      const char *src = g_str_equal (factory_name (prev), "tee") ? "src_%u" : "src";
+      const char *sink = g_str_equal (factory_name (next), "input-selector") ||
+                         g_str_equal (factory_name (next), "rtpdtmfmux") ? "sink_%u" : "sink";
+
+      ok = link_pads (prev, src, next, sink);
+      prev = next;
+    }
+  va_end (args);
+  return ok;
 }
 
 /* Nothing leaves once the stream stops: the session's DidEnd comes before the pipeline
@@ -605,8 +647,8 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
   g_object_set (payloader, "ssrc", ssrc, NULL);
   mux = add (self, "rtpdtmfmux");
   g_object_set (mux, "ssrc", ssrc, NULL);
-  if (!gst_element_link_many (input, sync, convert, resample, filter, self->selector, self->send_valve,
-                              self->send_tee, encoder, payloader, mux, NULL))
+  if (!link_chain (input, sync, convert, resample, filter, self->selector, self->send_valve,
+                   self->send_tee, encoder, payloader, mux, NULL))
     goto link_failed;
   self->device_pad = gst_element_get_static_pad (self->selector, "sink_0");
   gst_object_unref (self->device_pad);  /* borrowed: the selector keeps it */
@@ -619,8 +661,8 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
   if (srtp)
     {
       add_srtpenc (self);
-      if (!gst_element_link_pads (mux, "src", self->srtpenc, "rtp_sink_0") ||
-          !gst_element_link_pads (rtcp_out, "src", self->srtpenc, "rtcp_sink_0"))
+      if (!link_pads (mux, "src", self->srtpenc, "rtp_sink_0") ||
+          !link_pads (rtcp_out, "src", self->srtpenc, "rtcp_sink_0"))
         goto link_failed;
       rtp_out_head = rtcp_out_head = self->srtpenc;
     }
@@ -649,8 +691,8 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
   g_object_set (self->rtp_sink, "sync", TRUE, "async", FALSE, "processing-deadline", (guint64) 0, NULL);
   g_object_set (self->rtcp_sink, "sync", FALSE, "async", FALSE, NULL);
   g_signal_connect (self->pipeline, "do-latency", G_CALLBACK (on_do_latency), self);
-  if (!gst_element_link_pads (rtp_out_head, srtp ? "rtp_src_0" : "src", self->rtp_sink, "sink") ||
-      !gst_element_link_pads (rtcp_out_head, srtp ? "rtcp_src_0" : "src", self->rtcp_sink, "sink"))
+  if (!link_pads (rtp_out_head, srtp ? "rtp_src_0" : "src", self->rtp_sink, "sink") ||
+      !link_pads (rtcp_out_head, srtp ? "rtcp_src_0" : "src", self->rtcp_sink, "sink"))
     goto link_failed;
 
   /* receive */
@@ -676,8 +718,8 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
   if (srtp)
     {
       add_srtpdec (self);
-      if (!gst_element_link_pads (rtp_src, "src", self->srtpdec, "rtp_sink") ||
-          !gst_element_link_pads (rtcp_src, "src", self->srtpdec, "rtcp_sink"))
+      if (!link_pads (rtp_src, "src", self->srtpdec, "rtp_sink") ||
+          !link_pads (rtcp_src, "src", self->srtpdec, "rtcp_sink"))
         goto link_failed;
       rtp_in_tail = rtcp_in_tail = self->srtpdec;
     }
@@ -695,9 +737,9 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
   ptdemux = add (self, "rtpptdemux");
   g_signal_connect (ptdemux, "request-pt-map", G_CALLBACK (on_request_pt_map), self);
   g_signal_connect (ptdemux, "pad-added", G_CALLBACK (on_ptdemux_pad_added), self);
-  if (!gst_element_link_pads (rtp_in_tail, srtp ? "rtp_src" : "src", self->jitter_buffer, "sink") ||
-      !gst_element_link (self->jitter_buffer, ptdemux) ||
-      !gst_element_link_pads (rtcp_in_tail, srtp ? "rtcp_src" : "src", rtcp_in, "sink"))
+  if (!link_pads (rtp_in_tail, srtp ? "rtp_src" : "src", self->jitter_buffer, "sink") ||
+      !link_pads (self->jitter_buffer, "src", ptdemux, "sink") ||
+      !link_pads (rtcp_in_tail, srtp ? "rtcp_src" : "src", rtcp_in, "sink"))
     goto link_failed;
 
   self->recv_head = add (self, "audioconvert");
@@ -706,8 +748,8 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
   self->recv_tee = add (self, "tee");
   self->playback = make_playback (output);
   gst_bin_add (GST_BIN (self->pipeline), self->playback);
-  if (!gst_element_link_many (self->recv_head, recv_resample, self->play_valve, self->recv_tee,
-                              self->playback, NULL))
+  if (!link_chain (self->recv_head, recv_resample, self->play_valve, self->recv_tee,
+                   self->playback, NULL))
     goto link_failed;
   return TRUE;
 
