@@ -205,6 +205,7 @@ sips_audio_stream_send_dtmf (SipsAudioStream *self, const char *digit, GError **
                    _("“%s” is not a DTMF digit (0-9, *, #, A-D)"), digit != NULL ? digit : "");
       return FALSE;
     }
+  sips_audio_stream_wait_started (self);
   if (self->pipeline == NULL || self->stopping || self->config->dtmf_payload_type < 0)
     {
       g_set_error_literal (error, SIPS_ERROR, SIPS_ERROR_INVALID_STATE,

@@ -90,6 +90,7 @@ sips_audio_stream_play_file (SipsAudioStream *self, const char *path, gboolean l
 
   g_return_val_if_fail (SIPS_IS_AUDIO_STREAM (self), FALSE);
 
+  sips_audio_stream_wait_started (self);
   if (self->pipeline == NULL || self->stopping || self->selector == NULL)
     {
       g_set_error_literal (error, SIPS_ERROR, SIPS_ERROR_INVALID_STATE, _("No running audio stream"));

@@ -80,6 +80,7 @@ struct _SipsAudioStream
   gboolean              remote_hold;
   gboolean              stopping;
   gboolean              starting;        /* the PLAYING state change runs on a pool thread */
+  struct _SipsAudioStart *start;         /* its record while starting, else NULL */
   gboolean              eos_after_start; /* stopping meanwhile: the playback EOS waits for it */
   gboolean              null_after_start; /* and so does the NULL state change */
   gboolean              playback_done;
@@ -108,6 +109,10 @@ struct _SipsAudioStream
   GstElement           *file_src;      /* appsrc on file_pad (borrowed) */
   SipsAudioFilePlayer  *player;        /* while a file plays */
 };
+
+/* Waits for the PLAYING state change on the pool thread, if one runs: what adds elements
+ * to the pipeline (DTMF, a recording, a played file) must not race with it. */
+void     sips_audio_stream_wait_started   (SipsAudioStream *self);
 
 /* Builds self->pipeline and its element pointers for self->config (not started). */
 gboolean sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error);

@@ -407,20 +407,26 @@ is_wanted_message (GstMessage *message)
     }
 }
 
-typedef struct {
+struct _SipsAudioStart {
   SipsAudioStream *self;
+  GMutex           lock;
+  GCond            cond;
+  gboolean         done;     /* under lock: the state change returned */
   gboolean         ok;
-} Started;
+  gboolean         handled;  /* our context has seen the result */
+};
+typedef struct _SipsAudioStart Started;
 
-/* Back on our context once the pipeline is PLAYING (or could not be): what a stop asked
- * for meanwhile happens now, in order. */
-static gboolean
-on_started (gpointer user_data)
+/* On our context once the pipeline is PLAYING (or could not be): what a stop asked for
+ * meanwhile happens now, in order. */
+static void
+finish_start (Started *started)
 {
-  Started *started = user_data;
   SipsAudioStream *self = started->self;
 
+  started->handled = TRUE;
   self->starting = FALSE;
+  self->start = NULL;
   if (self->null_after_start)
     {
       self->null_after_start = self->eos_after_start = FALSE;
@@ -438,6 +444,15 @@ on_started (gpointer user_data)
 
       report_error (self, error);
     }
+}
+
+static gboolean
+on_started (gpointer user_data)
+{
+  Started *started = user_data;
+
+  if (!started->handled)
+    finish_start (started);
   return G_SOURCE_REMOVE;
 }
 
@@ -447,7 +462,23 @@ started_free (gpointer data)
   Started *started = data;
 
   g_object_unref (started->self);
+  g_mutex_clear (&started->lock);
+  g_cond_clear (&started->cond);
   g_free (started);
+}
+
+void
+sips_audio_stream_wait_started (SipsAudioStream *self)
+{
+  Started *started = self->start;
+
+  if (started == NULL)
+    return;
+  g_mutex_lock (&started->lock);
+  while (!started->done)
+    g_cond_wait (&started->cond, &started->lock);
+  g_mutex_unlock (&started->lock);
+  finish_start (started);  /* on_started() will find it handled */
 }
 
 /* On a GStreamer pool thread: READY -> PLAYING activates every pad and starts the
@@ -458,7 +489,13 @@ pipeline_to_playing (GstElement *pipeline, gpointer user_data)
   Started *started = user_data;
   GSource *source = g_idle_source_new ();
 
-  started->ok = gst_element_set_state (pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE;
+  gboolean ok = gst_element_set_state (pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE;
+
+  g_mutex_lock (&started->lock);
+  started->ok = ok;
+  started->done = TRUE;
+  g_cond_signal (&started->cond);
+  g_mutex_unlock (&started->lock);
   g_source_set_callback (source, on_started, started, started_free);
   g_source_attach (source, started->self->context);
   g_source_unref (source);
@@ -480,6 +517,9 @@ start_pipeline (SipsAudioStream *self, GError **error)
   /* a failure is reported by "error" (and the bus), as any later one */
   started = g_new0 (Started, 1);
   started->self = g_object_ref (self);
+  g_mutex_init (&started->lock);
+  g_cond_init (&started->cond);
+  self->start = started;
   self->starting = TRUE;
   gst_element_call_async (self->pipeline, pipeline_to_playing, started, NULL);
   sips_audio_stream_set_last_rx (self, g_get_monotonic_time ());
@@ -713,6 +753,7 @@ sips_audio_stream_start_recording (SipsAudioStream *self, const char *path, GErr
 
   g_return_val_if_fail (SIPS_IS_AUDIO_STREAM (self) && path != NULL, FALSE);
 
+  sips_audio_stream_wait_started (self);
   if (self->pipeline == NULL || self->stopping || self->recorder != NULL)
     {
       g_set_error_literal (error, SIPS_ERROR, SIPS_ERROR_INVALID_STATE,
