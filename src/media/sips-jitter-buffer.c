@@ -577,25 +577,30 @@ on_chain (GstPad *pad, GstObject *parent, GstBuffer *buffer)
         }
     }
 
-  /* timing: RTP time from the origin; a jump restarts the origin at this packet */
+  /* timing: RTP time from the origin; a jump restarts the origin at this packet. Only
+   * timestamps that move on (or back by more than a second) say where the sender's clock
+   * is: a telephone-event keeps its start's timestamp in every packet, for seconds */
   diff = (gint32) (ts - (guint32) self->ts_ref);
   ext_ts = self->ts_ref + diff;
   if (diff > 0)
     self->ts_ref = ext_ts;
   pts = rtp_time (self, ext_ts);
-  if (ABS (arrival - pts) > (gint64) MAX_SKEW)
+  if (!discont && (diff > 0 || diff < -(gint64) self->clock_rate))
     {
-      GST_DEBUG_OBJECT (self, "timestamp jump: new origin");
-      self->ts_ref = self->base_ts = ext_ts;
-      self->base_rt = pts = arrival;
-      self->window_start = -1;
-      self->stats.resyncs++;
-      discont = TRUE;
-    }
-  else if (!discont)
-    {
-      follow_sender (self, arrival, arrival - pts);
-      pts = rtp_time (self, ext_ts);
+      if (ABS (arrival - pts) > (gint64) MAX_SKEW)
+        {
+          GST_DEBUG_OBJECT (self, "timestamp jump: new origin");
+          self->ts_ref = self->base_ts = ext_ts;
+          self->base_rt = pts = arrival;
+          self->window_start = -1;
+          self->stats.resyncs++;
+          discont = TRUE;
+        }
+      else if (diff > 0)
+        {
+          follow_sender (self, arrival, arrival - pts);
+          pts = rtp_time (self, ext_ts);
+        }
     }
 
   if (self->next_out != NO_SEQ && ext_seq < self->next_out)

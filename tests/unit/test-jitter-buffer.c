@@ -395,6 +395,27 @@ test_timestamp_jump (void)
   harness_stop (&h);
 }
 
+/* A telephone-event's packets keep its start's timestamp, for seconds: no re-sync */
+static void
+test_same_timestamp (void)
+{
+  Harness h;
+  GstClockTime t0;
+
+  harness_start (&h, NULL);
+  t0 = running_time (&h);
+  for (guint i = 0; i < 5; i++)
+    g_assert_cmpint (push_full (&h, 0, (guint16) (1 + i), 8000, SSRC, t0 + i * 500 * GST_MSECOND), ==, GST_FLOW_OK);
+  wait_out (&h, 5);
+  for (guint i = 0; i < 5; i++)
+    {
+      g_assert_cmpuint (out_at (&h, i)->seq, ==, 1 + i);
+      g_assert_cmpuint (out_at (&h, i)->pts, ==, t0);
+    }
+  g_assert_cmpuint (get_stat (&h, "resyncs"), ==, 0);
+  harness_stop (&h);
+}
+
 static void
 test_seq_wrap (void)
 {
@@ -559,6 +580,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/jitter-buffer/gap", test_gap);
   g_test_add_func ("/jitter-buffer/ssrc-change", test_ssrc_change);
   g_test_add_func ("/jitter-buffer/timestamp-jump", test_timestamp_jump);
+  g_test_add_func ("/jitter-buffer/same-timestamp", test_same_timestamp);
   g_test_add_func ("/jitter-buffer/seq-wrap", test_seq_wrap);
   g_test_add_func ("/jitter-buffer/eos", test_eos);
   g_test_add_func ("/jitter-buffer/pt-map", test_pt_map);
