@@ -416,6 +416,22 @@ test_same_timestamp (void)
   harness_stop (&h);
 }
 
+/* A sender's clock 1 % fast: the origin follows after a 2-s window (20 ms off by then) */
+static void
+test_drift (void)
+{
+  Harness h;
+  GstClockTime t0;
+
+  harness_start (&h, NULL);
+  t0 = running_time (&h);
+  for (guint i = 0; i < 150; i++)
+    g_assert_cmpint (push_full (&h, 0, (guint16) (1 + i), i * STEP, SSRC, t0 + i * 19800 * GST_USECOND),
+                     ==, GST_FLOW_OK);
+  g_assert_cmpuint (get_stat (&h, "resyncs"), ==, 1);
+  harness_stop (&h);
+}
+
 static void
 test_seq_wrap (void)
 {
@@ -581,6 +597,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/jitter-buffer/ssrc-change", test_ssrc_change);
   g_test_add_func ("/jitter-buffer/timestamp-jump", test_timestamp_jump);
   g_test_add_func ("/jitter-buffer/same-timestamp", test_same_timestamp);
+  g_test_add_func ("/jitter-buffer/drift", test_drift);
   g_test_add_func ("/jitter-buffer/seq-wrap", test_seq_wrap);
   g_test_add_func ("/jitter-buffer/eos", test_eos);
   g_test_add_func ("/jitter-buffer/pt-map", test_pt_map);
