@@ -9,10 +9,10 @@
  * Timing, as rtpjitterbuffer's: a packet's PTS is the arrival running time of the
  * stream's first packet + its RTP time since that packet; it is pushed once the running
  * time reaches PTS + latency, and the LATENCY query adds latency, so a syncing sink
- * downstream finds it due on arrival. The origin follows the sender: re-synced at once on
- * a new SSRC, a sequence jump or a timestamp jump (> 1 s off the arrival time), and
- * shifted by the least arrival delay of each 2-s window when that drifts past latency/4
- * (clock drift; a late first packet).
+ * downstream finds it due on arrival. The origin follows the sender: re-synced on a new
+ * SSRC, a sequence jump (once the next packet follows it: a stray one is dropped) or a
+ * timestamp jump (> 1 s off the arrival time), and shifted by the least arrival delay of
+ * each 2-s window when that drifts past latency/4 (clock drift; a late first packet).
  *
  * Serialized events keep their place after the packets queued before them; EOS too: what
  * is queued still plays at its time, then EOS (nothing is accepted after it). */
@@ -25,8 +25,8 @@ GST_DEBUG_CATEGORY_STATIC (sips_jitter_buffer_debug);
 
 #define DEFAULT_LATENCY_MS 100
 #define MAX_PACKETS        512                 /* queued at most: 10 s of 20-ms packets */
-#define MAX_DROPOUT        3000                /* a longer jump forward is a new stream */
-#define MAX_MISORDER       100                 /* and so is one backward */
+#define MAX_DROPOUT        3000                /* a longer jump forward: a new stream, once */
+#define MAX_MISORDER       100                 /* (or back) its next packet follows */
 #define MAX_SKEW           GST_SECOND          /* RTP time this far off arrival: re-sync */
 #define SKEW_WINDOW        (2 * GST_SECOND)
 #define MIN_SHIFT          (5 * GST_MSECOND)
@@ -73,6 +73,7 @@ struct _SipsJitterBuffer
   guint32        ssrc;
   guint64        seq_ref;        /* the highest extended sequence number so far, */
   guint16        seq_ref_rtp;    /* as the sender numbered it */
+  gint           bad_seq;        /* after a jump: the packet that confirms it, or -1 */
   guint64        ts_ref;         /* the highest extended RTP timestamp so far */
   gint64         base_rt;        /* the running time of base_ts */
   guint64        base_ts;
@@ -429,6 +430,7 @@ restart (SipsJitterBuffer *self, guint16 seq, guint32 ts, guint32 ssrc, gint64 a
 {
   guint64 ext_seq = (1 << 16) + seq;
 
+  self->bad_seq = -1;
   if (self->numbered)
     {
       ext_seq = self->seq_ref + 1;
@@ -561,6 +563,14 @@ on_chain (GstPad *pad, GstObject *parent, GstBuffer *buffer)
   else
     {
       diff = (gint16) (seq - self->seq_ref_rtp);
+      if ((diff > MAX_DROPOUT || diff < -MAX_MISORDER) && seq != self->bad_seq)
+        {
+          /* a stray packet, unless its successor follows (RFC 3550 A.1) */
+          GST_DEBUG_OBJECT (self, "seq %u far off: dropped", seq);
+          self->bad_seq = (guint16) (seq + 1);
+          self->stats.late++;
+          goto drop;
+        }
       if (diff > MAX_DROPOUT || diff < -MAX_MISORDER)
         {
           ext_seq = restart (self, seq, ts, ssrc, arrival);

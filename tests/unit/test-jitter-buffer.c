@@ -378,6 +378,32 @@ test_ssrc_change (void)
   harness_stop (&h);
 }
 
+/* A sequence jump is a new stream once the next packet follows; a stray packet is dropped */
+static void
+test_seq_jump (void)
+{
+  Harness h;
+  const guint16 seqs[] = { 1, 2, 3, 20001, 20002 };
+
+  harness_start (&h, NULL);
+  push (&h, 1);
+  push (&h, 2);
+  push (&h, 40000);  /* stray */
+  push (&h, 3);
+  push (&h, 20000);  /* the sender jumped: this one is dropped, */
+  push (&h, 20001);  /* this one confirms it */
+  push (&h, 20002);
+  wait_out (&h, 5);
+  g_usleep (100000);
+  assert_seqs (&h, seqs, 5);
+  g_assert_false (out_at (&h, 2)->discont);
+  g_assert_true (out_at (&h, 3)->discont);
+  g_assert_false (out_at (&h, 4)->discont);
+  g_assert_cmpuint (get_stat (&h, "resyncs"), ==, 1);
+  g_assert_cmpuint (get_stat (&h, "lost"), ==, 0);
+  harness_stop (&h);
+}
+
 /* RTP time far off the arrival: a new origin, not packets held for minutes */
 static void
 test_timestamp_jump (void)
@@ -595,6 +621,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/jitter-buffer/playout-time", test_playout_time);
   g_test_add_func ("/jitter-buffer/gap", test_gap);
   g_test_add_func ("/jitter-buffer/ssrc-change", test_ssrc_change);
+  g_test_add_func ("/jitter-buffer/seq-jump", test_seq_jump);
   g_test_add_func ("/jitter-buffer/timestamp-jump", test_timestamp_jump);
   g_test_add_func ("/jitter-buffer/same-timestamp", test_same_timestamp);
   g_test_add_func ("/jitter-buffer/drift", test_drift);
