@@ -1,11 +1,15 @@
 /* test-jitter-buffer.c: SipsJitterBuffer fed from a pad of the test (no thread of its own)
  * and watched at its src pad: order, drops, timing, gaps, re-syncs, threads, teardown */
+#include <math.h>
 #include <string.h>
 #include <glib.h>
 #include <gst/gst.h>
 #include <gst/rtp/gstrtpbuffer.h>
 
+#include <opus/opus.h>
+
 #include "media/sips-jitter-buffer.h"
+#include "media/sips-opus.h"
 
 #define RATE        8000
 #define STEP        160          /* 20 ms at 8 kHz */
@@ -28,6 +32,7 @@ typedef struct {
   GMutex      lock;
   GCond       cond;
   GArray     *out;          /* of Out */
+  gsize       sink_bytes;   /* what reached the sink */
   gboolean    stopped;      /* set NULL: nothing may come out any more */
   gint        after_stop;   /* what came out anyway */
 } Harness;
@@ -96,12 +101,25 @@ on_test_query (GstPad *pad, GstObject *parent, GstQuery *query)
   return TRUE;
 }
 
+static GstPadProbeReturn
+on_sink_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  Harness *h = user_data;
+
+  g_mutex_lock (&h->lock);
+  h->sink_bytes += gst_buffer_get_size (GST_PAD_PROBE_INFO_BUFFER (info));
+  g_mutex_unlock (&h->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+/* jitter buffer [! tail] ! fakesink */
 static void
-harness_start (Harness *h, GstCaps *caps)
+harness_start_full (Harness *h, GstCaps *caps, const char *tail)
 {
   g_autoptr(GstPad) jb_src = NULL;
   g_autoptr(GstPad) jb_sink = NULL;
   g_autoptr(GstCaps) default_caps = NULL;
+  g_autoptr(GstPad) sink_pad = NULL;
   GstElement *sink = gst_element_factory_make ("fakesink", NULL);
   GstSegment segment;
 
@@ -115,7 +133,18 @@ harness_start (Harness *h, GstCaps *caps)
   g_object_set (h->jb, "latency", LATENCY_MS, NULL);
   g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
   gst_bin_add_many (GST_BIN (h->pipeline), h->jb, sink, NULL);
-  g_assert_true (gst_element_link (h->jb, sink));
+  if (tail != NULL)
+    {
+      GstElement *bin = gst_parse_bin_from_description (tail, TRUE, NULL);
+
+      g_assert_nonnull (bin);
+      gst_bin_add (GST_BIN (h->pipeline), bin);
+      g_assert_true (gst_element_link_many (h->jb, bin, sink, NULL));
+    }
+  else
+    g_assert_true (gst_element_link (h->jb, sink));
+  sink_pad = gst_element_get_static_pad (sink, "sink");
+  gst_pad_add_probe (sink_pad, GST_PAD_PROBE_TYPE_BUFFER, on_sink_buffer, h, NULL);
   jb_src = gst_element_get_static_pad (h->jb, "src");
   gst_pad_add_probe (jb_src, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
                      on_output, h, NULL);
@@ -139,6 +168,12 @@ harness_start (Harness *h, GstCaps *caps)
 }
 
 static void
+harness_start (Harness *h, GstCaps *caps)
+{
+  harness_start_full (h, caps, NULL);
+}
+
+static void
 harness_stop (Harness *h)
 {
   gst_element_set_state (h->pipeline, GST_STATE_NULL);
@@ -150,14 +185,17 @@ harness_stop (Harness *h)
   g_cond_clear (&h->cond);
 }
 
-/* Pushes a packet arriving now (or at arrival). */
+/* Pushes a packet arriving now (or at arrival), of STEP zeros or payload. */
 static GstFlowReturn
-push_full (Harness *h, guint8 pt, guint16 seq, guint32 ts, guint32 ssrc, GstClockTime arrival)
+push_payload (Harness *h, guint8 pt, guint16 seq, guint32 ts, guint32 ssrc, GstClockTime arrival,
+              const guint8 *payload, guint size)
 {
-  GstBuffer *buffer = gst_rtp_buffer_new_allocate (STEP, 0, 0);
+  GstBuffer *buffer = gst_rtp_buffer_new_allocate (payload != NULL ? size : STEP, 0, 0);
   GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
 
   gst_rtp_buffer_map (buffer, GST_MAP_WRITE, &rtp);
+  if (payload != NULL)
+    memcpy (gst_rtp_buffer_get_payload (&rtp), payload, size);
   gst_rtp_buffer_set_payload_type (&rtp, pt);
   gst_rtp_buffer_set_seq (&rtp, seq);
   gst_rtp_buffer_set_timestamp (&rtp, ts);
@@ -166,6 +204,12 @@ push_full (Harness *h, guint8 pt, guint16 seq, guint32 ts, guint32 ssrc, GstCloc
   GST_BUFFER_PTS (buffer) = GST_BUFFER_DTS (buffer) =
     GST_CLOCK_TIME_IS_VALID (arrival) ? arrival : running_time (h);
   return gst_pad_push (h->pad, buffer);
+}
+
+static GstFlowReturn
+push_full (Harness *h, guint8 pt, guint16 seq, guint32 ts, guint32 ssrc, GstClockTime arrival)
+{
+  return push_payload (h, pt, seq, ts, ssrc, arrival, NULL, 0);
 }
 
 /* Packet n of a stream: seq first + n, timestamp STEP * n */
@@ -533,6 +577,45 @@ test_pt_map (void)
   harness_stop (&h);
 }
 
+/* The lost event becomes a GAP at the depayloader, which sipsopusdec conceals: every 20 ms
+ * of the stream comes out, the lost packet's too */
+static void
+test_opus_conceal (void)
+{
+  Harness h;
+  g_autoptr(GstCaps) caps = gst_caps_new_simple ("application/x-rtp", "media", G_TYPE_STRING, "audio",
+                                                 "clock-rate", G_TYPE_INT, 48000,
+                                                 "encoding-name", G_TYPE_STRING, "OPUS",
+                                                 "payload", G_TYPE_INT, 96, NULL);
+  int error = OPUS_OK;
+  OpusEncoder *encoder = opus_encoder_create (48000, 1, OPUS_APPLICATION_AUDIO, &error);
+  GstClockTime t0;
+
+  g_assert_nonnull (encoder);
+  harness_start_full (&h, caps, "rtpopusdepay ! sipsopusdec");
+  t0 = running_time (&h);
+  for (guint i = 0; i < 5; i++)
+    {
+      opus_int16 pcm[960];
+      guint8 packet[1500];
+      opus_int32 size;
+
+      for (guint j = 0; j < G_N_ELEMENTS (pcm); j++)
+        pcm[j] = (opus_int16) (8000 * sin (2 * G_PI * 440 * (i * 960 + j) / 48000.0));
+      size = opus_encode (encoder, pcm, 960, packet, sizeof packet);
+      g_assert_cmpint (size, >, 0);
+      if (i != 2)
+        g_assert_cmpint (push_payload (&h, 96, (guint16) (1 + i), i * 960, SSRC, t0, packet, (guint) size),
+                         ==, GST_FLOW_OK);
+    }
+  wait_out (&h, 5);  /* 4 packets and a lost event */
+  g_usleep (50000);
+  g_assert_true (out_at (&h, 2)->lost);
+  g_assert_cmpuint (h.sink_bytes, ==, 5 * 960 * 2);
+  opus_encoder_destroy (encoder);
+  harness_stop (&h);
+}
+
 static guint
 count_threads (guint *playout)
 {
@@ -613,6 +696,7 @@ main (int argc, char *argv[])
   g_test_init (&argc, &argv, NULL);
   gst_init (&argc, &argv);
   sips_jitter_buffer_register ();
+  sips_opus_register ();
   /* first: the playout thread does not exist yet */
   g_test_add_func ("/jitter-buffer/threads", test_threads);
   g_test_add_func ("/jitter-buffer/reorder", test_reorder);
@@ -628,6 +712,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/jitter-buffer/seq-wrap", test_seq_wrap);
   g_test_add_func ("/jitter-buffer/eos", test_eos);
   g_test_add_func ("/jitter-buffer/pt-map", test_pt_map);
+  g_test_add_func ("/jitter-buffer/opus-conceal", test_opus_conceal);
   g_test_add_func ("/jitter-buffer/stop", test_stop);
   return g_test_run ();
 }
