@@ -88,56 +88,126 @@ sips_dbus_set_from_variant (GDBusInterfaceSkeleton *skeleton, const char *dbus_n
   g_object_set_property (G_OBJECT (skeleton), pspec->name, &gvalue);
 }
 
+/* One "notify" handler per exported object instead of a GBinding per property: a
+ * session has some 25 properties, and at hundreds of calls a second (and sessions
+ * lingering after they end) the bindings' objects, closures and weak references were
+ * the largest part of what an exported session costs. */
 typedef struct {
-  SipsDbusPathFunc func;
-  gpointer         data;
-} PathTransform;
+  GParamSpec *target;   /* the skeleton's property */
+  gboolean    to_path;  /* an object shown as its object path ('o') */
+} PropMap;
 
-static gboolean
-on_transform_to_path (GBinding *binding, const GValue *from, GValue *to, gpointer user_data)
+typedef struct {
+  GHashTable      *map;        /* model GParamSpec* -> PropMap* (per class, never freed) */
+  SipsDbusPathFunc path_func;
+  gpointer         path_data;
+} BindInfo;
+
+static GQuark
+bind_quark (void)
 {
-  PathTransform *transform = user_data;
-  GObject *object = g_value_get_object (from);
+  return g_quark_from_static_string ("sips-dbus-bind");
+}
 
-  g_value_set_string (to, object != NULL ? transform->func (object, transform->data) : "/");
-  return TRUE;
+static void
+copy_property (GObject *model, GParamSpec *pspec, const PropMap *map, GObject *skeleton,
+               const BindInfo *info)
+{
+  g_auto(GValue) from = G_VALUE_INIT;
+  g_auto(GValue) to = G_VALUE_INIT;
+
+  g_value_init (&from, pspec->value_type);
+  g_object_get_property (model, pspec->name, &from);
+  g_value_init (&to, map->target->value_type);
+  if (map->to_path)
+    {
+      GObject *object = g_value_get_object (&from);
+
+      g_value_set_string (&to, object != NULL ? info->path_func (object, info->path_data) : "/");
+    }
+  else if (!g_value_transform (&from, &to))
+    return;
+  g_object_set_property (skeleton, map->target->name, &to);
+}
+
+static void
+on_model_notify (GObject *model, GParamSpec *pspec, gpointer user_data)
+{
+  GObject *skeleton = user_data;
+  const BindInfo *info = g_object_get_qdata (skeleton, bind_quark ());
+  const PropMap *map;
+
+  if (info == NULL || (map = g_hash_table_lookup (info->map, pspec)) == NULL)
+    return;
+  copy_property (model, pspec, map, skeleton, info);
+}
+
+/* The model's properties that iface_type also has, worked out once per (class, interface). */
+static GHashTable *
+property_map (GType model_type, GType iface_type)
+{
+  g_autofree char *name = g_strdup_printf ("sips-dbus-map-%s", g_type_name (iface_type));
+  GQuark quark = g_quark_from_string (name);
+  GHashTable *map = g_type_get_qdata (model_type, quark);
+  GObjectClass *model_class;
+  gpointer iface;
+  guint n_pspecs = 0;
+  g_autofree GParamSpec **pspecs = NULL;
+
+  if (map != NULL)
+    return map;
+  map = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  model_class = g_type_class_ref (model_type);
+  iface = g_type_default_interface_ref (iface_type);
+  pspecs = g_object_interface_list_properties (iface, &n_pspecs);
+  for (guint i = 0; i < n_pspecs; i++)
+    {
+      GParamSpec *model_pspec = g_object_class_find_property (model_class, pspecs[i]->name);
+      PropMap *entry;
+
+      if (model_pspec == NULL)
+        continue;
+      entry = g_new0 (PropMap, 1);
+      entry->target = pspecs[i];
+      entry->to_path = g_type_is_a (model_pspec->value_type, G_TYPE_OBJECT) &&
+                       pspecs[i]->value_type == G_TYPE_STRING;
+      if (!entry->to_path && !g_value_type_transformable (model_pspec->value_type, pspecs[i]->value_type))
+        {
+          g_critical ("%s:%s has type %s, the D-Bus property wants %s", g_type_name (model_type),
+                      pspecs[i]->name, g_type_name (model_pspec->value_type),
+                      g_type_name (pspecs[i]->value_type));
+          g_free (entry);
+          continue;
+        }
+      g_hash_table_insert (map, model_pspec, entry);
+    }
+  /* the interface and the class stay referenced: the map points into their pspecs */
+  g_type_set_qdata (model_type, quark, map);
+  return map;
 }
 
 void
 sips_dbus_bind_properties (GObject *model, GDBusInterfaceSkeleton *skeleton, GType iface_type,
                            SipsDbusPathFunc path_func, gpointer path_data)
 {
-  gpointer iface = g_type_default_interface_ref (iface_type);
-  guint n_pspecs = 0;
-  g_autofree GParamSpec **pspecs = g_object_interface_list_properties (iface, &n_pspecs);
+  BindInfo *info = g_new0 (BindInfo, 1);
+  GHashTableIter iter;
+  gpointer key, value;
 
-  for (guint i = 0; i < n_pspecs; i++)
-    {
-      GParamSpec *model_pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (model), pspecs[i]->name);
+  g_return_if_fail (g_object_get_qdata (G_OBJECT (skeleton), bind_quark ()) == NULL);
 
-      if (model_pspec == NULL)
-        continue;
-
-      if (g_type_is_a (model_pspec->value_type, G_TYPE_OBJECT) && pspecs[i]->value_type == G_TYPE_STRING)
-        {
-          PathTransform *transform = g_new (PathTransform, 1);
-
-          g_return_if_fail (path_func != NULL);
-          transform->func = path_func;
-          transform->data = path_data;
-          g_object_bind_property_full (model, pspecs[i]->name, skeleton, pspecs[i]->name,
-                                       G_BINDING_SYNC_CREATE, on_transform_to_path, NULL,
-                                       transform, g_free);
-        }
-      else if (g_value_type_transformable (model_pspec->value_type, pspecs[i]->value_type))
-        g_object_bind_property (model, pspecs[i]->name, skeleton, pspecs[i]->name, G_BINDING_SYNC_CREATE);
-      else
-        g_critical ("%s:%s has type %s, the D-Bus property wants %s", G_OBJECT_TYPE_NAME (model),
-                    pspecs[i]->name, g_type_name (model_pspec->value_type),
-                    g_type_name (pspecs[i]->value_type));
-    }
-
-  g_type_default_interface_unref (iface);
+  info->map = property_map (G_OBJECT_TYPE (model), iface_type);
+  info->path_func = path_func;
+  info->path_data = path_data;
+  g_hash_table_iter_init (&iter, info->map);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_return_if_fail (path_func != NULL || !((PropMap *) value)->to_path);
+  g_object_set_qdata_full (G_OBJECT (skeleton), bind_quark (), info, g_free);
+  /* gone with the skeleton, as the bindings were */
+  g_signal_connect_object (model, "notify", G_CALLBACK (on_model_notify), skeleton, 0);
+  g_hash_table_iter_init (&iter, info->map);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    copy_property (model, key, value, G_OBJECT (skeleton), info);
 }
 
 /* ---- signals ---- */

@@ -75,6 +75,9 @@ struct _SipsAudioStream
   gboolean              local_hold;
   gboolean              remote_hold;
   gboolean              stopping;
+  gboolean              starting;        /* the PLAYING state change runs on a pool thread */
+  gboolean              eos_after_start; /* stopping meanwhile: the playback EOS waits for it */
+  gboolean              null_after_start; /* and so does the NULL state change */
   gboolean              playback_done;
   gboolean              error_reported;
   gboolean              timeout_reported;

@@ -38,7 +38,9 @@ typedef struct {
   SipsSessionManager *manager;   /* unowned */
   SipsSession        *session;   /* owned */
   gulong              state_handler;
-  guint               linger_id; /* removal source once TERMINATED, 0 = none */
+  guint               linger_id; /* idle removal once TERMINATED with no linger, 0 = none */
+  GList              *linger_link; /* in the manager's lingering queue, NULL = none */
+  gint64              linger_due;  /* monotonic us */
   gboolean            active;    /* counted in "sessions" */
 } Entry;
 
@@ -65,6 +67,12 @@ struct _SipsSessionManager {
   guint trim_id;
   guint trim_step;   /* index in trim_delays_s */
 
+  /* Terminated sessions waiting for their removal, by due time, on ONE timer: a timer per
+   * session put thousands of GSources on the main context after a burst of calls, and every
+   * main-loop iteration walks them all. */
+  GQueue   lingering;     /* Entry* */
+  GSource *linger_timer;
+
   GPtrArray *transfers;  /* TransferEntry*, creation order */
 };
 
@@ -88,6 +96,17 @@ static void
 entry_free (Entry *entry)
 {
   g_clear_handle_id (&entry->linger_id, g_source_remove);
+  if (entry->linger_link != NULL)
+    {
+      SipsSessionManager *self = entry->manager;
+      gboolean was_head = entry->linger_link == self->lingering.head;
+
+      g_queue_delete_link (&self->lingering, entry->linger_link);
+      entry->linger_link = NULL;
+      if (was_head && self->linger_timer != NULL)
+        g_source_set_ready_time (self->linger_timer, self->lingering.head != NULL ?
+                                 ((Entry *) self->lingering.head->data)->linger_due : -1);
+    }
   g_clear_signal_handler (&entry->state_handler, entry->session);
   g_clear_object (&entry->session);
   g_free (entry);
@@ -160,6 +179,65 @@ on_linger_over (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+static gboolean
+on_linger_timer (gpointer user_data)
+{
+  SipsSessionManager *self = user_data;
+  gint64 now = g_get_monotonic_time ();
+  Entry *entry;
+
+  /* one at a time: a removal's handlers may end or remove other sessions */
+  while (self->lingering.head != NULL &&
+         (entry = self->lingering.head->data)->linger_due <= now)
+    {
+      g_queue_delete_link (&self->lingering, entry->linger_link);
+      entry->linger_link = NULL;
+      remove_entry (self, entry);
+    }
+  g_source_set_ready_time (self->linger_timer, self->lingering.head != NULL ?
+                           ((Entry *) self->lingering.head->data)->linger_due : -1);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_linger_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
+{
+  return callback (user_data);
+}
+
+static void
+linger_add (SipsSessionManager *self, Entry *entry, guint seconds)
+{
+  GList *after;
+
+  entry->linger_due = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
+  /* the linger time is one setting: nearly always the last */
+  for (after = self->lingering.tail; after != NULL; after = after->prev)
+    if (((Entry *) after->data)->linger_due <= entry->linger_due)
+      break;
+  if (after != NULL)
+    {
+      g_queue_insert_after (&self->lingering, after, entry);
+      entry->linger_link = after->next;
+    }
+  else
+    {
+      g_queue_push_head (&self->lingering, entry);
+      entry->linger_link = self->lingering.head;
+    }
+  if (self->linger_timer == NULL)
+    {
+      static GSourceFuncs funcs = { .dispatch = on_linger_dispatch };
+
+      /* a source that runs only at its ready time (a timeout source re-arms itself) */
+      self->linger_timer = g_source_new (&funcs, sizeof (GSource));
+      g_source_set_callback (self->linger_timer, on_linger_timer, self, NULL);
+      g_source_attach (self->linger_timer, NULL);
+    }
+  if (entry->linger_link == self->lingering.head)
+    g_source_set_ready_time (self->linger_timer, entry->linger_due);
+}
+
 static void
 on_session_state (SipsSession *session, GParamSpec *pspec, gpointer user_data)
 {
@@ -174,7 +252,7 @@ on_session_state (SipsSession *session, GParamSpec *pspec, gpointer user_data)
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SESSIONS]);
     }
 
-  if (state == SIPS_SESSION_STATE_TERMINATED && entry->linger_id == 0)
+  if (state == SIPS_SESSION_STATE_TERMINATED && entry->linger_id == 0 && entry->linger_link == NULL)
     {
       guint linger = self->linger_func != NULL ? self->linger_func (self->linger_data) : 0;
 
@@ -183,7 +261,7 @@ on_session_state (SipsSession *session, GParamSpec *pspec, gpointer user_data)
       if (linger == 0)
         entry->linger_id = g_idle_add (on_linger_over, entry);
       else
-        entry->linger_id = g_timeout_add_seconds (linger, on_linger_over, entry);
+        linger_add (self, entry, linger);
     }
 }
 
@@ -268,6 +346,11 @@ sips_session_manager_dispose (GObject *object)
     g_ptr_array_set_size (self->transfers, 0);
   if (self->entries != NULL)
     g_ptr_array_set_size (self->entries, 0);
+  if (self->linger_timer != NULL)
+    {
+      g_source_destroy (self->linger_timer);
+      g_clear_pointer (&self->linger_timer, g_source_unref);
+    }
   g_clear_handle_id (&self->trim_id, g_source_remove);
   g_clear_object (&self->agent);
   g_clear_object (&self->settings);

@@ -396,6 +396,23 @@ def test_pipeline_error_fails_the_session(ab):
         b.set('AudioInputDevice', v('s', tone_device(TONE_B)))
 
 
+def test_device_that_cannot_start_fails_the_session(ab):
+    a, b = ab
+    # a valid description whose device cannot open: the PLAYING state change fails (it
+    # runs off the main loop), and the session fails as with any pipeline error
+    b.set('AudioInputDevice', v('s', 'filesrc location=/nonexistent-sips/in.raw'
+                                      ' ! rawaudioparse use-sink-caps=false format=pcm'
+                                      ' pcm-format=s16le sample-rate=8000 num-channels=1'))
+    try:
+        pa, pb = establish(a, b)
+        fail = b.wait(pb, 'DidFail')
+        assert fail[1:3] == ('local', 0) and fail[3], fail
+        b.wait(pb, 'DidEnd', pred=lambda args: args[1] == 'local')
+        a.wait(pa, 'DidEnd', pred=lambda args: args[1] == 'remote')
+    finally:
+        b.set('AudioInputDevice', v('s', tone_device(TONE_B)))
+
+
 def test_ringtones_play_on_the_alert_device(ab):
     a, b = ab
     inbound, outbound = os.path.join(b.dir, 'in.wav'), os.path.join(a.dir, 'out.wav')

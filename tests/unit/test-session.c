@@ -668,6 +668,49 @@ test_manager_linger (gconstpointer data)
   manager_log_clear (&ml);
 }
 
+/* Many lingering sessions share one timer: each goes at its own due time, in due order,
+ * also when the linger setting changed in between (a later, shorter linger goes first),
+ * and the main context holds no source per lingering session. */
+static void
+test_manager_linger_many (void)
+{
+  ManagerLog ml;
+  g_autoptr (SipsSessionManager) m = manager_new (&ml, 2);
+  SipsSession *slow[20], *fast;
+  guint sources_before = 0, sources_after = 0;
+  GSource *probe;
+
+  for (guint i = 0; i < G_N_ELEMENTS (slow); i++)
+    {
+      slow[i] = sips_session_manager_create_session (m);
+      sips_session_set_state (slow[i], SIPS_SESSION_STATE_ESTABLISHED);
+    }
+  fast = sips_session_manager_create_session (m);
+  sips_session_set_state (fast, SIPS_SESSION_STATE_ESTABLISHED);
+  /* source ids grow by one per source created: count what terminating creates */
+  probe = g_idle_source_new ();
+  sources_before = g_source_attach (probe, NULL);
+  g_source_destroy (probe);
+  g_source_unref (probe);
+  for (guint i = 0; i < G_N_ELEMENTS (slow); i++)
+    g_assert_true (sips_session_terminate (slow[i], NULL));
+  probe = g_idle_source_new ();
+  sources_after = g_source_attach (probe, NULL);
+  g_source_destroy (probe);
+  g_source_unref (probe);
+  g_assert_cmpuint (sources_after - sources_before, <=, 3);
+
+  ml.linger = 1;
+  g_assert_true (sips_session_terminate (fast, NULL));
+  g_assert_true (wait_removed (&ml, 1, 1800));
+  g_assert_true (g_ptr_array_index (ml.removed, 0) == fast);
+  g_assert_true (wait_removed (&ml, 1 + G_N_ELEMENTS (slow), 3000));
+  for (guint i = 0; i < G_N_ELEMENTS (slow); i++)
+    g_assert_true (g_ptr_array_index (ml.removed, 1 + i) == slow[i]);
+
+  manager_log_clear (&ml);
+}
+
 static void
 test_manager_drop_if_null (void)
 {
@@ -785,6 +828,7 @@ main (int argc, char **argv)
   g_test_add_func ("/session-manager/active-set", test_manager_active_set);
   g_test_add_data_func ("/session-manager/linger-0", GUINT_TO_POINTER (0), test_manager_linger);
   g_test_add_data_func ("/session-manager/linger-1", GUINT_TO_POINTER (1), test_manager_linger);
+  g_test_add_func ("/session-manager/linger-many", test_manager_linger_many);
   g_test_add_func ("/session-manager/drop-if-null", test_manager_drop_if_null);
   g_test_add_func ("/session-manager/terminate-all", test_manager_terminate_all);
   g_test_add ("/account/registration", Fixture, NULL, fixture_setup, test_account,
