@@ -1,14 +1,20 @@
-/* sips-audio-pipeline.c: builds a SipsAudioStream's GStreamer pipeline:
+/* sips-audio-pipeline.c: builds a SipsAudioStream's GStreamer pipeline, no rtpbin:
  *   input ! identity sync ! audioconvert ! audioresample ! caps ! valve ! tee
- *     ! encoder ! payloader ! rtpdtmfmux (+ rtpdtmfsrc while DTMF goes out) ! rtpbin
- *     ! udpsink (RTP socket)
- *   rtpbin RTCP ! udpsink (RTCP socket); SipsSocketSrc (RTP, RTCP sockets, read on the
- *     main context) ! rtpbin
- *   rtpbin pad ! depayloader ! decoder ! audioconvert ! audioresample ! valve ! tee
- *     ! output
- * SRTP through rtpbin's encoder/decoder requests; the tees feed the recorder. */
+ *     ! encoder ! payloader ! rtpdtmfmux (+ rtpdtmfsrc while DTMF goes out)
+ *     [! srtpenc rtp_sink_0/rtp_src_0] ! udpsink (RTP socket) or nicesink component 1
+ *   SipsRtcpOut (our RTCP, pushed from the main context) [! srtpenc rtcp_sink_0/rtcp_src_0]
+ *     ! udpsink (RTCP socket) or nicesink component 2
+ *   SipsSocketSrc (RTP socket or ICE component 1) [! srtpdec rtp_sink/rtp_src]
+ *     ! rtpjitterbuffer ! rtpptdemux ! per payload type: depayloader ! decoder
+ *     ! audioconvert ! audioresample ! valve ! tee ! output; rtpdtmfdepay ! fakesink
+ *     (telephone-event: its dtmf-event messages); fakesink (anything else)
+ *   SipsSocketSrc (RTCP socket or ICE component 2) [! srtpdec rtcp_sink/rtcp_src] ! fakesink
+ * rtpbin cost a thread (rtpsession's RTCP timer), an rtpssrcdemux, an rtpptdemux, funnels
+ * and request-pad plumbing per call; RTCP is ours instead (sips-audio-stream-rtcp.c: probes
+ * count, the shared 1-s ticker sends). The tees feed the recorder. */
 #include "media/sips-audio-stream-private.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <glib/gi18n.h>
@@ -141,6 +147,9 @@ sips_audio_config_needs_rebuild (const SipsAudioConfig *a, const SipsAudioConfig
          a->ice_agent != b->ice_agent || a->ice_stream_id != b->ice_stream_id;
 }
 
+static GstElement *add (SipsAudioStream *self, const char *factory);
+static gboolean link_pads (GstElement *src, const char *src_pad, GstElement *sink, const char *sink_pad);
+
 /* ---- notifications, to the main context ---- */
 
 /* Always later on the stream's context: g_main_context_invoke could run func right here in
@@ -186,7 +195,7 @@ address_received_free (gpointer user_data)
   g_free (data);
 }
 
-/* ---- streaming-thread probes and rtpbin callbacks ---- */
+/* ---- streaming-thread probes and element callbacks ---- */
 
 static GstPadProbeReturn
 on_rtp_packet (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
@@ -233,8 +242,9 @@ rtp_caps (const char *media_type, guint clock_rate, const char *encoding_name, g
                               "payload", G_TYPE_INT, (gint) pt, NULL);
 }
 
+/* the jitter buffer's and rtpptdemux's: the caps of a payload type, NULL = dropped */
 static GstCaps *
-on_request_pt_map (GstElement *rtpbin, guint session, guint pt, gpointer user_data)
+on_request_pt_map (GstElement *element, guint pt, gpointer user_data)
 {
   SipsAudioStream *self = user_data;
 
@@ -266,25 +276,26 @@ link_branch (SipsAudioStream *self, GstPad *new_pad, GstElement *first, GstEleme
   if (second != NULL)
     {
       gst_bin_add (GST_BIN (self->pipeline), second);
-      gst_element_link (first, second);
+      link_pads (first, "src", second, "sink");
     }
-  if (target != NULL && !gst_element_link (last, target))
+  if (target != NULL && !link_pads (last, "src", target, "sink"))
     g_warning ("audio stream: cannot link the decoder");
   gst_element_sync_state_with_parent (last);
   if (second != NULL)
     gst_element_sync_state_with_parent (first);
   sink = gst_element_get_static_pad (first, "sink");
-  if (gst_pad_link (new_pad, sink) != GST_PAD_LINK_OK)
+  if (gst_pad_link_full (new_pad, sink, GST_PAD_LINK_CHECK_NOTHING) != GST_PAD_LINK_OK)
     g_warning ("audio stream: cannot link %s", GST_PAD_NAME (new_pad));
 }
 
+/* rtpptdemux's thread (the jitter buffer's): a payload type's first packet */
 static void
-on_rtpbin_pad_added (GstElement *rtpbin, GstPad *pad, gpointer user_data)
+on_ptdemux_pad_added (GstElement *ptdemux, GstPad *pad, gpointer user_data)
 {
   SipsAudioStream *self = user_data;
-  guint session, ssrc, pt;
+  guint pt;
 
-  if (sscanf (GST_PAD_NAME (pad), "recv_rtp_src_%u_%u_%u", &session, &ssrc, &pt) != 3)
+  if (sscanf (GST_PAD_NAME (pad), "src_%u", &pt) != 1)
     return;
   if (pt == self->config->payload_type && g_atomic_int_compare_and_exchange (&self->decoder_linked, 0, 1))
     {
@@ -297,7 +308,7 @@ on_rtpbin_pad_added (GstElement *rtpbin, GstPad *pad, gpointer user_data)
     }
   else if ((gint) pt == self->config->dtmf_payload_type)
     link_branch (self, pad, gst_element_factory_make ("rtpdtmfdepay", NULL), make_fakesink (), NULL);
-  else  /* a second sender or an unexpected payload: not played */
+  else  /* an unexpected payload (the jitter buffer drops those without caps): not played */
     link_branch (self, pad, make_fakesink (), NULL, NULL);
 }
 
@@ -309,32 +320,22 @@ key_buffer (const SipsSdesCrypto *crypto)
   return gst_buffer_new_wrapped_bytes (key);
 }
 
-/* rtpbin unrefs what it gets each time: hand out a reference per request. */
+/* SRTP and SRTCP out with our key */
 static GstElement *
-on_request_encoder (GstElement *rtpbin, guint session, gpointer user_data)
+add_srtpenc (SipsAudioStream *self)
 {
-  SipsAudioStream *self = user_data;
   const char *cipher, *auth, *rtcp_auth;
   g_autoptr(GstBuffer) key = NULL;
 
-  if (self->config->local_crypto == NULL || session != 0)
-    return NULL;
-  if (self->srtpenc != NULL)
-    return gst_object_ref (self->srtpenc);
   sips_sdes_suite_params (self->config->local_crypto->suite, &cipher, &auth, &rtcp_auth, NULL);
   key = key_buffer (self->config->local_crypto);
-  self->srtpenc = gst_element_factory_make ("srtpenc", NULL);
+  self->srtpenc = add (self, "srtpenc");
   g_object_set (self->srtpenc, "random-key", FALSE, "key", key, NULL);
   gst_util_set_object_arg (G_OBJECT (self->srtpenc), "rtp-cipher", cipher);
   gst_util_set_object_arg (G_OBJECT (self->srtpenc), "rtcp-cipher", cipher);
   gst_util_set_object_arg (G_OBJECT (self->srtpenc), "rtp-auth", auth);
   gst_util_set_object_arg (G_OBJECT (self->srtpenc), "rtcp-auth", rtcp_auth);
-  /* rtpbin looks for rtp_src_0/rtcp_src_0 as existing pads: request their sinks now */
-  for (guint i = 0; i < 2; i++)
-    {
-      g_autoptr(GstPad) pad = gst_element_request_pad_simple (self->srtpenc, i == 0 ? "rtp_sink_0" : "rtcp_sink_0");
-    }
-  return self->srtpenc;  /* floating: rtpbin sinks it */
+  return self->srtpenc;
 }
 
 static GstCaps *
@@ -352,18 +353,27 @@ on_request_key (GstElement *srtpdec, guint ssrc, gpointer user_data)
                               "srtcp-auth", G_TYPE_STRING, rtcp_auth, NULL);
 }
 
+/* SRTP and SRTCP in with the peer's key (asked for per SSRC) */
 static GstElement *
-on_request_decoder (GstElement *rtpbin, guint session, gpointer user_data)
+add_srtpdec (SipsAudioStream *self)
 {
-  SipsAudioStream *self = user_data;
-
-  if (self->config->remote_crypto == NULL || session != 0)
-    return NULL;
-  if (self->srtpdec != NULL)
-    return gst_object_ref (self->srtpdec);
-  self->srtpdec = gst_element_factory_make ("srtpdec", NULL);
+  self->srtpdec = add (self, "srtpdec");
   g_signal_connect (self->srtpdec, "request-key", G_CALLBACK (on_request_key), self);
   return self->srtpdec;
+}
+
+/* The receive path's jitter buffer, alone here so that it can be swapped (a thread-less
+ * element of our own is to come). rtpjitterbuffer has two threads (its src task and its
+ * timer) and pushes downstream from its task. On an SSRC change it resets and plays the
+ * new sender, which is what we want (rtpbin played the first SSRC only). */
+static GstElement *
+make_jitter_buffer (SipsAudioStream *self)
+{
+  GstElement *jitter_buffer = gst_element_factory_make ("rtpjitterbuffer", NULL);
+
+  g_object_set (jitter_buffer, "latency", JITTER_LATENCY_MS, NULL);
+  g_signal_connect (jitter_buffer, "request-pt-map", G_CALLBACK (on_request_pt_map), self);
+  return jitter_buffer;
 }
 
 /* ---- building ---- */
@@ -394,6 +404,46 @@ add (SipsAudioStream *self, const char *factory)
   return element;
 }
 
+/* Links with no checks: the pads fit by construction (caps are still negotiated when data
+ * flows). The default checks query the caps of the whole chain built so far at each link,
+ * which was a tenth of the main loop's time at 100 calls/s. */
+static gboolean
+link_pads (GstElement *src, const char *src_pad, GstElement *sink, const char *sink_pad)
+{
+  return gst_element_link_pads_full (src, src_pad, sink, sink_pad, GST_PAD_LINK_CHECK_NOTHING);
+}
+
+static const char *
+factory_name (GstElement *element)
+{
+  GstElementFactory *factory = gst_element_get_factory (element);
+
+  return factory != NULL ? gst_plugin_feature_get_name (GST_PLUGIN_FEATURE (factory)) : "";
+}
+
+/* first ! second ! ... (NULL-terminated), by pad name: request pads where the element has
+ * them (tee's sources, input-selector's and rtpdtmfmux's sinks) */
+static gboolean
+link_chain (GstElement *first, ...)
+{
+  GstElement *prev = first, *next;
+  gboolean ok = TRUE;
+  va_list args;
+
+  va_start (args, first);
+  while (ok && (next = va_arg (args, GstElement *)) != NULL)
+    {
+      const char *src = g_str_equal (factory_name (prev), "tee") ? "src_%u" : "src";
+      const char *sink = g_str_equal (factory_name (next), "input-selector") ||
+                         g_str_equal (factory_name (next), "rtpdtmfmux") ? "sink_%u" : "sink";
+
+      ok = link_pads (prev, src, next, sink);
+      prev = next;
+    }
+  va_end (args);
+  return ok;
+}
+
 /* Nothing leaves once the stream stops: the session's DidEnd comes before the pipeline
  * has drained, and the peer must not get RTP after it. */
 static GstPadProbeReturn
@@ -404,17 +454,23 @@ on_send_packet (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return g_atomic_int_get (&self->send_stopped) ? GST_PAD_PROBE_DROP : GST_PAD_PROBE_OK;
 }
 
+static void
+drop_after_stop (SipsAudioStream *self, GstElement *sink)
+{
+  g_autoptr(GstPad) pad = gst_element_get_static_pad (sink, "sink");
+
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
+                     on_send_packet, self, NULL);
+}
+
 static GstElement *
 add_udp_sink (SipsAudioStream *self, GSocket *socket)
 {
   GstElement *element = add (self, "udpsink");
   gboolean v6 = g_socket_get_family (socket) == G_SOCKET_FAMILY_IPV6;
-  g_autoptr(GstPad) pad = gst_element_get_static_pad (element, "sink");
 
   /* the session owns the sockets: we only borrow them (symmetric RTP: send from them too) */
   g_object_set (element, v6 ? "socket-v6" : "socket", socket, "close-socket", FALSE, NULL);
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST,
-                     on_send_packet, self, NULL);
   return element;
 }
 
@@ -522,13 +578,18 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
   g_autoptr(GstCaps) rtp_src_caps = NULL;
   g_autoptr(GstCaps) rtcp_src_caps = NULL;
   g_autoptr(GstPad) rtp_src_pad = NULL;
+  g_autoptr(GstPad) mux_src_pad = NULL;
+  g_autoptr(GstPad) jitter_sink_pad = NULL;
+  g_autoptr(GstPad) rtcp_in_pad = NULL;
   GstElement *sync, *convert, *resample, *filter, *encoder, *payloader, *mux;
-  GstElement *rtp_src, *rtcp_src, *recv_resample;
-  const char *needed[] = { "rtpbin", "identity", "audioconvert", "audioresample", "capsfilter",
-                           "valve", "tee", "rtpdtmfmux", "rtpdtmfsrc", "rtpdtmfdepay",
+  GstElement *rtp_src, *rtcp_src, *recv_resample, *ptdemux, *rtcp_in, *rtcp_out;
+  GstElement *rtp_out_head, *rtcp_out_head, *rtp_in_tail, *rtcp_in_tail;
+  guint32 ssrc = g_random_int ();
+  const char *needed[] = { "rtpjitterbuffer", "rtpptdemux", "identity", "audioconvert", "audioresample",
+                           "capsfilter", "valve", "tee", "rtpdtmfmux", "rtpdtmfsrc", "rtpdtmfdepay",
                            "udpsink", "fakesink", "input-selector", NULL, NULL, NULL, NULL,
                            NULL, NULL, NULL, NULL, NULL };
-  gsize n = 13;
+  gsize n = 14;
 
   g_return_val_if_fail (self->pipeline == NULL && c != NULL, FALSE);
 
@@ -556,17 +617,9 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
   /* the playback bin's own EOS tells when its file (if any) is final */
   g_object_set (self->pipeline, "message-forward", TRUE, NULL);
 
-  self->rtpbin = add (self, "rtpbin");
-  g_object_set (self->rtpbin, "latency", JITTER_LATENCY_MS, NULL);
-  g_signal_connect (self->rtpbin, "request-pt-map", G_CALLBACK (on_request_pt_map), self);
-  g_signal_connect (self->rtpbin, "pad-added", G_CALLBACK (on_rtpbin_pad_added), self);
-  if (srtp)
-    {
-      g_signal_connect (self->rtpbin, "request-rtp-encoder", G_CALLBACK (on_request_encoder), self);
-      g_signal_connect (self->rtpbin, "request-rtcp-encoder", G_CALLBACK (on_request_encoder), self);
-      g_signal_connect (self->rtpbin, "request-rtp-decoder", G_CALLBACK (on_request_decoder), self);
-      g_signal_connect (self->rtpbin, "request-rtcp-decoder", G_CALLBACK (on_request_decoder), self);
-    }
+  /* our SSRC: the payloader's, rtpdtmfsrc's (sips-audio-stream-dtmf.c) and the muxer's,
+   * which rewrites every packet's to its own, so that DTMF goes out as the same source */
+  self->rtcp = sips_audio_rtcp_new (ssrc, self->codec->clock_rate, c->payload_type);
 
   /* send: a non-live input (a file) is paced by identity sync=true */
   gst_bin_add (GST_BIN (self->pipeline), input);  /* not floating: the bin takes its own ref */
@@ -591,15 +644,33 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
   encoder = add (self, self->codec->encoder);
   payloader = add (self, self->codec->payloader);
   configure_encoder (self, encoder, payloader);
+  g_object_set (payloader, "ssrc", ssrc, NULL);
   mux = add (self, "rtpdtmfmux");
-  if (!gst_element_link_many (input, sync, convert, resample, filter, self->selector, self->send_valve,
-                              self->send_tee, encoder, payloader, mux, NULL))
+  g_object_set (mux, "ssrc", ssrc, NULL);
+  if (!link_chain (input, sync, convert, resample, filter, self->selector, self->send_valve,
+                   self->send_tee, encoder, payloader, mux, NULL))
     goto link_failed;
   self->device_pad = gst_element_get_static_pad (self->selector, "sink_0");
   gst_object_unref (self->device_pad);  /* borrowed: the selector keeps it */
   self->dtmf_mux = mux;  /* rtpdtmfsrc joins it only while digits go out */
-  if (!gst_element_link_pads (mux, "src", self->rtpbin, "send_rtp_sink_0"))
-    goto link_failed;
+  mux_src_pad = gst_element_get_static_pad (mux, "src");
+  sips_audio_rtcp_watch_sent (self->rtcp, mux_src_pad);  /* what leaves, before SRTP */
+  /* RTCP out: pushed from the main context (no thread), SRTCP with SRTP */
+  rtcp_out = sips_audio_rtcp_get_source (self->rtcp);
+  gst_bin_add (GST_BIN (self->pipeline), rtcp_out);  /* not floating: the bin takes its own ref */
+  if (srtp)
+    {
+      add_srtpenc (self);
+      if (!link_pads (mux, "src", self->srtpenc, "rtp_sink_0") ||
+          !link_pads (rtcp_out, "src", self->srtpenc, "rtcp_sink_0"))
+        goto link_failed;
+      rtp_out_head = rtcp_out_head = self->srtpenc;
+    }
+  else
+    {
+      rtp_out_head = mux;
+      rtcp_out_head = rtcp_out;
+    }
 
   if (c->ice_agent != NULL)
     {
@@ -613,12 +684,15 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
       g_object_set (self->rtp_sink, "host", c->remote_address, "port", (gint) c->remote_port, NULL);
       g_object_set (self->rtcp_sink, "host", c->remote_address, "port", (gint) c->remote_rtcp_port, NULL);
     }
+  /* RTP and RTCP (the BYE is the last) both stop leaving with the stream */
+  drop_after_stop (self, self->rtp_sink);
+  drop_after_stop (self, self->rtcp_sink);
   /* RTP leaves paced at its timestamps whatever the input's buffer size (on_do_latency) */
   g_object_set (self->rtp_sink, "sync", TRUE, "async", FALSE, "processing-deadline", (guint64) 0, NULL);
   g_object_set (self->rtcp_sink, "sync", FALSE, "async", FALSE, NULL);
   g_signal_connect (self->pipeline, "do-latency", G_CALLBACK (on_do_latency), self);
-  if (!gst_element_link_pads (self->rtpbin, "send_rtp_src_0", self->rtp_sink, "sink") ||
-      !gst_element_link_pads (self->rtpbin, "send_rtcp_src_0", self->rtcp_sink, "sink"))
+  if (!link_pads (rtp_out_head, srtp ? "rtp_src_0" : "src", self->rtp_sink, "sink") ||
+      !link_pads (rtcp_out_head, srtp ? "rtcp_src_0" : "src", self->rtcp_sink, "sink"))
     goto link_failed;
 
   /* receive */
@@ -639,8 +713,33 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
     }
   rtp_src_pad = gst_element_get_static_pad (rtp_src, "src");
   gst_pad_add_probe (rtp_src_pad, GST_PAD_PROBE_TYPE_BUFFER, on_rtp_packet, self, NULL);
-  if (!gst_element_link_pads (rtp_src, "src", self->rtpbin, "recv_rtp_sink_0") ||
-      !gst_element_link_pads (rtcp_src, "src", self->rtpbin, "recv_rtcp_sink_0"))
+  rtp_in_tail = rtp_src;
+  rtcp_in_tail = rtcp_src;
+  if (srtp)
+    {
+      add_srtpdec (self);
+      if (!link_pads (rtp_src, "src", self->srtpdec, "rtp_sink") ||
+          !link_pads (rtcp_src, "src", self->srtpdec, "rtcp_sink"))
+        goto link_failed;
+      rtp_in_tail = rtcp_in_tail = self->srtpdec;
+    }
+  /* the peer's RTCP: its SRs are read (LSR/DLSR), then dropped by the probe before the
+   * fakesink (which only terminates the branch; see on_rtcp_received) */
+  rtcp_in = make_fakesink ();
+  gst_bin_add (GST_BIN (self->pipeline), rtcp_in);
+  rtcp_in_pad = gst_element_get_static_pad (rtcp_in, "sink");
+  sips_audio_rtcp_watch_reports (self->rtcp, rtcp_in_pad);
+  /* RTP: jitter buffer ! rtpptdemux ! a branch per payload type (on_ptdemux_pad_added) */
+  self->jitter_buffer = make_jitter_buffer (self);
+  gst_bin_add (GST_BIN (self->pipeline), self->jitter_buffer);
+  jitter_sink_pad = gst_element_get_static_pad (self->jitter_buffer, "sink");
+  sips_audio_rtcp_watch_received (self->rtcp, jitter_sink_pad);  /* authenticated, in arrival order */
+  ptdemux = add (self, "rtpptdemux");
+  g_signal_connect (ptdemux, "request-pt-map", G_CALLBACK (on_request_pt_map), self);
+  g_signal_connect (ptdemux, "pad-added", G_CALLBACK (on_ptdemux_pad_added), self);
+  if (!link_pads (rtp_in_tail, srtp ? "rtp_src" : "src", self->jitter_buffer, "sink") ||
+      !link_pads (self->jitter_buffer, "src", ptdemux, "sink") ||
+      !link_pads (rtcp_in_tail, srtp ? "rtcp_src" : "src", rtcp_in, "sink"))
     goto link_failed;
 
   self->recv_head = add (self, "audioconvert");
@@ -649,8 +748,8 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
   self->recv_tee = add (self, "tee");
   self->playback = make_playback (output);
   gst_bin_add (GST_BIN (self->pipeline), self->playback);
-  if (!gst_element_link_many (self->recv_head, recv_resample, self->play_valve, self->recv_tee,
-                              self->playback, NULL))
+  if (!link_chain (self->recv_head, recv_resample, self->play_valve, self->recv_tee,
+                   self->playback, NULL))
     goto link_failed;
   return TRUE;
 
@@ -669,7 +768,8 @@ sips_audio_stream_drop_pipeline (SipsAudioStream *self)
       gst_element_set_state (self->pipeline, GST_STATE_NULL);
       g_clear_pointer (&self->pipeline, gst_object_unref);
     }
-  self->rtpbin = self->send_valve = self->play_valve = self->send_tee = self->recv_tee = NULL;
+  g_clear_pointer (&self->rtcp, sips_audio_rtcp_unref);
+  self->jitter_buffer = self->send_valve = self->play_valve = self->send_tee = self->recv_tee = NULL;
   self->recv_head = self->playback = self->dtmfsrc = self->dtmf_mux = self->rtp_sink = self->rtcp_sink = NULL;
   self->srtpenc = self->srtpdec = NULL;
   self->input = self->output = NULL;

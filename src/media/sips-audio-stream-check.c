@@ -1,7 +1,8 @@
-/* sips-audio-stream-check.c: the streams' RTP timeout checks, all on one 1-s timer
+/* sips-audio-stream-check.c: the streams' RTP timeout checks and RTCP, all on one 1-s timer
  *
  * A timer per call made every main-loop iteration walk (prepare/check) one more GSource
- * per call; one timer walks the checked streams once a second instead. A stream on
+ * per call; one timer walks the running streams once a second instead: the RTP timeout
+ * (when RtpTimeout is on), then RTCP when due (sips-audio-stream-rtcp.c). A stream on
  * another context than the first one's gets a timer of its own. */
 #include "media/sips-audio-stream-private.h"
 
@@ -9,10 +10,20 @@ static GMainContext *ticker_context;
 static GSource      *ticker;
 static GPtrArray    *checked;  /* SipsAudioStream* (borrowed: removed before they go) */
 
+/* A check may end the call (the stream stops: no RTCP then). */
+static void
+check_stream (SipsAudioStream *stream)
+{
+  if (stream->config->rtp_timeout > 0)
+    sips_audio_stream_rtp_check (stream);
+  if (stream->rtcp != NULL && stream->pipeline != NULL && !stream->stopping)
+    sips_audio_rtcp_send (stream->rtcp, FALSE);
+}
+
 static gboolean
 on_stream_rtp_check (gpointer user_data)
 {
-  sips_audio_stream_rtp_check (user_data);
+  check_stream (user_data);
   return G_SOURCE_CONTINUE;
 }
 
@@ -29,7 +40,7 @@ on_tick (gpointer user_data)
       SipsAudioStream *stream = now->pdata[i];
 
       if (stream->rtp_checked)
-        sips_audio_stream_rtp_check (stream);
+        check_stream (stream);
     }
   return G_SOURCE_CONTINUE;
 }

@@ -92,12 +92,15 @@ add_source (SipsAudioStream *self)
 {
   GstElement *src;
   g_autoptr(GstPad) pad = NULL;
+  guint ssrc = 0;
 
   if (self->dtmfsrc != NULL)
     return TRUE;
   src = gst_element_factory_make ("rtpdtmfsrc", NULL);
+  /* our SSRC (the muxer would rewrite it anyway): one source for audio and events */
+  g_object_get (self->dtmf_mux, "ssrc", &ssrc, NULL);
   g_object_set (src, "pt", (guint) self->config->dtmf_payload_type,
-                "clock-rate", self->codec->clock_rate, NULL);
+                "clock-rate", self->codec->clock_rate, "ssrc", ssrc, NULL);
   pad = gst_element_get_static_pad (src, "src");
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, on_dtmf_packet, self, NULL);
   gst_bin_add (GST_BIN (self->pipeline), src);

@@ -11,6 +11,9 @@
 
 G_BEGIN_DECLS
 
+/* sips-audio-stream-rtcp.c: our RTCP (RFC 3550) state of one pipeline (no thread of its own) */
+typedef struct _SipsAudioRtcp SipsAudioRtcp;
+
 /* Our validated copy of SipsAudioStreamConfig. */
 typedef struct {
   char           *codec;
@@ -50,7 +53,7 @@ struct _SipsAudioStream
   const SipsAudioCodec *codec;
 
   GstElement           *pipeline;
-  GstElement           *rtpbin;
+  GstElement           *jitter_buffer;  /* the receive path's (make_jitter_buffer()) */
   GstElement           *send_valve;
   GstElement           *play_valve;
   GstElement           *send_tee;
@@ -63,8 +66,9 @@ struct _SipsAudioStream
   GstElement           *dtmfsrc;       /* rtpdtmfsrc while DTMF goes out, else NULL */
   GstElement           *rtp_sink;
   GstElement           *rtcp_sink;
-  GstElement           *srtpenc;       /* borrowed: rtpbin owns them */
+  GstElement           *srtpenc;       /* borrowed: the pipeline owns them */
   GstElement           *srtpdec;
+  SipsAudioRtcp        *rtcp;          /* our RTCP, the running pipeline's */
   gint                  decoder_linked;  /* atomic */
   gint                  rx_seen;         /* atomic: first packet handled */
   gint                  audio_seen;      /* atomic: first decodable packet handled */
@@ -88,7 +92,7 @@ struct _SipsAudioStream
 
   GSource              *no_audio_source;
   GSource              *rtp_check_source;  /* only off the shared timer's context */
-  gboolean              rtp_checked;       /* on the shared timer */
+  gboolean              rtp_checked;       /* on the shared timer (RTP timeout, RTCP) */
   GSource              *stop_source;
   GSource              *dtmf_source;
   GQueue                dtmf_queue;      /* of GINT_TO_POINTER (event number + 1) */
@@ -117,9 +121,27 @@ void     sips_audio_stream_dtmf_clear (SipsAudioStream *self);
 
 /* Main context, every second while RtpTimeout is on: reports "rtp-timeout". */
 void     sips_audio_stream_rtp_check        (SipsAudioStream *self);
-/* sips-audio-stream-check.c: sips_audio_stream_rtp_check() on one timer for all streams */
+/* sips-audio-stream-check.c: one timer for all running streams: sips_audio_stream_rtp_check()
+ * (RtpTimeout on) and sips_audio_rtcp_send() */
 void     sips_audio_stream_check_add        (SipsAudioStream *self);
 void     sips_audio_stream_check_remove     (SipsAudioStream *self);
+
+/* sips-audio-stream-rtcp.c. Counters come from pad probes in the streaming threads (under
+ * a mutex); reports leave from the main context through the element of
+ * sips_audio_rtcp_get_source(), which has no streaming thread. */
+SipsAudioRtcp *sips_audio_rtcp_new           (guint32 ssrc, guint clock_rate, guint audio_pt);
+void           sips_audio_rtcp_unref         (SipsAudioRtcp *rtcp);
+/* The element our RTCP leaves from (a src pad, application/x-rtcp): add it to the pipeline. */
+GstElement    *sips_audio_rtcp_get_source    (SipsAudioRtcp *rtcp);
+/* Probes: RTP we send (before SRTP), RTP we receive (after SRTP, buffers with the arrival
+ * running time), RTCP we receive (after SRTCP: read, then dropped before the sink, which
+ * must never hold the socket reader thread). */
+void           sips_audio_rtcp_watch_sent     (SipsAudioRtcp *rtcp, GstPad *pad);
+void           sips_audio_rtcp_watch_received (SipsAudioRtcp *rtcp, GstPad *pad);
+void           sips_audio_rtcp_watch_reports  (SipsAudioRtcp *rtcp, GstPad *pad);
+/* Main context: a report if one is due (every 5 s randomised 0.5-1.5x), or now with a BYE. */
+void           sips_audio_rtcp_send           (SipsAudioRtcp *rtcp, gboolean bye);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SipsAudioRtcp, sips_audio_rtcp_unref)
 
 /* sips-audio-stream-play.c: stops a playing file ("file-stopped", not completed) and
  * forgets the selector's elements (the pipeline is going). */

@@ -263,7 +263,9 @@ begin_teardown (SipsAudioStream *self)
   if (self->player != NULL)
     sips_audio_file_player_stop (self->player);
   self->stopping = TRUE;
-  /* the UDP sinks drop from now on; the rest drains (a recording gets its end) */
+  /* RTCP BYE, then the sinks drop from now on; the rest drains (a recording gets its end) */
+  if (self->rtcp != NULL)
+    sips_audio_rtcp_send (self->rtcp, TRUE);
   g_atomic_int_set (&self->send_stopped, 1);
   self->playback_done = FALSE;
   clear_source (&self->no_audio_source);
@@ -483,8 +485,7 @@ start_pipeline (SipsAudioStream *self, GError **error)
   sips_audio_stream_set_last_rx (self, g_get_monotonic_time ());
   if (!self->audio_was_received && self->no_audio_source == NULL)
     self->no_audio_source = add_timeout (self, self->config->no_audio_timeout, on_no_audio_timeout);
-  if (self->config->rtp_timeout > 0)
-    sips_audio_stream_check_add (self);
+  sips_audio_stream_check_add (self);  /* RTCP, and the RTP timeout if on */
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_CODEC]);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_SAMPLE_RATE]);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_SRTP_ACTIVE]);

@@ -1,4 +1,4 @@
-/* sips-audio-stream.h: a session's audio media: one GStreamer RTP pipeline (rtpbin, RTCP,
+/* sips-audio-stream.h: a session's audio media: one GStreamer RTP pipeline (RTCP,
  * symmetric UDP on the session's sockets, codec, SRTP, DTMF, hold, recording) */
 #pragma once
 

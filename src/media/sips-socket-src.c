@@ -1,7 +1,7 @@
 /* sips-socket-src.c: a live GStreamer source pushing a UDP socket's datagrams, read by one
  * reader thread for the whole process, or an ICE component's from libnice's receive
  * callback on the main context. udpsrc and nicesrc have a streaming thread per socket (two
- * per call: RTP and RTCP); here they push into rtpbin, whose jitterbuffer decouples. */
+ * per call: RTP and RTCP); here they push into the jitter buffer, which decouples. */
 #include "media/sips-socket-src.h"
 
 #include <dlfcn.h>
