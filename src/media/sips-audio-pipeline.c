@@ -5,7 +5,7 @@
  *   SipsRtcpOut (our RTCP, pushed from the main context) [! srtpenc rtcp_sink_0/rtcp_src_0]
  *     ! udpsink (RTCP socket) or nicesink component 2
  *   SipsSocketSrc (RTP socket or ICE component 1) [! srtpdec rtp_sink/rtp_src]
- *     ! rtpjitterbuffer ! rtpptdemux ! per payload type: depayloader ! decoder
+ *     ! sipsjitterbuffer ! rtpptdemux ! per payload type: depayloader ! decoder
  *     ! audioconvert ! audioresample ! valve ! tee ! output; rtpdtmfdepay ! fakesink
  *     (telephone-event: its dtmf-event messages); fakesink (anything else)
  *   SipsSocketSrc (RTCP socket or ICE component 2) [! srtpdec rtcp_sink/rtcp_src] ! fakesink
@@ -20,6 +20,7 @@
 #include <glib/gi18n.h>
 #include <gst/net/gstnetaddressmeta.h>
 #include "core/sips-error.h"
+#include "media/sips-jitter-buffer.h"
 #include "media/sips-opus.h"
 #include "media/sips-socket-src.h"
 
@@ -288,7 +289,7 @@ link_branch (SipsAudioStream *self, GstPad *new_pad, GstElement *first, GstEleme
     g_warning ("audio stream: cannot link %s", GST_PAD_NAME (new_pad));
 }
 
-/* rtpptdemux's thread (the jitter buffer's): a payload type's first packet */
+/* the process's playout thread (the jitter buffer's): a payload type's first packet */
 static void
 on_ptdemux_pad_added (GstElement *ptdemux, GstPad *pad, gpointer user_data)
 {
@@ -362,14 +363,14 @@ add_srtpdec (SipsAudioStream *self)
   return self->srtpdec;
 }
 
-/* The receive path's jitter buffer, alone here so that it can be swapped (a thread-less
- * element of our own is to come). rtpjitterbuffer has two threads (its src task and its
- * timer) and pushes downstream from its task. On an SSRC change it resets and plays the
- * new sender, which is what we want (rtpbin played the first SSRC only). */
+/* The receive path's jitter buffer: ours has no thread per call (rtpjitterbuffer has two,
+ * its src task and its timer); the process's one `sips-playout` thread pushes its packets
+ * down to the output, which therefore must not wait (on_do_latency). On an SSRC change it
+ * restarts and plays the new sender. */
 static GstElement *
 make_jitter_buffer (SipsAudioStream *self)
 {
-  GstElement *jitter_buffer = gst_element_factory_make ("rtpjitterbuffer", NULL);
+  GstElement *jitter_buffer = gst_element_factory_make ("sipsjitterbuffer", NULL);
 
   g_object_set (jitter_buffer, "latency", JITTER_LATENCY_MS, NULL);
   g_signal_connect (jitter_buffer, "request-pt-map", G_CALLBACK (on_request_pt_map), self);
@@ -521,12 +522,17 @@ query_latency (GstElement *element, gboolean *live, GstClockTime *min)
 /* The default, one latency for every sink, would be the jitterbuffer's on the receive side
  * and hold our RTP back by as much: the RTP sink gets its own path's latency instead (the
  * input's buffer duration), so a packet leaves once its audio has been captured, and the
- * packets payloaded from one big input buffer leave ptime apart, not back to back. */
+ * packets payloaded from one big input buffer leave ptime apart, not back to back.
+ * The output gets the receive path's, the jitter buffer's: the jitter buffer pushes at
+ * PTS + its latency from the process's one playout thread, and a syncing output that waited
+ * for a larger latency (a slow input's, the recorder's mixer's) would hold every call's
+ * playout meanwhile. Its decoder is linked only once packets come, so the query may not
+ * reach the jitter buffer yet: then its latency is what the output gets. */
 static gboolean
 on_do_latency (GstBin *pipeline, gpointer user_data)
 {
   SipsAudioStream *self = user_data;
-  GstClockTime all = 0, send = 0;
+  GstClockTime all = 0, send = 0, play = JITTER_LATENCY_MS * GST_MSECOND, path = 0;
   gboolean live = FALSE;
 
   /* what GstBin does by default */
@@ -534,8 +540,12 @@ on_do_latency (GstBin *pipeline, gpointer user_data)
     gst_element_send_event (GST_ELEMENT (pipeline), gst_event_new_latency (all));
   if (self->rtp_sink != NULL && query_latency (self->rtp_sink, &live, &send) && live && send != all)
     gst_element_send_event (self->rtp_sink, gst_event_new_latency (send));
-  g_debug ("audio stream latency: %" GST_TIME_FORMAT ", RTP out %" GST_TIME_FORMAT,
-           GST_TIME_ARGS (all), GST_TIME_ARGS (send));
+  if (self->playback != NULL && query_latency (self->playback, &live, &path) && live)
+    play = path;
+  if (self->playback != NULL && play != all)
+    gst_element_send_event (self->playback, gst_event_new_latency (play));
+  g_debug ("audio stream latency: %" GST_TIME_FORMAT ", RTP out %" GST_TIME_FORMAT ", output %"
+           GST_TIME_FORMAT, GST_TIME_ARGS (all), GST_TIME_ARGS (send), GST_TIME_ARGS (play));
   return TRUE;
 }
 
@@ -561,7 +571,7 @@ make_playback (GstElement *output)
   GstElement *bin = gst_bin_new ("playback");
   g_autoptr(GstPad) target = gst_element_get_static_pad (output, "sink");
 
-  /* no queue: the jitterbuffer's thread plays (a thread less per call) */
+  /* no queue: the process's playout thread plays (sips-jitter-buffer.c) */
   gst_bin_add (GST_BIN (bin), output);  /* not floating: the bin takes a reference of its own */
   gst_element_add_pad (bin, gst_ghost_pad_new ("sink", target));
   return bin;
@@ -585,7 +595,7 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
   GstElement *rtp_src, *rtcp_src, *recv_resample, *ptdemux, *rtcp_in, *rtcp_out;
   GstElement *rtp_out_head, *rtcp_out_head, *rtp_in_tail, *rtcp_in_tail;
   guint32 ssrc = g_random_int ();
-  const char *needed[] = { "rtpjitterbuffer", "rtpptdemux", "identity", "audioconvert", "audioresample",
+  const char *needed[] = { "sipsjitterbuffer", "rtpptdemux", "identity", "audioconvert", "audioresample",
                            "capsfilter", "valve", "tee", "rtpdtmfmux", "rtpdtmfsrc", "rtpdtmfdepay",
                            "udpsink", "fakesink", "input-selector", NULL, NULL, NULL, NULL,
                            NULL, NULL, NULL, NULL, NULL };
@@ -594,6 +604,7 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
   g_return_val_if_fail (self->pipeline == NULL && c != NULL, FALSE);
 
   sips_opus_register ();
+  sips_jitter_buffer_register ();
   self->codec = sips_audio_codec_find (c->codec);
   needed[n++] = self->codec->encoder;
   needed[n++] = self->codec->payloader;

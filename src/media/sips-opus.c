@@ -262,6 +262,41 @@ on_dec_chain (GstPad *pad, GstObject *parent, GstBuffer *buffer)
   return gst_pad_push (self->srcpad, out);
 }
 
+/* A lost packet (the jitter buffer's GstRTPPacketLost, a GAP from the depayloader): libopus
+ * conceals it from the decoder's state, not a hole of silence. FALSE: not concealed. */
+static gboolean
+conceal (SipsOpusDec *self, GstEvent *event)
+{
+  GstClockTime timestamp, duration;
+  GstBuffer *out;
+  GstMapInfo map;
+  int samples, n;
+
+  gst_event_parse_gap (event, &timestamp, &duration);
+  if (!GST_CLOCK_TIME_IS_VALID (timestamp) || !GST_CLOCK_TIME_IS_VALID (duration) ||
+      !gst_pad_has_current_caps (self->srcpad))
+    return FALSE;
+  /* whole 2.5-ms steps, as libopus wants; a longer loss ends in silence */
+  samples = (int) MIN (gst_util_uint64_scale (duration, RATE, GST_SECOND), MAX_FRAME) / 120 * 120;
+  if (samples == 0)
+    return FALSE;
+  out = gst_buffer_new_allocate (NULL, (gsize) samples * 2, NULL);
+  gst_buffer_map (out, &map, GST_MAP_WRITE);
+  n = opus_decode (self->decoder, NULL, 0, (opus_int16 *) map.data, samples, 0);
+  gst_buffer_unmap (out, &map);
+  if (n <= 0)
+    {
+      gst_buffer_unref (out);
+      return FALSE;
+    }
+  gst_buffer_set_size (out, (gsize) n * 2);
+  GST_BUFFER_PTS (out) = timestamp;
+  GST_BUFFER_DURATION (out) = gst_util_uint64_scale ((guint64) n, GST_SECOND, RATE);
+  gst_event_unref (event);
+  gst_pad_push (self->srcpad, out);
+  return TRUE;
+}
+
 static gboolean
 on_dec_event (GstPad *pad, GstObject *parent, GstEvent *event)
 {
@@ -269,6 +304,10 @@ on_dec_event (GstPad *pad, GstObject *parent, GstEvent *event)
 
   switch (GST_EVENT_TYPE (event))
     {
+    case GST_EVENT_GAP:
+      if (conceal (self, event))
+        return TRUE;
+      break;
     case GST_EVENT_CAPS:
       {
         g_autoptr(GstCaps) caps = gst_caps_from_string (RAW_CAPS);
