@@ -24,7 +24,6 @@
 #include "media/sips-opus.h"
 #include "media/sips-socket-src.h"
 
-#define JITTER_LATENCY_MS 100
 
 
 void

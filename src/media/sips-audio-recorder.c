@@ -31,6 +31,8 @@ struct _SipsAudioRecorder
   gboolean      finishing;
   gboolean      finished;
   GSource      *finish_timeout;
+  GSource      *lag_timeout;    /* the receive branch's late unlink */
+  guint         receive_lag_ms;
   gint          eos_seen;       /* atomic: filesink got EOS */
 };
 
@@ -117,6 +119,11 @@ on_branch_done (gpointer user_data)
     {
       g_source_destroy (self->finish_timeout);
       g_clear_pointer (&self->finish_timeout, g_source_unref);
+    }
+  if (self->lag_timeout != NULL)
+    {
+      g_source_destroy (self->lag_timeout);
+      g_clear_pointer (&self->lag_timeout, g_source_unref);
     }
   if (self->bin != NULL)
     {
@@ -218,6 +225,11 @@ sips_audio_recorder_finalize (GObject *object)
     {
       g_source_destroy (self->finish_timeout);
       g_clear_pointer (&self->finish_timeout, g_source_unref);
+    }
+  if (self->lag_timeout != NULL)
+    {
+      g_source_destroy (self->lag_timeout);
+      g_clear_pointer (&self->lag_timeout, g_source_unref);
     }
   if (self->bin != NULL)
     {
@@ -351,6 +363,24 @@ sips_audio_recorder_set_paused (SipsAudioRecorder *self, gboolean paused)
     g_object_set (self->valve, "drop", paused, NULL);
 }
 
+static void
+unlink_branch (SipsAudioRecorder *self, guint i)
+{
+  if (self->tee_pads[i] != NULL)
+    gst_pad_add_probe (self->tee_pads[i], GST_PAD_PROBE_TYPE_IDLE, on_tee_pad_idle,
+                       gst_object_ref (self->sinks[i]), gst_object_unref);
+}
+
+static gboolean
+on_receive_lag_over (gpointer user_data)
+{
+  SipsAudioRecorder *self = user_data;
+
+  g_clear_pointer (&self->lag_timeout, g_source_unref);
+  unlink_branch (self, 1);
+  return G_SOURCE_REMOVE;
+}
+
 void
 sips_audio_recorder_finish (SipsAudioRecorder *self)
 {
@@ -364,12 +394,26 @@ sips_audio_recorder_finish (SipsAudioRecorder *self)
       defer (self, on_branch_done);
       return;
     }
-  self->finish_timeout = g_timeout_source_new (FINISH_TIMEOUT_MS);
+  self->finish_timeout = g_timeout_source_new (FINISH_TIMEOUT_MS + self->receive_lag_ms);
   g_source_set_callback (self->finish_timeout, on_finish_timeout, self, NULL);
   g_source_attach (self->finish_timeout, self->context);
-  for (guint i = 0; i < 2; i++)
-    gst_pad_add_probe (self->tee_pads[i], GST_PAD_PROBE_TYPE_IDLE, on_tee_pad_idle,
-                       gst_object_ref (self->sinks[i]), gst_object_unref);
+  unlink_branch (self, 0);
+  if (self->receive_lag_ms == 0)
+    unlink_branch (self, 1);
+  else
+    {
+      /* what was received before now is still in the jitter buffer: wait for it */
+      self->lag_timeout = g_timeout_source_new (self->receive_lag_ms);
+      g_source_set_callback (self->lag_timeout, on_receive_lag_over, self, NULL);
+      g_source_attach (self->lag_timeout, self->context);
+    }
+}
+
+void
+sips_audio_recorder_set_receive_lag (SipsAudioRecorder *self, guint ms)
+{
+  g_return_if_fail (SIPS_IS_AUDIO_RECORDER (self));
+  self->receive_lag_ms = ms;
 }
 
 gboolean

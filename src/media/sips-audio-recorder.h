@@ -13,6 +13,9 @@ G_DECLARE_FINAL_TYPE (SipsAudioRecorder, sips_audio_recorder, SIPS, AUDIO_RECORD
 
 /* A 16-bit mono WAV at rate Hz in path. */
 SipsAudioRecorder *sips_audio_recorder_new      (const char *path, guint rate);
+/* The receive branch (the second tee) is unlinked this much after the send branch when
+ * finishing: what the jitter buffer still holds arrived before the stop. */
+void sips_audio_recorder_set_receive_lag (SipsAudioRecorder *self, guint ms);
 const char        *sips_audio_recorder_get_path (SipsAudioRecorder *self);
 
 /* Adds the recording branch to a running pipeline, fed by two tees of raw audio (the sent

@@ -14,6 +14,9 @@ G_BEGIN_DECLS
 /* sips-audio-stream-rtcp.c: our RTCP (RFC 3550) state of one pipeline (no thread of its own) */
 typedef struct _SipsAudioRtcp SipsAudioRtcp;
 
+/* the receive path's jitter buffer holds packets this long before they play */
+#define JITTER_LATENCY_MS 100
+
 /* Our validated copy of SipsAudioStreamConfig. */
 typedef struct {
   char           *codec;

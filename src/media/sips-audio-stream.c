@@ -761,6 +761,7 @@ sips_audio_stream_start_recording (SipsAudioStream *self, const char *path, GErr
       return FALSE;
     }
   recorder = sips_audio_recorder_new (path, self->codec->sample_rate);
+  sips_audio_recorder_set_receive_lag (recorder, JITTER_LATENCY_MS + 20);
   if (!sips_audio_recorder_attach (recorder, GST_BIN (self->pipeline), self->send_tee, self->recv_tee, error))
     return FALSE;
   sips_audio_recorder_set_paused (recorder, is_held (self));
