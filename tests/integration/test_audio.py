@@ -380,12 +380,10 @@ def test_no_audio_from_sipp(ab, tmp_path):
         sipp.stop()
 
 
-def test_pipeline_error_fails_the_session(ab):
-    a, b = ab
-    # a source that fails once running (an error on the pipeline's bus, not at start)
-    b.set('AudioInputDevice', v('s', 'multifilesrc location=/nonexistent-sips/%d.raw'
-                                      ' ! rawaudioparse use-sink-caps=false format=pcm'
-                                      ' pcm-format=s16le sample-rate=8000 num-channels=1'))
+def assert_device_fails_the_session(a, b, device):
+    """b's input device fails: b's session fails (local 0) and ends, a's ends by b."""
+    b.set('AudioInputDevice', v('s', device + ' ! rawaudioparse use-sink-caps=false format=pcm'
+                                ' pcm-format=s16le sample-rate=8000 num-channels=1'))
     try:
         pa, pb = establish(a, b)
         fail = b.wait(pb, 'DidFail')
@@ -394,23 +392,17 @@ def test_pipeline_error_fails_the_session(ab):
         a.wait(pa, 'DidEnd', pred=lambda args: args[1] == 'remote')
     finally:
         b.set('AudioInputDevice', v('s', tone_device(TONE_B)))
+
+
+def test_pipeline_error_fails_the_session(ab):
+    # a source that fails once running (an error on the pipeline's bus, not at start)
+    assert_device_fails_the_session(*ab, 'multifilesrc location=/nonexistent-sips/%d.raw')
 
 
 def test_device_that_cannot_start_fails_the_session(ab):
-    a, b = ab
     # a valid description whose device cannot open: the PLAYING state change fails (it
     # runs off the main loop), and the session fails as with any pipeline error
-    b.set('AudioInputDevice', v('s', 'filesrc location=/nonexistent-sips/in.raw'
-                                      ' ! rawaudioparse use-sink-caps=false format=pcm'
-                                      ' pcm-format=s16le sample-rate=8000 num-channels=1'))
-    try:
-        pa, pb = establish(a, b)
-        fail = b.wait(pb, 'DidFail')
-        assert fail[1:3] == ('local', 0) and fail[3], fail
-        b.wait(pb, 'DidEnd', pred=lambda args: args[1] == 'local')
-        a.wait(pa, 'DidEnd', pred=lambda args: args[1] == 'remote')
-    finally:
-        b.set('AudioInputDevice', v('s', tone_device(TONE_B)))
+    assert_device_fails_the_session(*ab, 'filesrc location=/nonexistent-sips/in.raw')
 
 
 def test_ringtones_play_on_the_alert_device(ab):
