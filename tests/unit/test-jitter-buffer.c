@@ -233,6 +233,20 @@ wait_out (Harness *h, guint n)
   g_assert_cmpuint (h->out->len, >=, n);
 }
 
+/* n outputs came (wait_out): none more comes within ms, the window a stray push (a
+ * duplicate, a late packet) would have to show up in. */
+static void
+assert_no_more_out (Harness *h, guint n, guint ms)
+{
+  gint64 end = g_get_monotonic_time () + ms * G_TIME_SPAN_MILLISECOND;
+
+  g_mutex_lock (&h->lock);
+  while (h->out->len <= n && g_cond_wait_until (&h->cond, &h->lock, end))
+    ;
+  g_mutex_unlock (&h->lock);
+  g_assert_cmpuint (h->out->len, ==, n);
+}
+
 static Out *
 out_at (Harness *h, guint i)
 {
@@ -273,7 +287,7 @@ test_reorder (void)
   push (&h, 3);
   push (&h, 2);
   wait_out (&h, 3);
-  g_usleep (100000);
+  assert_no_more_out (&h, 3, 100);
   assert_seqs (&h, seqs, 3);
   g_assert_true (out_at (&h, 0)->discont);
   g_assert_false (out_at (&h, 1)->discont);
@@ -295,7 +309,7 @@ test_duplicate (void)
   push (&h, 1);
   push (&h, 3);
   wait_out (&h, 3);
-  g_usleep (100000);
+  assert_no_more_out (&h, 3, 100);
   assert_seqs (&h, seqs, 3);
   g_assert_cmpuint (get_stat (&h, "duplicates"), ==, 2);
   harness_stop (&h);
@@ -315,7 +329,7 @@ test_late (void)
   push (&h, 2);
   push (&h, 4);
   wait_out (&h, 4);
-  g_usleep (100000);
+  assert_no_more_out (&h, 4, 100);
   g_assert_cmpuint (h.out->len, ==, 4);
   g_assert_true (out_at (&h, 1)->lost);
   g_array_remove_index (h.out, 1);
@@ -376,7 +390,7 @@ test_gap (void)
   g_assert_cmpint (push_full (&h, 0, 2, STEP, SSRC, t0), ==, GST_FLOW_OK);
   g_assert_cmpint (push_full (&h, 0, 5, 4 * STEP, SSRC, t0), ==, GST_FLOW_OK);
   wait_out (&h, 5);
-  g_usleep (50000);
+  assert_no_more_out (&h, 5, 50);
   g_assert_cmpuint (h.out->len, ==, 5);
   g_assert_cmpuint (out_at (&h, 1)->seq, ==, 2);
   g_assert_false (out_at (&h, 1)->discont);
@@ -409,7 +423,7 @@ test_ssrc_change (void)
   g_assert_cmpint (push_full (&h, 0, 40000, 123456789, SSRC + 1, t1), ==, GST_FLOW_OK);
   g_assert_cmpint (push_full (&h, 0, 40001, 123456789 + STEP, SSRC + 1, t1), ==, GST_FLOW_OK);
   wait_out (&h, 4);
-  g_usleep (50000);
+  assert_no_more_out (&h, 4, 50);
   g_assert_cmpuint (h.out->len, ==, 4);
   g_assert_cmpuint (out_at (&h, 2)->seq, ==, 40000);
   g_assert_false (out_at (&h, 2)->lost);
@@ -438,7 +452,7 @@ test_seq_jump (void)
   push (&h, 20001);  /* this one confirms it */
   push (&h, 20002);
   wait_out (&h, 5);
-  g_usleep (100000);
+  assert_no_more_out (&h, 5, 100);
   assert_seqs (&h, seqs, 5);
   g_assert_false (out_at (&h, 2)->discont);
   g_assert_true (out_at (&h, 3)->discont);
@@ -515,7 +529,7 @@ test_seq_wrap (void)
   g_assert_cmpint (push_full (&h, 0, 65535, G_MAXUINT32 - STEP + 1, SSRC, GST_CLOCK_TIME_NONE), ==, GST_FLOW_OK);
   g_assert_cmpint (push_full (&h, 0, 1, STEP, SSRC, GST_CLOCK_TIME_NONE), ==, GST_FLOW_OK);
   wait_out (&h, 4);
-  g_usleep (100000);
+  assert_no_more_out (&h, 4, 100);
   assert_seqs (&h, seqs, 4);
   for (guint i = 1; i < 4; i++)
     {
@@ -570,7 +584,7 @@ test_pt_map (void)
   g_assert_cmpint (push_full (&h, 8, 2, STEP, SSRC, GST_CLOCK_TIME_NONE), ==, GST_FLOW_OK);
   g_assert_cmpint (push_full (&h, 8, 3, 2 * STEP, SSRC, GST_CLOCK_TIME_NONE), ==, GST_FLOW_OK);
   wait_out (&h, 2);
-  g_usleep (100000);
+  assert_no_more_out (&h, 2, 100);
   g_assert_cmpuint (h.out->len, ==, 2);
   g_assert_cmpuint (out_at (&h, 0)->seq, ==, 2);
   g_assert_cmpuint (calls, ==, 2);
