@@ -40,6 +40,12 @@ default_device (gboolean is_source)
                                                  : sips_audio_device_default_resolve (FALSE);
 }
 
+const char *
+sips_audio_device_effective (const char *description, gboolean is_source)
+{
+  return description == NULL || *description == '\0' ? default_device (is_source) : description;
+}
+
 GstElement *
 sips_audio_device_make (const char *description, gboolean is_source, GError **error)
 {

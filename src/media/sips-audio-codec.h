@@ -25,6 +25,9 @@ const SipsAudioCodec *sips_audio_codec_find (const char *name);
  * needed direction, -> SIPS_ERROR_INVALID_ARGUMENT. */
 GstElement *sips_audio_device_make (const char *description, gboolean is_source, GError **error);
 
+/* What "" stands for now (the platform default, or silence once it failed); others as given. */
+const char *sips_audio_device_effective (const char *description, gboolean is_source);
+
 /* The platform default ("") failed at run time (a headless machine has no sound card):
  * from now on "" makes a silent live source / a discarding sink, so calls still work. */
 void        sips_audio_device_default_failed (gboolean is_source);

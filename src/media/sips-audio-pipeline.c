@@ -1,5 +1,6 @@
 /* sips-audio-pipeline.c: builds a SipsAudioStream's GStreamer pipeline, no rtpbin:
- *   input ! identity sync ! audioconvert ! audioresample ! caps ! valve ! tee
+ *   SipsAudioInputSrc (the input device's capture, shared by the calls: sips-audio-capture.c)
+ *     or a played file's appsrc ! input-selector ! valve ! tee
  *     ! encoder ! payloader ! rtpdtmfmux (+ rtpdtmfsrc while DTMF goes out)
  *     [! srtpenc rtp_sink_0/rtp_src_0] ! udpsink (RTP socket) or nicesink component 1
  *   SipsRtcpOut (our RTCP, pushed from the main context) [! srtpenc rtcp_sink_0/rtcp_src_0]
@@ -20,6 +21,7 @@
 #include <glib/gi18n.h>
 #include <gst/net/gstnetaddressmeta.h>
 #include "core/sips-error.h"
+#include "media/sips-audio-capture.h"
 #include "media/sips-jitter-buffer.h"
 #include "media/sips-opus.h"
 #include "media/sips-socket-src.h"
@@ -583,22 +585,21 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
   gboolean srtp = c->local_crypto != NULL;
   g_autoptr(GstElement) input = NULL;
   g_autoptr(GstElement) output = NULL;
-  g_autoptr(GstCaps) raw_caps = NULL;
   g_autoptr(GstCaps) rtp_src_caps = NULL;
   g_autoptr(GstCaps) rtcp_src_caps = NULL;
   g_autoptr(GstPad) rtp_src_pad = NULL;
   g_autoptr(GstPad) mux_src_pad = NULL;
   g_autoptr(GstPad) jitter_sink_pad = NULL;
   g_autoptr(GstPad) rtcp_in_pad = NULL;
-  GstElement *sync, *convert, *resample, *filter, *encoder, *payloader, *mux;
+  GstElement *encoder, *payloader, *mux;
   GstElement *rtp_src, *rtcp_src, *recv_resample, *ptdemux, *rtcp_in, *rtcp_out;
   GstElement *rtp_out_head, *rtcp_out_head, *rtp_in_tail, *rtcp_in_tail;
   guint32 ssrc = g_random_int ();
-  const char *needed[] = { "sipsjitterbuffer", "rtpptdemux", "identity", "audioconvert", "audioresample",
-                           "capsfilter", "valve", "tee", "rtpdtmfmux", "rtpdtmfsrc", "rtpdtmfdepay",
+  const char *needed[] = { "sipsjitterbuffer", "rtpptdemux", "audioconvert", "audioresample",
+                           "valve", "tee", "rtpdtmfmux", "rtpdtmfsrc", "rtpdtmfdepay",
                            "udpsink", "fakesink", "input-selector", NULL, NULL, NULL, NULL,
                            NULL, NULL, NULL, NULL, NULL };
-  gsize n = 14;
+  gsize n = 12;
 
   g_return_val_if_fail (self->pipeline == NULL && c != NULL, FALSE);
 
@@ -619,7 +620,7 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
       needed[n++] = "nicesink";
     }
   if (!check_factories (needed, error) ||
-      (input = sips_audio_device_make (c->input_device, TRUE, error)) == NULL ||
+      (input = sips_audio_input_src_new (c->input_device, self->codec->sample_rate, error)) == NULL ||
       (output = sips_audio_device_make (c->output_device, FALSE, error)) == NULL)
     return FALSE;
 
@@ -631,21 +632,11 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
    * which rewrites every packet's to its own, so that DTMF goes out as the same source */
   self->rtcp = sips_audio_rtcp_new (ssrc, self->codec->clock_rate, c->payload_type);
 
-  /* send: a non-live input (a file) is paced by identity sync=true */
-  gst_bin_add (GST_BIN (self->pipeline), input);  /* not floating: the bin takes its own ref */
+  /* send: the input device's shared capture, already S16LE mono at the codec's rate as a
+   * played file is too (sips-audio-file-player.c): switching needs no renegotiation */
+  gst_bin_add (GST_BIN (self->pipeline), input);
   self->input = input;
   self->output = output;
-  sync = add (self, "identity");
-  g_object_set (sync, "sync", TRUE, NULL);
-  convert = add (self, "audioconvert");
-  resample = add (self, "audioresample");
-  filter = add (self, "capsfilter");
-  /* the caps a played file has too (sips-audio-file-player.c): switching needs no renegotiation */
-  raw_caps = gst_caps_new_simple ("audio/x-raw", "format", G_TYPE_STRING, "S16LE",
-                                  "layout", G_TYPE_STRING, "interleaved",
-                                  "rate", G_TYPE_INT, (gint) self->codec->sample_rate,
-                                  "channels", G_TYPE_INT, 1, NULL);
-  g_object_set (filter, "caps", raw_caps, NULL);
   self->selector = add (self, "input-selector");
   /* an inactive input is dropped at once, never held back to the active one's pace */
   g_object_set (self->selector, "sync-streams", FALSE, "cache-buffers", FALSE, NULL);
@@ -657,7 +648,7 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
   g_object_set (payloader, "ssrc", ssrc, NULL);
   mux = add (self, "rtpdtmfmux");
   g_object_set (mux, "ssrc", ssrc, NULL);
-  if (!link_chain (input, sync, convert, resample, filter, self->selector, self->send_valve,
+  if (!link_chain (input, self->selector, self->send_valve,
                    self->send_tee, encoder, payloader, mux, NULL))
     goto link_failed;
   self->device_pad = gst_element_get_static_pad (self->selector, "sink_0");
