@@ -98,6 +98,7 @@ on_capture_message (GstBus *bus, GstMessage *message, gpointer user_data)
     }
   else if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_EOS)
     unlist (c);  /* a file as the input ended: the next call plays it from the start */
+  gst_message_unref (message);  /* dropped: ours to unref */
   return GST_BUS_DROP;
 }
 

@@ -3,6 +3,7 @@
 #include <glib.h>
 
 #include "core/sips-error.h"
+#include "media/sips-audio-capture.h"
 #include "media/sips-audio-stream.h"
 #include "media/sips-sdes.h"
 #include "test-audio-util.h"
@@ -209,7 +210,8 @@ count_threads (void)
   return n;
 }
 
-/* Issue 12: a running stream has 1 thread, its input device's (no rtpbin, so no rtpsession
+/* Issue 12: a running stream adds at most 1 thread, its input device's capture, shared
+ * with every other stream of that device (no rtpbin, so no rtpsession
  * RTCP thread: RTCP goes out from the main context; sipsjitterbuffer has none: the
  * process's one `sips-playout` thread plays every stream); the sockets are read by the
  * process's one reader thread, DTMF out has its thread only while digits go out, and
@@ -251,6 +253,45 @@ test_threads (void)
   test_tmpdir_remove (dir);
 }
 
+/* Issue 12: calls with the same input device share one capture: four streams, two
+ * devices (a and c send 1000 Hz, b and d 440 Hz) -> two captures, one streaming thread
+ * each, and every stream still sends its device's tone; gone with the last stream. */
+static void
+test_shared_capture (void)
+{
+  g_autofree char *dir = test_tmpdir_new ();
+  TestPeer p[4];
+  SipsAudioStreamConfig config[4];
+  guint before, during;
+
+  for (guint i = 0; i < 4; i++)
+    test_peer_init (&p[i], dir, (const char *[]) { "a", "b", "c", "d" }[i]);
+  /* a <-> b and c <-> d */
+  for (guint i = 0; i < 4; i++)
+    config[i] = test_peer_config (&p[i], &p[i ^ 1], "PCMU", 0, i % 2 == 0 ? 1000 : 440);
+  before = count_threads ();
+  for (guint i = 0; i < 4; i++)
+    test_peer_start (&p[i], &config[i]);
+  test_run_for (CALL_MS);
+  during = count_threads ();
+  g_test_message ("threads: %u before, %u with four streams of two devices; captures %u",
+                  before, during, sips_audio_capture_count ());
+  g_assert_cmpuint (sips_audio_capture_count (), ==, 2);
+  g_assert_cmpuint (during - before, <=, 2);
+  for (guint i = 0; i < 4; i++)
+    test_peer_stop (&p[i]);
+  /* each stream played what its peer's device sent */
+  for (guint i = 0; i < 4; i++)
+    assert_tone (p[i].wav, i % 2 == 0 ? 440 : 1000, 8000, 1.2, 2.3);
+  /* the captures go to NULL on GStreamer's pool threads */
+  for (guint waited = 0; sips_audio_capture_count () > 0 && waited < 5000; waited += 50)
+    test_run_for (50);
+  g_assert_cmpuint (sips_audio_capture_count (), ==, 0);
+  for (guint i = 0; i < 4; i++)
+    test_peer_clear (&p[i]);
+  test_tmpdir_remove (dir);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -265,6 +306,7 @@ main (int argc, char *argv[])
   g_test_add_data_func ("/audio/stream/pcmu", &pcmu, test_codec);
   g_test_add_data_func ("/audio/stream/pcma", &pcma, test_codec);
   g_test_add_func ("/audio/stream/threads", test_threads);
+  g_test_add_func ("/audio/stream/shared-capture", test_shared_capture);
   g_test_add_func ("/audio/stream/srtp-aes128-80", test_srtp_aes128_80);
   g_test_add_func ("/audio/stream/srtp-aes256-32", test_srtp_aes256_32);
   g_test_add_func ("/audio/stream/srtp-wrong-key", test_srtp_wrong_key);
