@@ -6,12 +6,14 @@
 #include <locale.h>
 #include <malloc.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <systemd/sd-daemon.h>
 
 #include "engine/sips-engine.h"
 #include "core/sips-log.h"
 #include "dbus/sips-dbus-exporter.h"
+#include "media/sips-audio-device-check.h"
 #include "lsan-glib.h"
 
 #define BUS_NAME "org.sipsimple.Daemon1"
@@ -156,6 +158,11 @@ main (int argc, char **argv)
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
+  /* The hidden mode the daemon runs itself in to check a device setting, so that the
+   * daemon does not load GStreamer before a call needs it. */
+  if (argc == 2 && g_str_has_prefix (argv[1], SIPS_AUDIO_DEVICE_CHECK_OPTION))
+    return sips_audio_device_check_main (argv[1] + strlen (SIPS_AUDIO_DEVICE_CHECK_OPTION));
+
   context = g_option_context_new (NULL);
   g_option_context_set_summary (context, _("SIP user agent daemon offering the SIP SIMPLE client API over D-Bus"));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
@@ -193,6 +200,7 @@ main (int argc, char **argv)
     state_dir = g_build_filename (g_get_user_state_dir (), "sipsimpled", NULL);
   config_path = opt_config != NULL ? g_strdup (opt_config) : sips_config_store_default_path (opt_system);
 
+  sips_audio_device_check_set_checker ("/proc/self/exe");
   daemon.engine = sips_engine_new (config_path, state_dir, &error);
   if (daemon.engine == NULL)
     {

@@ -5,12 +5,11 @@
 #include <unistd.h>
 #include <gio/gio.h>
 #include <glib/gi18n.h>
-#include <gst/gst.h>
 #include <sofia-sip/su_alloc.h>
 #include <sofia-sip/url.h>
 
 #include "core/sips-error.h"
-#include "media/sips-audio-codec.h"
+#include "media/sips-audio-device-check.h"
 
 /* Private helpers */
 
@@ -392,25 +391,13 @@ validate_outbound_proxy (SipsConfigSection *section, const char *name, GVariant 
   return TRUE;
 }
 
-static gpointer
-init_gstreamer (gpointer data)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!gst_init_check (NULL, NULL, &error))
-    {
-      g_warning ("Cannot initialise GStreamer: %s", error->message);
-      return GINT_TO_POINTER (FALSE);
-    }
-  return GINT_TO_POINTER (TRUE);
-}
-
 /* An Audio*Device: "" (the platform default) or a bin description that makes a device of
- * the right direction: AudioInputDevice a source, AudioOutputDevice/AudioAlertDevice sinks. */
+ * the right direction: AudioInputDevice a source, AudioOutputDevice/AudioAlertDevice sinks.
+ * Checked in a child process while the daemon has no GStreamer loaded (see
+ * media/sips-audio-device-check.c). */
 static gboolean
 validate_audio_device (SipsConfigSection *section, const char *name, GVariant *value, GError **error)
 {
-  static GOnce gst_once = G_ONCE_INIT;
   const char *s = g_variant_get_string (value, NULL);
   gboolean is_source = g_str_equal (name, "AudioInputDevice");
   g_autoptr(GError) device_error = NULL;
@@ -418,13 +405,12 @@ validate_audio_device (SipsConfigSection *section, const char *name, GVariant *v
   if (*s == '\0')
     return TRUE;
 
-  if (!GPOINTER_TO_INT (g_once (&gst_once, init_gstreamer, NULL)))
+  if (sips_audio_device_check_isolated (s, is_source, &device_error))
+    return TRUE;
+  if (g_error_matches (device_error, SIPS_ERROR, SIPS_ERROR_NOT_SUPPORTED))
     return invalid (error, _("%s: GStreamer is not available to check “%s”"), name, s);
-
-  if (!sips_audio_device_check (s, is_source, &device_error))
-    return invalid (error, _("%s: “%s” is not a valid GStreamer %s: %s"), name, s,
-                    is_source ? _("audio source") : _("audio sink"), device_error->message);
-  return TRUE;
+  return invalid (error, _("%s: “%s” is not a valid GStreamer %s: %s"), name, s,
+                  is_source ? _("audio source") : _("audio sink"), device_error->message);
 }
 
 static const char * const known_codecs[] = { "opus", "G722", "PCMU", "PCMA", NULL };

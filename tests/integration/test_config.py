@@ -147,9 +147,10 @@ def settings_table(d, tmp):
         ('TlsCaFile', 's', ['/etc/ssl/certs/ca-certificates.crt'], []),
         ('TlsCertificateFile', 's', [make_cert(tmp)], []),
         ('TlsVerifyServer', 'b', [False, True], []),
-        ('AudioInputDevice', 's', ['audiotestsrc wave=sine freq=1000 is-live=true'], []),
-        ('AudioOutputDevice', 's', ['fakesink'], []),
-        ('AudioAlertDevice', 's', ['fakesink sync=false'], []),
+        ('AudioInputDevice', 's', ['audiotestsrc wave=sine freq=1000 is-live=true'],
+         ['nosuchelement_xyz', 'fakesink']),
+        ('AudioOutputDevice', 's', ['fakesink'], ['audiotestsrc ! ! fakesink', 'audiotestsrc']),
+        ('AudioAlertDevice', 's', ['fakesink sync=false'], ['fakesink nosuchproperty=1']),
         ('AudioCodecs', 'as', [['PCMU', 'opus'], ['PCMA']], [['foo'], ['PCMU', 'bogus']]),
         ('RtpPortMin', 'u', [40000], [70000, 60000]),   # 60000 > RtpPortMax
         ('RtpPortMax', 'u', [40100], [70000, 30000]),   # 30000 < RtpPortMin
@@ -478,6 +479,47 @@ def test_config_file_values_are_loaded(bus, tmp_path):
         assert d.get(p, sipsd.ACCOUNT_IFACE, 'DisplayName') == 'Hank'
         assert listening(d) == {'udp': d.ports['udp'], 'tcp': d.ports['tcp'],
                                 'tls': d.ports['tls']}
+    finally:
+        d.cleanup()
+
+
+@pytest.mark.parametrize('name,device,problem', [
+    ('AudioInputDevice', 'nosuchelement_xyz', 'no element "nosuchelement_xyz"'),
+    ('AudioInputDevice', 'fakesink', 'has no free output'),
+    ('AudioOutputDevice', 'audiotestsrc is-live=true', 'has no free input'),
+    ('AudioAlertDevice', 'fakesink nosuchproperty=1', 'no property "nosuchproperty"'),
+])
+def test_invalid_audio_device_refused(daemon, recorder, name, device, problem):
+    # checked in a child process (no call has loaded GStreamer into this daemon)
+    before = 'audiotestsrc is-live=true' if name == 'AudioInputDevice' else 'fakesink sync=false'
+    daemon.set(S, SI, name, v('s', before))
+    assert recorder.wait_props_changed(S, SI, name) == before
+    text = daemon.config_text()
+    recorder.clear()
+    msg = expect_error('InvalidArgument', daemon.set, S, SI, name, v('s', device))
+    kind = 'source' if name == 'AudioInputDevice' else 'sink'
+    assert msg.startswith('%s: “%s” is not a valid GStreamer audio %s: ' % (name, device, kind)), msg
+    assert problem in msg, msg
+    assert daemon.get(S, SI, name) == before and daemon.config_text() == text
+    sipsd.run_loop(0.2)
+    assert not recorder.records, recorder.records
+
+
+def test_invalid_audio_devices_in_the_file_fall_back_to_the_default(bus):
+    d = sipsd.Daemon(bus, settings={'AudioInputDevice': 'fakesink',
+                                    'AudioOutputDevice': 'nosuchelement_xyz',
+                                    'AudioAlertDevice': 'fakesink sync=false'})
+    try:
+        d.start()
+        assert d.get(S, SI, 'AudioInputDevice') == ''
+        assert d.get(S, SI, 'AudioOutputDevice') == ''
+        assert d.get(S, SI, 'AudioAlertDevice') == 'fakesink sync=false'
+        for name in ('AudioInputDevice', 'AudioOutputDevice'):
+            assert ('Invalid value of %s in [Settings] ignored, using the default' % name
+                    in d.stderr_text()), d.stderr_text()
+        assert 'AudioAlertDevice' not in d.stderr_text()
+        # the file keeps what the user wrote
+        assert d.keyfile().get_string('Settings', 'AudioOutputDevice') == 'nosuchelement_xyz'
     finally:
         d.cleanup()
 

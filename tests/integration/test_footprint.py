@@ -1,13 +1,16 @@
 """What a daemon loads only on first use (issue 12, idle RSS): ICE (our module
-libsips-ice.so with libnice and its chain: gupnp-igd, soup, libxml2, ICU, libstdc++) and a
-TLS library for MSRP (GIO's GnuTLS backend, with the MSRP certificate). An idle daemon maps
-neither; the first ICE call and the first MSRP-over-TLS chat load them, and work."""
+libsips-ice.so with libnice and its chain: gupnp-igd, soup, libxml2, ICU, libstdc++), a
+TLS library for MSRP (GIO's GnuTLS backend, with the MSRP certificate) and GStreamer's
+plugins (the audio devices of the settings are checked in a child process). An idle daemon
+maps none of them; the first ICE call, the first MSRP-over-TLS chat and the first call
+load them, and work."""
 
 import os
 
 import sipsd
 import test_audio as audio
 import test_chat as chat
+from sipsd import v
 from test_audio import TONE_A, TONE_B
 from test_ice import assert_ice_selected, ice_peer
 
@@ -16,6 +19,13 @@ def mapped(daemon):
     """The base names of the shared objects the daemon has mapped."""
     with open('/proc/%d/maps' % daemon.proc.pid) as f:
         return {os.path.basename(line.split()[-1]) for line in f if '.so' in line}
+
+
+def gst_plugins(daemon):
+    """The base names of the GStreamer plugins the daemon has mapped."""
+    with open('/proc/%d/maps' % daemon.proc.pid) as f:
+        return {os.path.basename(line.split()[-1]) for line in f
+                if '/gstreamer-1.0/' in line.split()[-1]}
 
 
 def has(libs, prefix):
@@ -70,3 +80,42 @@ def test_first_tls_chat_loads_the_certificate():
     finally:
         a.stop()
         b.stop()
+
+
+def test_configured_devices_load_gstreamer_only_with_the_first_call():
+    # test_audio's peers name their devices: A's and B's tones, and fakesink
+    with sipsd.two_peers(lambda: audio.Peer(TONE_A), lambda: audio.Peer(TONE_B)) as (a, b):
+        sipsd.run_loop(0.3)
+        for p, tone in ((a, TONE_A), (b, TONE_B)):
+            # checked valid at start (an invalid one would be dropped for the default)...
+            assert p.daemon.get(sipsd.SETTINGS, sipsd.SETTINGS_IFACE,
+                                'AudioInputDevice') == audio.tone_device(tone)
+            assert p.daemon.get(sipsd.SETTINGS, sipsd.SETTINGS_IFACE,
+                                'AudioOutputDevice') == 'fakesink'
+            # ...without a plugin in the daemon
+            assert not gst_plugins(p.daemon), sorted(gst_plugins(p.daemon))
+
+        # a device set over D-Bus is checked the same way: refused, and nothing loaded
+        before = refuse_source(a, 'fakesink')
+        assert not gst_plugins(a.daemon), sorted(gst_plugins(a.daemon))
+
+        pa, pb = audio.establish(a, b)
+        assert sipsd.wait_until(lambda: a.props(pa)['AudioWasReceived'] and
+                                b.props(pb)['AudioWasReceived'], audio.TIMEOUT)
+        for p in (a, b):
+            plugins = gst_plugins(p.daemon)
+            assert {'libgstaudiotestsrc.so', 'libgstcoreelements.so'} <= plugins, sorted(plugins)
+        audio.hang_up(a, pa, b, pb)
+
+        # now checked in the daemon itself (GStreamer is there): the same answer
+        assert refuse_source(a, 'fakesink') == before
+
+
+def refuse_source(peer, device):
+    """Setting AudioInputDevice to `device` (not a source) fails with InvalidArgument naming
+    the problem and changes nothing; returns the message."""
+    old = peer.daemon.get(sipsd.SETTINGS, sipsd.SETTINGS_IFACE, 'AudioInputDevice')
+    msg = sipsd.expect_error('InvalidArgument', peer.set, 'AudioInputDevice', v('s', device))
+    assert 'AudioInputDevice' in msg and 'has no free output' in msg, msg
+    assert peer.daemon.get(sipsd.SETTINGS, sipsd.SETTINGS_IFACE, 'AudioInputDevice') == old
+    return msg

@@ -3,9 +3,9 @@ run (both sides with media: the daemon's devices `audiotestsrc is-live=true` ->
 `fakesink sync=true`, baresip sending a PCMU-rate tone with aufile; --baresip-audio none
 for a baresip without audio modules):
   * idle RSS: VmRSS 2 s after start, no call yet (the daemon with UDP+TCP+TLS on
-    127.0.0.1 and the bench's devices, which it checks at start with GStreamer; and a
-    daemon with no settings at all; baresip with the g711, aufile, account, menu and
-    ctrl_tcp modules);
+    127.0.0.1 and the bench's devices, which it checks at start in a child process, so
+    that GStreamer is loaded only by the first call; and a daemon with no settings at all;
+    baresip with the g711, aufile, account, menu and ctrl_tcp modules);
   * call set-up time (request to established, p50 and p95 over N sequential calls) as the
     caller of one sipp UAS: sipsimpled driven over D-Bus (Session1.New -> DidStart),
     baresip over ctrl_tcp (dial -> CALL_ESTABLISHED);
