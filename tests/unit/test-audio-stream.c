@@ -292,6 +292,33 @@ test_shared_capture (void)
   test_tmpdir_remove (dir);
 }
 
+/* One call's output that waits for its buffers' times (a fakesink with sync and a 3 s
+ * offset) must not hold the other calls' audio: the process has one playout thread
+ * (sips-jitter-buffer.c). a -> b plays into that output, c -> d into a WAV that must
+ * still get its 2 s of tone. */
+static void
+test_output_cannot_stall_others (void)
+{
+  g_autofree char *dir = test_tmpdir_new ();
+  TestPeer p[4];
+  SipsAudioStreamConfig config[4];
+
+  for (guint i = 0; i < 4; i++)
+    test_peer_init (&p[i], dir, (const char *[]) { "a", "b", "c", "d" }[i]);
+  for (guint i = 0; i < 4; i++)
+    config[i] = test_peer_config (&p[i], &p[i ^ 1], "PCMU", 0, i == 2 ? 1000 : 0);
+  config[1].output_device = "fakesink sync=true ts-offset=3000000000";
+  for (guint i = 0; i < 4; i++)
+    test_peer_start (&p[i], &config[i]);
+  test_run_for (CALL_MS);
+  for (guint i = 0; i < 4; i++)
+    test_peer_stop (&p[i]);
+  assert_tone (p[3].wav, 1000, 8000, 1.2, 2.3);
+  for (guint i = 0; i < 4; i++)
+    test_peer_clear (&p[i]);
+  test_tmpdir_remove (dir);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -307,6 +334,7 @@ main (int argc, char *argv[])
   g_test_add_data_func ("/audio/stream/pcma", &pcma, test_codec);
   g_test_add_func ("/audio/stream/threads", test_threads);
   g_test_add_func ("/audio/stream/shared-capture", test_shared_capture);
+  g_test_add_func ("/audio/stream/output-cannot-stall-others", test_output_cannot_stall_others);
   g_test_add_func ("/audio/stream/srtp-aes128-80", test_srtp_aes128_80);
   g_test_add_func ("/audio/stream/srtp-aes256-32", test_srtp_aes256_32);
   g_test_add_func ("/audio/stream/srtp-wrong-key", test_srtp_wrong_key);
