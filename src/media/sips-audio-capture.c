@@ -1,5 +1,5 @@
 /* sips-audio-capture.c: one capture pipeline per input device (and rate), shared by the
- * calls: a SipsAudioInputSrc in each call's pipeline gets the capture's 10 ms chunks.
+ * calls: a SipsAudioInputSrc in each call's pipeline gets the capture's 20 ms chunks.
  *
  * A device per call cost each call a streaming thread, the device's own elements and a
  * conversion chain (~70 KiB and a thread stack per call end), a bin description parsed at
@@ -14,7 +14,8 @@
 #include "core/sips-error.h"
 #include "media/sips-audio-codec.h"
 
-#define CHUNK_MS 10
+/* a packet's worth at the usual ptime: each chunk goes down every call's send chain once */
+#define CHUNK_MS 20
 
 typedef struct {
   gint        refs;       /* under captures_lock */

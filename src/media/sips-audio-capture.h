@@ -10,7 +10,7 @@ G_DECLARE_FINAL_TYPE (SipsAudioInputSrc, sips_audio_input_src, SIPS, AUDIO_INPUT
 
 /* A live source for a call's pipeline: S16LE mono audio at rate from the input device
  * `description` ("" = the platform default). Every source of the same device and rate
- * shares one capture pipeline (device ! audioconvert ! audioresample ! 10 ms chunks !
+ * shares one capture pipeline (device ! audioconvert ! audioresample ! 20 ms chunks !
  * appsink sync=true) whose one streaming thread pushes each chunk, stamped with the
  * call pipeline's running time, into every source that is PLAYING: a call costs no
  * device, no thread and no conversion of its own, and a device that can be opened only

@@ -1,5 +1,6 @@
 /* sips-audio-file-player.c: filesrc ! decodebin ! audioconvert ! audioresample
- *   ! capsfilter (S16LE mono at the codec rate) ! appsink sync=true, whose samples go
+ *   ! capsfilter (S16LE mono at the codec rate) ! audiobuffersplit (20 ms, a packet's
+ *   worth: the session's RTP sink does not sync) ! appsink sync=true, whose samples go
  * into the session pipeline's appsrc. A pipeline of its own keeps the session's untouched
  * (no pad offsets, no renegotiation): the appsrc, live and timestamping on push, turns the
  * real-time pace of this pipeline into the session's running time. */
@@ -120,7 +121,7 @@ on_bus_message (GstBus *bus, GstMessage *message, gpointer user_data)
 static gboolean
 build (SipsAudioFilePlayer *self, guint rate, GError **error)
 {
-  GstElement *src, *decode, *convert, *resample, *filter, *sink;
+  GstElement *src, *decode, *convert, *resample, *filter, *split, *sink;
   g_autoptr(GstCaps) caps = gst_caps_new_simple ("audio/x-raw", "format", G_TYPE_STRING, "S16LE",
                                                  "layout", G_TYPE_STRING, "interleaved",
                                                  "rate", G_TYPE_INT, (gint) rate,
@@ -134,20 +135,23 @@ build (SipsAudioFilePlayer *self, guint rate, GError **error)
   convert = gst_element_factory_make ("audioconvert", NULL);
   resample = gst_element_factory_make ("audioresample", NULL);
   filter = gst_element_factory_make ("capsfilter", NULL);
+  split = gst_element_factory_make ("audiobuffersplit", NULL);
   sink = gst_element_factory_make ("appsink", NULL);
-  if (src == NULL || decode == NULL || convert == NULL || resample == NULL || filter == NULL || sink == NULL)
+  if (src == NULL || decode == NULL || convert == NULL || resample == NULL || filter == NULL ||
+      split == NULL || sink == NULL)
     {
       g_set_error_literal (error, SIPS_ERROR, SIPS_ERROR_FAILED,
                            _("The GStreamer elements to play files are not installed"));
       return FALSE;
     }
-  gst_bin_add_many (GST_BIN (self->pipeline), src, decode, convert, resample, filter, sink, NULL);
+  gst_bin_add_many (GST_BIN (self->pipeline), src, decode, convert, resample, filter, split, sink, NULL);
   g_object_set (src, "location", self->path, NULL);
   g_object_set (filter, "caps", caps, NULL);
+  g_object_set (split, "output-buffer-duration", 1, 50, NULL);
   g_object_set (sink, "sync", TRUE, "max-buffers", 4, NULL);
   gst_app_sink_set_callbacks (GST_APP_SINK (sink), &callbacks, self, NULL);
   g_signal_connect (decode, "pad-added", G_CALLBACK (on_pad_added), convert);
-  if (!gst_element_link (src, decode) || !gst_element_link_many (convert, resample, filter, sink, NULL))
+  if (!gst_element_link (src, decode) || !gst_element_link_many (convert, resample, filter, split, sink, NULL))
     {
       g_set_error_literal (error, SIPS_ERROR, SIPS_ERROR_FAILED, _("Cannot build the file player"));
       return FALSE;

@@ -521,33 +521,29 @@ query_latency (GstElement *element, gboolean *live, GstClockTime *min)
   return TRUE;
 }
 
-/* The default, one latency for every sink, would be the jitterbuffer's on the receive side
- * and hold our RTP back by as much: the RTP sink gets its own path's latency instead (the
- * input's buffer duration), so a packet leaves once its audio has been captured, and the
- * packets payloaded from one big input buffer leave ptime apart, not back to back.
- * The output gets the receive path's, the jitter buffer's: the jitter buffer pushes at
- * PTS + its latency from the process's one playout thread, and a syncing output that waited
- * for a larger latency (a slow input's, the recorder's mixer's) would hold every call's
- * playout meanwhile. Its decoder is linked only once packets come, so the query may not
- * reach the jitter buffer yet: then its latency is what the output gets. */
+/* The default, one latency for every sink, would be the largest of all paths'. The RTP
+ * sink does not sync (the sources pace). The output gets the receive path's, the jitter
+ * buffer's: the jitter buffer pushes at PTS + its latency from the process's one playout
+ * thread, and a syncing output that waited for a larger latency (the recorder's mixer's)
+ * would hold every call's playout meanwhile. Its decoder is linked only once packets come,
+ * so the query may not reach the jitter buffer yet: then its latency is what the output
+ * gets. */
 static gboolean
 on_do_latency (GstBin *pipeline, gpointer user_data)
 {
   SipsAudioStream *self = user_data;
-  GstClockTime all = 0, send = 0, play = JITTER_LATENCY_MS * GST_MSECOND, path = 0;
+  GstClockTime all = 0, play = JITTER_LATENCY_MS * GST_MSECOND, path = 0;
   gboolean live = FALSE;
 
   /* what GstBin does by default */
   if (query_latency (GST_ELEMENT (pipeline), &live, &all))
     gst_element_send_event (GST_ELEMENT (pipeline), gst_event_new_latency (all));
-  if (self->rtp_sink != NULL && query_latency (self->rtp_sink, &live, &send) && live && send != all)
-    gst_element_send_event (self->rtp_sink, gst_event_new_latency (send));
   if (self->playback != NULL && query_latency (self->playback, &live, &path) && live)
     play = path;
   if (self->playback != NULL && play != all)
     gst_element_send_event (self->playback, gst_event_new_latency (play));
-  g_debug ("audio stream latency: %" GST_TIME_FORMAT ", RTP out %" GST_TIME_FORMAT ", output %"
-           GST_TIME_FORMAT, GST_TIME_ARGS (all), GST_TIME_ARGS (send), GST_TIME_ARGS (play));
+  g_debug ("audio stream latency: %" GST_TIME_FORMAT ", output %" GST_TIME_FORMAT,
+           GST_TIME_ARGS (all), GST_TIME_ARGS (play));
   return TRUE;
 }
 
@@ -725,8 +721,10 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
   /* RTP and RTCP (the BYE is the last) both stop leaving with the stream */
   drop_after_stop (self, self->rtp_sink);
   drop_after_stop (self, self->rtcp_sink);
-  /* RTP leaves paced at its timestamps whatever the input's buffer size (on_do_latency) */
-  g_object_set (self->rtp_sink, "sync", TRUE, "async", FALSE, "processing-deadline", (guint64) 0, NULL);
+  /* RTP leaves as it comes: the capture and a played file both hand over 20 ms chunks at
+   * their time (sips-audio-capture.c, sips-audio-file-player.c), so packets are paced at
+   * the source; a sink waiting here would hold the capture's one thread for every call */
+  g_object_set (self->rtp_sink, "sync", FALSE, "async", FALSE, NULL);
   g_object_set (self->rtcp_sink, "sync", FALSE, "async", FALSE, NULL);
   g_signal_connect (self->pipeline, "do-latency", G_CALLBACK (on_do_latency), self);
   if (!link_pads (rtp_out_head, srtp ? "rtp_src_0" : "src", self->rtp_sink, "sink") ||
