@@ -3,11 +3,13 @@
 #include <gst/gst.h>
 #include <glib/gi18n.h>
 #include <glib-unix.h>
+#include <errno.h>
 #include <locale.h>
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <systemd/sd-daemon.h>
 
 #include "engine/sips-engine.h"
@@ -129,6 +131,21 @@ connect_bus (GError **error)
   return g_bus_get_sync (opt_system ? G_BUS_TYPE_SYSTEM : G_BUS_TYPE_SESSION, NULL, error);
 }
 
+/* Every call holds sockets and GStreamer's wakeup fds: the soft limit (often 1024) goes up
+ * to the hard one, as a server's should (we use no select()). Before anything opens. */
+static void
+raise_fd_limit (void)
+{
+  struct rlimit limit;
+
+  if (getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max)
+    {
+      limit.rlim_cur = limit.rlim_max;
+      if (setrlimit (RLIMIT_NOFILE, &limit) != 0)
+        g_debug ("Cannot raise the file descriptor limit: %s", g_strerror (errno));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -148,6 +165,7 @@ main (int argc, char **argv)
       execv ("/proc/self/exe", argv);
       /* not fatal: memory comes back more slowly */
     }
+  raise_fd_limit ();
 #ifdef __GLIBC__
   /* GStreamer and GLib threads would each get a malloc arena (8 per core) that keeps
    * what a burst of calls freed: few arenas, trimmed when the sessions are gone */

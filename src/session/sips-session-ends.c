@@ -16,6 +16,7 @@
  * see them: sips-session-media.c, sips-session-sip.c, sips-session-reinvite.c. */
 #include "sips-session-sip-private.h"
 
+#include <sys/resource.h>
 #include <glib/gi18n.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/sip_header.h>
@@ -72,9 +73,29 @@ sips_session_sip_stop_timers (SipsSessionSip *self)
   g_clear_handle_id (&self->answer_timeout_id, g_source_remove);
 }
 
+/* Sessions the process's file descriptors allow: each holds its RTP and RTCP sockets and
+ * its pipeline's until it is gone, and GLib aborts when it cannot make a wakeup pipe. */
+static guint
+fd_budget (void)
+{
+  static gsize budget;
+
+  if (g_once_init_enter (&budget))
+    {
+      struct rlimit limit = { 0 };
+      rlim_t n = getrlimit (RLIMIT_NOFILE, &limit) == 0 ? limit.rlim_cur : 1024;
+
+      if (n == RLIM_INFINITY || n > G_MAXINT)
+        n = G_MAXINT;
+      g_once_init_leave (&budget, n > SIPS_FDS_RESERVED + SIPS_FDS_PER_SESSION
+                                  ? (n - SIPS_FDS_RESERVED) / SIPS_FDS_PER_SESSION : 1);
+    }
+  return budget;
+}
+
 gboolean
 sips_session_sip_refuse_overload (gpointer nh, guint n_unanswered, guint n_active,
-                                  SipsConfigSection *settings)
+                                  guint n_sessions, SipsConfigSection *settings)
 {
   guint min = sips_config_section_get_uint (settings, "RtpPortMin");
   guint max = sips_config_section_get_uint (settings, "RtpPortMax");
@@ -87,6 +108,8 @@ sips_session_sip_refuse_overload (gpointer nh, guint n_unanswered, guint n_activ
     why = "too many calls wait for an answer";
   else if (n_active >= n_pairs)
     why = "every RTP port pair may be in use";
+  else if (n_sessions >= fd_budget ())
+    why = "the file descriptors may run out";
   else
     return FALSE;
   g_message ("Incoming call refused (503): %s (%u unanswered, %u active)", why, n_unanswered,
