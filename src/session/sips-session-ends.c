@@ -16,6 +16,8 @@
  * see them: sips-session-media.c, sips-session-sip.c, sips-session-reinvite.c. */
 #include "sips-session-sip-private.h"
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <sys/resource.h>
 #include <glib/gi18n.h>
 #include <sofia-sip/sip_status.h>
@@ -73,29 +75,34 @@ sips_session_sip_stop_timers (SipsSessionSip *self)
   g_clear_handle_id (&self->answer_timeout_id, g_source_remove);
 }
 
-/* Sessions the process's file descriptors allow: each holds its RTP and RTCP sockets and
- * its pipeline's until it is gone, and GLib aborts when it cannot make a wakeup pipe. */
-static guint
-fd_budget (void)
+/* The descriptors are nearly all open: a call holds its RTP and RTCP sockets and its
+ * pipeline's wakeup sockets until its media is torn down (on GStreamer's pool threads,
+ * after the session is gone), and GLib aborts when it cannot make a wakeup pipe. The
+ * kernel hands out the lowest free number: that of a probe is how many are open (a
+ * hole in the table only makes it say fewer). */
+static gboolean
+fds_running_out (void)
 {
-  static gsize budget;
+  static gsize limit;
+  int probe;
 
-  if (g_once_init_enter (&budget))
+  if (g_once_init_enter (&limit))
     {
-      struct rlimit limit = { 0 };
-      rlim_t n = getrlimit (RLIMIT_NOFILE, &limit) == 0 ? limit.rlim_cur : 1024;
+      struct rlimit rl = { 0 };
+      rlim_t n = getrlimit (RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 1024;
 
-      if (n == RLIM_INFINITY || n > G_MAXINT)
-        n = G_MAXINT;
-      g_once_init_leave (&budget, n > SIPS_FDS_RESERVED + SIPS_FDS_PER_SESSION
-                                  ? (n - SIPS_FDS_RESERVED) / SIPS_FDS_PER_SESSION : 1);
+      g_once_init_leave (&limit, n == RLIM_INFINITY || n > G_MAXINT ? G_MAXINT : MAX (n, 1));
     }
-  return budget;
+  probe = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (probe < 0)
+    return TRUE;
+  close (probe);
+  return (gsize) probe + SIPS_FDS_RESERVED >= limit;
 }
 
 gboolean
 sips_session_sip_refuse_overload (gpointer nh, guint n_unanswered, guint n_active,
-                                  guint n_sessions, SipsConfigSection *settings)
+                                  SipsConfigSection *settings)
 {
   guint min = sips_config_section_get_uint (settings, "RtpPortMin");
   guint max = sips_config_section_get_uint (settings, "RtpPortMax");
@@ -108,7 +115,7 @@ sips_session_sip_refuse_overload (gpointer nh, guint n_unanswered, guint n_activ
     why = "too many calls wait for an answer";
   else if (n_active >= n_pairs)
     why = "every RTP port pair may be in use";
-  else if (n_sessions >= fd_budget ())
+  else if (fds_running_out ())
     why = "the file descriptors may run out";
   else
     return FALSE;

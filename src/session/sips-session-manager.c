@@ -569,7 +569,7 @@ sips_session_manager_take_incoming (SipsSessionManager *self, gpointer nh, gcons
       n_unanswered += sips_session_get_state (entry->session) == SIPS_SESSION_STATE_INCOMING;
     }
   /* what cannot be taken is refused at once rather than left half set up */
-  if (sips_session_sip_refuse_overload (nh, n_unanswered, n_active, self->entries->len, self->settings))
+  if (sips_session_sip_refuse_overload (nh, n_unanswered, n_active, self->settings))
     return NULL;
   /* the seed makes no session of a call whose streams it refuses */
   if (sips_session_sip_refuse_incoming (nh, sip, self->rtp))

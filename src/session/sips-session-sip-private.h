@@ -22,8 +22,7 @@ G_BEGIN_DECLS
  * the application's answer; Retry-After in seconds */
 #define SIPS_MAX_UNANSWERED        64
 #define SIPS_OVERLOAD_RETRY_AFTER  5
-#define SIPS_FDS_PER_SESSION       8    /* RTP, RTCP, the pipeline's, MSRP: with room */
-#define SIPS_FDS_RESERVED          256  /* SIP, D-Bus, logs, files, GLib, GStreamer */
+#define SIPS_FDS_RESERVED          256  /* kept for calls in set-up, MSRP, files, logs */
 /* AnswerTimeout over while ACCEPTING: the ACK gets at least this long after Accept */
 #define SIPS_ACK_GRACE_S           4
 

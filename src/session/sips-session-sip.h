@@ -67,10 +67,10 @@ gboolean sips_session_sip_stop_file       (SipsSessionSip *self, GError **error)
 gboolean sips_session_sip_refuse_incoming (gpointer nh, gconstpointer sip, SipsConfigSection *rtp);
 /* A new incoming INVITE (nh) while n_unanswered sessions are INCOMING and n_active are
  * not over: answered 503 with Retry-After and its handle destroyed (TRUE) when the daemon
- * cannot take it (sips-session-ends.c; settings: its RTP port range; n_sessions: all
- * sessions alive, against the file descriptor limit); FALSE = nothing done. */
+ * cannot take it (sips-session-ends.c; settings: its RTP port range; also when the file
+ * descriptors run out); FALSE = nothing done. */
 gboolean sips_session_sip_refuse_overload (gpointer nh, guint n_unanswered, guint n_active,
-                                           guint n_sessions, SipsConfigSection *settings);
+                                           SipsConfigSection *settings);
 
 /* An incoming INVITE (nh: a nua_handle_t *, sip: its sip_t *) for this NULL session:
  * binds the handle, announces the session and rings. */
