@@ -541,6 +541,8 @@ sips_audio_stream_audio_received (SipsAudioStream *self)
   if (self->audio_was_received)
     return;
   self->audio_was_received = TRUE;
+  /* moot now: a GSource per call walked by every main-loop iteration for its whole life */
+  clear_source (&self->no_audio_source);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_AUDIO_WAS_RECEIVED]);
 }
 
