@@ -13,6 +13,7 @@
 #include <gst/app/gstappsink.h>
 #include "core/sips-error.h"
 #include "media/sips-audio-codec.h"
+#include "media/sips-live-src.h"
 
 /* a packet's worth at the usual ptime: each chunk goes down every call's send chain once */
 #define CHUNK_MS 20
@@ -292,18 +293,6 @@ sips_audio_capture_count (void)
 
 /* ---- the source in a call's pipeline ---- */
 
-static void
-push_stream_start (SipsAudioInputSrc *self)
-{
-  g_autofree char *stream_id = gst_pad_create_stream_id (self->srcpad, GST_ELEMENT (self), NULL);
-  GstSegment segment;
-
-  gst_pad_push_event (self->srcpad, gst_event_new_stream_start (stream_id));
-  gst_pad_push_event (self->srcpad, gst_event_new_caps (self->caps));
-  gst_segment_init (&segment, GST_FORMAT_TIME);
-  gst_pad_push_event (self->srcpad, gst_event_new_segment (&segment));
-}
-
 /* The capture's streaming thread: the chunk, stamped "now" in this pipeline's running
  * time (it was just captured, as a device of its own would have stamped it). */
 static void
@@ -323,7 +312,7 @@ src_push (SipsAudioInputSrc *self, GstBuffer *chunk)
   GST_BUFFER_OFFSET (buffer) = GST_BUFFER_OFFSET_END (buffer) = GST_BUFFER_OFFSET_NONE;
   if (!self->started)
     {
-      push_stream_start (self);
+      sips_live_src_push_stream_start (GST_ELEMENT (self), self->srcpad, self->caps);
       self->started = TRUE;
       GST_BUFFER_FLAG_SET (buffer, GST_BUFFER_FLAG_DISCONT);
     }
@@ -366,35 +355,11 @@ sips_audio_input_src_change_state (GstElement *element, GstStateChange transitio
   return ret;
 }
 
+/* chunks come stamped with the time they are pushed: never late */
 static gboolean
 on_src_query (GstPad *pad, GstObject *parent, GstQuery *query)
 {
-  SipsAudioInputSrc *self = SIPS_AUDIO_INPUT_SRC (parent);
-
-  switch (GST_QUERY_TYPE (query))
-    {
-    case GST_QUERY_LATENCY:
-      /* chunks come stamped with the time they are pushed: never late */
-      gst_query_set_latency (query, TRUE, 0, GST_CLOCK_TIME_NONE);
-      return TRUE;
-    case GST_QUERY_CAPS:
-      {
-        GstCaps *filter = NULL;
-
-        gst_query_parse_caps (query, &filter);
-        if (filter != NULL)
-          {
-            g_autoptr(GstCaps) both = gst_caps_intersect_full (filter, self->caps, GST_CAPS_INTERSECT_FIRST);
-
-            gst_query_set_caps_result (query, both);
-          }
-        else
-          gst_query_set_caps_result (query, self->caps);
-        return TRUE;
-      }
-    default:
-      return gst_pad_query_default (pad, parent, query);
-    }
+  return sips_live_src_query (pad, parent, query, SIPS_AUDIO_INPUT_SRC (parent)->caps);
 }
 
 static void
@@ -428,11 +393,7 @@ sips_audio_input_src_class_init (SipsAudioInputSrcClass *klass)
 static void
 sips_audio_input_src_init (SipsAudioInputSrc *self)
 {
-  self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
-  gst_pad_set_query_function (self->srcpad, on_src_query);
-  gst_pad_use_fixed_caps (self->srcpad);
-  gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
-  GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
+  self->srcpad = sips_live_src_add_pad (GST_ELEMENT (self), &src_template, on_src_query);
 }
 
 GstElement *

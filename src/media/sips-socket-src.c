@@ -3,6 +3,7 @@
  * callback on the main context. udpsrc and nicesrc have a streaming thread per socket (two
  * per call: RTP and RTCP); here they push into the jitter buffer, which decouples. */
 #include "media/sips-socket-src.h"
+#include "media/sips-live-src.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -47,20 +48,6 @@ G_DEFINE_FINAL_TYPE (SipsSocketSrc, sips_socket_src, GST_TYPE_ELEMENT)
 static GstStaticPadTemplate src_template =
   GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
 
-static void
-push_stream_start (SipsSocketSrc *self)
-{
-  g_autofree char *stream_id = gst_pad_create_stream_id (self->srcpad, GST_ELEMENT (self), NULL);
-  GstSegment segment;
-
-  gst_pad_push_event (self->srcpad, gst_event_new_stream_start (stream_id));
-  if (self->caps != NULL)
-    gst_pad_push_event (self->srcpad, gst_event_new_caps (self->caps));
-  gst_segment_init (&segment, GST_FORMAT_TIME);
-  gst_pad_push_event (self->srcpad, gst_event_new_segment (&segment));
-  self->started = TRUE;
-}
-
 static GSocketAddress *
 sender_address (SipsSocketSrc *self, const struct sockaddr_storage *from, socklen_t len)
 {
@@ -82,7 +69,10 @@ push_datagram (SipsSocketSrc *self, const guint8 *data, gsize size, GSocketAddre
   GstFlowReturn ret;
 
   if (!self->started)
-    push_stream_start (self);
+    {
+      sips_live_src_push_stream_start (GST_ELEMENT (self), self->srcpad, self->caps);
+      self->started = TRUE;
+    }
   if (clock != NULL)  /* the arrival's running time, as udpsrc's do-timestamp */
     {
       GstClockTime now = gst_clock_get_time (clock);
@@ -297,33 +287,7 @@ sips_socket_src_change_state (GstElement *element, GstStateChange transition)
 static gboolean
 on_src_query (GstPad *pad, GstObject *parent, GstQuery *query)
 {
-  SipsSocketSrc *self = SIPS_SOCKET_SRC (parent);
-
-  switch (GST_QUERY_TYPE (query))
-    {
-    case GST_QUERY_LATENCY:
-      gst_query_set_latency (query, TRUE, 0, GST_CLOCK_TIME_NONE);
-      return TRUE;
-    case GST_QUERY_CAPS:
-      {
-        GstCaps *filter = NULL;
-        g_autoptr(GstCaps) caps = NULL;
-
-        gst_query_parse_caps (query, &filter);
-        caps = self->caps != NULL ? gst_caps_ref (self->caps) : gst_caps_new_any ();
-        if (filter != NULL)
-          {
-            GstCaps *both = gst_caps_intersect_full (filter, caps, GST_CAPS_INTERSECT_FIRST);
-
-            gst_caps_unref (caps);
-            caps = both;
-          }
-        gst_query_set_caps_result (query, caps);
-        return TRUE;
-      }
-    default:
-      return gst_pad_query_default (pad, parent, query);
-    }
+  return sips_live_src_query (pad, parent, query, SIPS_SOCKET_SRC (parent)->caps);
 }
 
 static void
@@ -366,11 +330,7 @@ sips_socket_src_class_init (SipsSocketSrcClass *klass)
 static void
 sips_socket_src_init (SipsSocketSrc *self)
 {
-  self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
-  gst_pad_set_query_function (self->srcpad, on_src_query);
-  gst_pad_use_fixed_caps (self->srcpad);
-  gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
-  GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
+  self->srcpad = sips_live_src_add_pad (GST_ELEMENT (self), &src_template, on_src_query);
 }
 
 GstElement *
