@@ -321,38 +321,24 @@ src_push (SipsAudioInputSrc *self, GstBuffer *chunk)
   gst_pad_push (self->srcpad, buffer);  /* FLUSHING while stopping: nothing to do */
 }
 
+static void
+on_playing (GstElement *element)
+{
+  capture_add (SIPS_AUDIO_INPUT_SRC (element)->capture, SIPS_AUDIO_INPUT_SRC (element));
+}
+
+static void
+on_stopping (GstElement *element)
+{
+  capture_remove (SIPS_AUDIO_INPUT_SRC (element)->capture, SIPS_AUDIO_INPUT_SRC (element));
+}
+
 static GstStateChangeReturn
 sips_audio_input_src_change_state (GstElement *element, GstStateChange transition)
 {
-  SipsAudioInputSrc *self = SIPS_AUDIO_INPUT_SRC (element);
-  GstStateChangeReturn ret;
-
-  switch (transition)
-    {
-    case GST_STATE_CHANGE_READY_TO_PAUSED:
-      self->started = FALSE;
-      break;
-    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
-      capture_remove (self->capture, self);
-      break;
-    default:
-      break;
-    }
-  ret = GST_ELEMENT_CLASS (sips_audio_input_src_parent_class)->change_state (element, transition);
-  if (ret == GST_STATE_CHANGE_FAILURE)
-    return ret;
-  switch (transition)
-    {
-    case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
-      capture_add (self->capture, self);
-      break;
-    case GST_STATE_CHANGE_READY_TO_PAUSED:
-    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
-      return GST_STATE_CHANGE_NO_PREROLL;  /* live: nothing to preroll */
-    default:
-      break;
-    }
-  return ret;
+  return sips_live_src_change_state (element, transition,
+                                     GST_ELEMENT_CLASS (sips_audio_input_src_parent_class),
+                                     &SIPS_AUDIO_INPUT_SRC (element)->started, on_playing, on_stopping);
 }
 
 /* chunks come stamped with the time they are pushed: never late */

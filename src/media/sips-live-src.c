@@ -42,6 +42,27 @@ sips_live_src_query (GstPad *pad, GstObject *parent, GstQuery *query, GstCaps *c
     }
 }
 
+GstStateChangeReturn
+sips_live_src_change_state (GstElement *element, GstStateChange transition, GstElementClass *parent_class,
+                            gboolean *started, void (*start) (GstElement *element),
+                            void (*stop) (GstElement *element))
+{
+  GstStateChangeReturn ret;
+
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED)
+    *started = FALSE;
+  else if (transition == GST_STATE_CHANGE_PLAYING_TO_PAUSED)
+    stop (element);
+  ret = parent_class->change_state (element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE)
+    return ret;
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_PLAYING)
+    start (element);
+  else if (transition == GST_STATE_CHANGE_READY_TO_PAUSED || transition == GST_STATE_CHANGE_PLAYING_TO_PAUSED)
+    return GST_STATE_CHANGE_NO_PREROLL;  /* live: nothing to preroll */
+  return ret;
+}
+
 void
 sips_live_src_push_stream_start (GstElement *element, GstPad *pad, GstCaps *caps)
 {

@@ -16,6 +16,13 @@ GstPad  *sips_live_src_add_pad          (GstElement *element, GstStaticPadTempla
  * filtered; anything else: the default. */
 gboolean sips_live_src_query            (GstPad *pad, GstObject *parent, GstQuery *query,
                                          GstCaps *caps);
+/* A live source's change_state around its parent class's: *started goes FALSE on
+ * READY->PAUSED (the stream-start events go out again), start() after PAUSED->PLAYING,
+ * stop() before PLAYING->PAUSED; NO_PREROLL into PAUSED. */
+GstStateChangeReturn sips_live_src_change_state (GstElement *element, GstStateChange transition,
+                                                 GstElementClass *parent_class, gboolean *started,
+                                                 void (*start) (GstElement *element),
+                                                 void (*stop) (GstElement *element));
 /* stream-start, caps (unless NULL) and a TIME segment */
 void     sips_live_src_push_stream_start (GstElement *element, GstPad *pad, GstCaps *caps);
 

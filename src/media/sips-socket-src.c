@@ -250,38 +250,23 @@ stop_reading (SipsSocketSrc *self)
     reader_remove (self);
 }
 
+static void
+on_playing (GstElement *element)
+{
+  start_reading (SIPS_SOCKET_SRC (element));
+}
+
+static void
+on_stopping (GstElement *element)
+{
+  stop_reading (SIPS_SOCKET_SRC (element));
+}
+
 static GstStateChangeReturn
 sips_socket_src_change_state (GstElement *element, GstStateChange transition)
 {
-  SipsSocketSrc *self = SIPS_SOCKET_SRC (element);
-  GstStateChangeReturn ret;
-
-  switch (transition)
-    {
-    case GST_STATE_CHANGE_READY_TO_PAUSED:
-      self->started = FALSE;
-      break;
-    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
-      stop_reading (self);
-      break;
-    default:
-      break;
-    }
-  ret = GST_ELEMENT_CLASS (sips_socket_src_parent_class)->change_state (element, transition);
-  if (ret == GST_STATE_CHANGE_FAILURE)
-    return ret;
-  switch (transition)
-    {
-    case GST_STATE_CHANGE_PAUSED_TO_PLAYING:
-      start_reading (self);
-      break;
-    case GST_STATE_CHANGE_READY_TO_PAUSED:
-    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
-      return GST_STATE_CHANGE_NO_PREROLL;  /* live: nothing to preroll */
-    default:
-      break;
-    }
-  return ret;
+  return sips_live_src_change_state (element, transition, GST_ELEMENT_CLASS (sips_socket_src_parent_class),
+                                     &SIPS_SOCKET_SRC (element)->started, on_playing, on_stopping);
 }
 
 static gboolean
