@@ -13,6 +13,7 @@
 #include <gst/app/gstappsink.h>
 #include "core/sips-error.h"
 #include "media/sips-audio-codec.h"
+#include "media/sips-bus-watch.h"
 #include "media/sips-live-src.h"
 
 /* a packet's worth at the usual ptime: each chunk goes down every call's send chain once */
@@ -159,7 +160,7 @@ capture_build (const char *key, const char *description, guint rate, GError **er
 
   if (device == NULL)
     return NULL;
-  pipeline = gst_object_ref_sink (gst_pipeline_new ("sips-audio-capture"));
+  pipeline = gst_object_ref_sink (sips_bus_watch_pipeline_new ("sips-audio-capture"));
   gst_bin_add (GST_BIN (pipeline), device);  /* not floating: the bin takes its own ref */
   for (gsize i = 0; i < G_N_ELEMENTS (factories); i++)
     {

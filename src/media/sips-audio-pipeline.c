@@ -2,9 +2,9 @@
  *   SipsAudioInputSrc (the input device's capture, shared by the calls: sips-audio-capture.c)
  *     or a played file's appsrc ! input-selector ! valve ! tee
  *     ! encoder ! payloader ! rtpdtmfmux (+ rtpdtmfsrc while DTMF goes out)
- *     [! srtpenc rtp_sink_0/rtp_src_0] ! udpsink (RTP socket) or nicesink component 1
+ *     [! srtpenc rtp_sink_0/rtp_src_0] ! SipsSocketSink (RTP socket) or nicesink component 1
  *   SipsRtcpOut (our RTCP, pushed from the main context) [! srtpenc rtcp_sink_0/rtcp_src_0]
- *     ! udpsink (RTCP socket) or nicesink component 2
+ *     ! SipsSocketSink (RTCP socket) or nicesink component 2
  *   SipsSocketSrc (RTP socket or ICE component 1) [! srtpdec rtp_sink/rtp_src]
  *     ! sipsjitterbuffer ! rtpptdemux ! per payload type: depayloader ! decoder
  *     ! audioconvert ! audioresample ! valve ! tee ! output; rtpdtmfdepay ! fakesink
@@ -14,6 +14,7 @@
  * and request-pad plumbing per call; RTCP is ours instead (sips-audio-stream-rtcp.c: probes
  * count, the shared 1-s ticker sends). The tees feed the recorder. */
 #include "media/sips-audio-stream-private.h"
+#include "media/sips-socket-sink.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -467,13 +468,12 @@ drop_after_stop (SipsAudioStream *self, GstElement *sink)
 }
 
 static GstElement *
-add_udp_sink (SipsAudioStream *self, GSocket *socket)
+add_socket_sink (SipsAudioStream *self, GSocket *socket)
 {
-  GstElement *element = add (self, "udpsink");
-  gboolean v6 = g_socket_get_family (socket) == G_SOCKET_FAMILY_IPV6;
-
   /* the session owns the sockets: we only borrow them (symmetric RTP: send from them too) */
-  g_object_set (element, v6 ? "socket-v6" : "socket", socket, "close-socket", FALSE, NULL);
+  GstElement *element = sips_socket_sink_new (socket);
+
+  gst_bin_add (GST_BIN (self->pipeline), element);
   return element;
 }
 
@@ -630,9 +630,9 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
   guint32 ssrc = g_random_int ();
   const char *needed[] = { "sipsjitterbuffer", "rtpptdemux", "audioconvert", "audioresample",
                            "valve", "tee", "rtpdtmfmux", "rtpdtmfsrc", "rtpdtmfdepay",
-                           "udpsink", "fakesink", "input-selector", NULL, NULL, NULL, NULL,
+                           "fakesink", "input-selector", NULL, NULL, NULL, NULL,
                            NULL, NULL, NULL, NULL, NULL };
-  gsize n = 12;
+  gsize n = 11;
 
   g_return_val_if_fail (self->pipeline == NULL && c != NULL, FALSE);
 
@@ -657,7 +657,7 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
       (output = sips_audio_device_make (c->output_device, FALSE, error)) == NULL)
     return FALSE;
 
-  self->pipeline = gst_object_ref_sink (gst_pipeline_new ("sips-audio"));
+  self->pipeline = gst_object_ref_sink (sips_bus_watch_pipeline_new ("sips-audio"));
   /* the playback bin's own EOS tells when its file (if any) is final */
   g_object_set (self->pipeline, "message-forward", TRUE, NULL);
 
@@ -710,22 +710,23 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
     {
       self->rtp_sink = add_ice (self, "nicesink", 1);
       self->rtcp_sink = add_ice (self, "nicesink", 2);
+      /* RTP leaves as it comes: the capture and a played file both hand over 20 ms chunks
+       * at their time (sips-audio-capture.c, sips-audio-file-player.c), so packets are
+       * paced at the source; a sink waiting here would hold the capture's one thread for
+       * every call (SipsSocketSink never waits) */
+      g_object_set (self->rtp_sink, "sync", FALSE, "async", FALSE, NULL);
+      g_object_set (self->rtcp_sink, "sync", FALSE, "async", FALSE, NULL);
     }
   else
     {
-      self->rtp_sink = add_udp_sink (self, self->rtp_socket);
-      self->rtcp_sink = add_udp_sink (self, self->rtcp_socket);
+      self->rtp_sink = add_socket_sink (self, self->rtp_socket);
+      self->rtcp_sink = add_socket_sink (self, self->rtcp_socket);
       g_object_set (self->rtp_sink, "host", c->remote_address, "port", (gint) c->remote_port, NULL);
       g_object_set (self->rtcp_sink, "host", c->remote_address, "port", (gint) c->remote_rtcp_port, NULL);
     }
   /* RTP and RTCP (the BYE is the last) both stop leaving with the stream */
   drop_after_stop (self, self->rtp_sink);
   drop_after_stop (self, self->rtcp_sink);
-  /* RTP leaves as it comes: the capture and a played file both hand over 20 ms chunks at
-   * their time (sips-audio-capture.c, sips-audio-file-player.c), so packets are paced at
-   * the source; a sink waiting here would hold the capture's one thread for every call */
-  g_object_set (self->rtp_sink, "sync", FALSE, "async", FALSE, NULL);
-  g_object_set (self->rtcp_sink, "sync", FALSE, "async", FALSE, NULL);
   g_signal_connect (self->pipeline, "do-latency", G_CALLBACK (on_do_latency), self);
   if (!link_pads (rtp_out_head, srtp ? "rtp_src_0" : "src", self->rtp_sink, "sink") ||
       !link_pads (rtcp_out_head, srtp ? "rtcp_src_0" : "src", self->rtcp_sink, "sink"))

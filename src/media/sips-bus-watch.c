@@ -100,3 +100,14 @@ sips_bus_watch_remove (SipsBusWatch *watch)
   g_atomic_int_set (&watch->removed, 1);
   watch_unref (watch);
 }
+
+GstElement *
+sips_bus_watch_pipeline_new (const char *name)
+{
+  GstElement *pipeline = gst_pipeline_new (name);
+  g_autoptr(GstBus) bus = g_object_new (GST_TYPE_BUS, "enable-async", FALSE, NULL);
+
+  /* the default bus (and its socket pair) goes with its last reference, the pipeline's */
+  gst_element_set_bus (pipeline, bus);
+  return pipeline;
+}

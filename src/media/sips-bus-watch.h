@@ -21,4 +21,9 @@ SipsBusWatch *sips_bus_watch_new    (GstBus *bus, GMainContext *context, SipsBus
 /* After this (on @context's thread), @func is not called again. */
 void          sips_bus_watch_remove (SipsBusWatch *watch);
 
+/* A pipeline whose bus has no poll (enable-async FALSE): for a bus read only by a sync
+ * handler (sips_bus_watch_new()), which needs none. A default bus keeps a socket pair
+ * open for as long as its pipeline lives, two descriptors per call. */
+GstElement   *sips_bus_watch_pipeline_new (const char *name);
+
 G_END_DECLS

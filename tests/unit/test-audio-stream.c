@@ -210,6 +210,19 @@ count_threads (void)
   return n;
 }
 
+/* This process's open descriptors */
+static guint
+count_fds (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
 /* Issue 12: a running stream adds at most 1 thread, its input device's capture, shared
  * with every other stream of that device (no rtpbin, so no rtpsession
  * RTCP thread: RTCP goes out from the main context; sipsjitterbuffer has none: the
@@ -262,7 +275,7 @@ test_shared_capture (void)
   g_autofree char *dir = test_tmpdir_new ();
   TestPeer p[4];
   SipsAudioStreamConfig config[4];
-  guint before, during;
+  guint before, during, fds_before, fds_during;
 
   for (guint i = 0; i < 4; i++)
     test_peer_init (&p[i], dir, (const char *[]) { "a", "b", "c", "d" }[i]);
@@ -270,14 +283,24 @@ test_shared_capture (void)
   for (guint i = 0; i < 4; i++)
     config[i] = test_peer_config (&p[i], &p[i ^ 1], "PCMU", 0, i % 2 == 0 ? 1000 : 440);
   before = count_threads ();
-  for (guint i = 0; i < 4; i++)
+  /* the first stream also starts the process's reader and playout threads */
+  test_peer_start (&p[0], &config[0]);
+  test_run_for (500);
+  fds_before = count_fds ();
+  for (guint i = 1; i < 4; i++)
     test_peer_start (&p[i], &config[i]);
   test_run_for (CALL_MS);
   during = count_threads ();
-  g_test_message ("threads: %u before, %u with four streams of two devices; captures %u",
-                  before, during, sips_audio_capture_count ());
+  fds_during = count_fds ();
+  g_test_message ("threads: %u before, %u with four streams of two devices; captures %u; "
+                  "descriptors %u with one stream, %u with four", before, during,
+                  sips_audio_capture_count (), fds_before, fds_during);
   g_assert_cmpuint (sips_audio_capture_count (), ==, 2);
   g_assert_cmpuint (during - before, <=, 2);
+  /* the streams' sockets are the peers' (opened before): three more streams and the
+   * second capture keep no descriptor but their output WAV files (a pipeline's default
+   * bus keeps a socket pair, udpsink two eventfds: 14 more here) */
+  g_assert_cmpuint (fds_during, <=, fds_before + 3);
   for (guint i = 0; i < 4; i++)
     test_peer_stop (&p[i]);
   /* each stream played what its peer's device sent */
