@@ -75,9 +75,9 @@ sips_session_sip_stop_timers (SipsSessionSip *self)
   g_clear_handle_id (&self->answer_timeout_id, g_source_remove);
 }
 
-/* The descriptors are nearly all open: a call holds its RTP and RTCP sockets and its
- * pipeline's wakeup sockets until its media is torn down (on GStreamer's pool threads,
- * after the session is gone), and GLib aborts when it cannot make a wakeup pipe. The
+/* The descriptors are nearly all open: a call holds its RTP and RTCP sockets (and a
+ * recording its file) until its media is torn down (on GStreamer's pool threads, after
+ * the session is gone), and GLib aborts when it cannot make a wakeup pipe. The
  * kernel hands out the lowest free number: that of a probe is how many are open (a
  * hole in the table only makes it say fewer). */
 static gboolean
