@@ -13,7 +13,10 @@ for a baresip without audio modules):
     (PCMU offer) calling each: sipsimpled accepting every NewIncoming over D-Bus, baresip
     with auto-answer; both send audio; sipp hangs up after --hold ms. The rates (--rates,
     100,200,300,400) are tried upward, stopping at the first with a failure (the 200 step
-    always runs, for the next figure);
+    always runs, for the next figure). For sipsimpled a step also fails when a session is
+    still up KEEP_UP_S after sipp's last call: a daemon behind by seconds drops datagrams
+    (a lost BYE leaves its session up until the RTP timeout), which sipp's count misses
+    (its built-in UAC takes a retransmitted 200 to the INVITE as the answer to its BYE);
   * RSS after the 200 cps step, once every session has ended (the daemon's Sessions list
     empty; baresip 3 s after sipp's last BYE was answered).
 """
@@ -25,6 +28,7 @@ from .common import cpu_seconds, daemon_binary, fmt, log, print_load, print_rows
     print_title, ratio, require, rss_kib, status, summary, work_dir
 
 LATE_S = 40   # after the 200 cps step: TerminatedSessionLinger 30 s, SIP's 32 s timers
+KEEP_UP_S = 5  # after sipp's last call, every session of a daemon that kept up has ended
 
 DEVICES = {'AudioInputDevice': 'audiotestsrc is-live=true',
            'AudioOutputDevice': 'fakesink sync=true'}
@@ -149,11 +153,15 @@ def max_rate(sipsd, peers, workdir, target, user, args, settle, pid):
             continue
         ok, rc, c = rate_step(sipsd, peers, workdir, target, user, rate, args.duration,
                               args.hold, pid)
+        left = settle()  # sessions still up KEEP_UP_S after sipp's end (None: not known)
+        c['left'] = left
+        if left:
+            ok = False
         steps.append((rate, ok, c))
-        log('  %4d cps: %s (sipp exit %s, %d ok, %d failed; CPU %.1f s, D-Bus client %.1f s)'
-            % (rate, 'ok' if ok else 'FAILED', rc, c['successful'], c['failed'], c['cpu'],
-               c['client']))
-        settle()
+        log('  %4d cps: %s (sipp exit %s, %d ok, %d failed%s; CPU %.1f s, D-Bus client %.1f s)'
+            % (rate, 'ok' if ok else 'FAILED', rc, c['successful'], c['failed'],
+               '' if left is None else '; %d sessions up %d s after the last call' % (left, KEEP_UP_S),
+               c['cpu'], c['client']))
         if rate == 200:
             rss200 = rss_kib(pid)
             log('  RSS after the 200 cps step: %d KiB' % rss200)
@@ -232,11 +240,17 @@ def measure(sipsd, peers, work, args):
             % (args.duration, args.hold))
         answer = peers.AutoAnswer(daemon, 'accept')
 
+        def sessions():
+            return len(daemon.get(sipsd.SESSION_MANAGER, sipsd.SESSION_MANAGER_IFACE, 'Sessions'))
+
         def settle_daemon():
-            sipsd.wait_until(lambda: not daemon.get(sipsd.SESSION_MANAGER,
-                                                    sipsd.SESSION_MANAGER_IFACE, 'Sessions'),
-                             30)
+            # TerminatedSessionLinger is 1 s: a daemon that kept up has none left by then
+            sipsd.wait_until(lambda: sessions() == 0, KEEP_UP_S, interval=0.2)
+            left = sessions()
+            # the next step starts clean (a session whose BYE was lost ends by RTP timeout)
+            sipsd.wait_until(lambda: sessions() == 0, 60, interval=0.5)
             sipsd.run_loop(2)
+            return left
         log(' sipsimpled:')
         d = max_rate(sipsd, peers, work, '127.0.0.1:%d' % daemon.ports['udp'], 'service', args,
                      settle_daemon, pid)
@@ -245,7 +259,7 @@ def measure(sipsd, peers, work, args):
                                                                   answer.errors[0]))
         log(' baresip:')
         b = max_rate(sipsd, peers, work, '127.0.0.1:%d' % baresip.port, 'bench', args,
-                     lambda: sipsd.run_loop(3), bpid)
+                     lambda: sipsd.run_loop(3) or None, bpid)
         results['cps'] = (d, b)
         if daemon.proc.poll() is not None:
             log('sipsimpled exited with %s:\n%s' % (daemon.proc.returncode,
@@ -331,12 +345,14 @@ def report(args, results, load):
     if 'cps' in results:
         (_, d_steps, _), (_, b_steps, _) = results['cps']
         print('calls/s: sipp UAC (PCMU), steps %s cps, %d s each, hold %d ms, stop at the first'
-              ' step with a failed call:' % (','.join(map(str, args.rates)), args.duration,
-                                             args.hold))
+              ' step with a failed call (sipsimpled: or a session still up %d s after the last'
+              ' call):' % (','.join(map(str, args.rates)), args.duration, args.hold, KEEP_UP_S))
         for name, steps in (('sipsimpled', d_steps), ('baresip', b_steps)):
             print('  %-10s %s' % (name, '  '.join(
-                '%d:%s' % (r, 'ok' if ok else 'FAIL(%d failed, %d ok of %d)'
-                           % (c['failed'], c['successful'], r * args.duration))
+                '%d:%s' % (r, 'ok' if ok else 'FAIL(%d failed, %d ok of %d%s)'
+                           % (c['failed'], c['successful'], r * args.duration,
+                              ', %d sessions still up %d s after' % (c['left'], KEEP_UP_S)
+                              if c.get('left') else ''))
                 for r, ok, c in steps)))
             print('  %-10s CPU ms per call (step CPU / calls): %s' % ('', '  '.join(
                 '%d:%.2f' % (r, 1000.0 * c['cpu'] / (r * args.duration)) for r, ok, c in steps)))
