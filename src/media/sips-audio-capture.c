@@ -38,6 +38,7 @@ struct _SipsAudioInputSrc
   GstCaps    *caps;
   Capture    *capture;
   gboolean    started;    /* stream-start, caps and segment pushed (capture thread) */
+  gboolean    detached;   /* under the capture's lock: fed no more (its stream stops) */
 };
 
 G_DEFINE_FINAL_TYPE (SipsAudioInputSrc, sips_audio_input_src, GST_TYPE_ELEMENT)
@@ -260,6 +261,11 @@ capture_add (Capture *c, SipsAudioInputSrc *src)
   gboolean start;
 
   g_mutex_lock (&c->lock);
+  if (src->detached)
+    {
+      g_mutex_unlock (&c->lock);
+      return;
+    }
   if (c->error != NULL)
     error = g_error_copy (c->error);
   else
@@ -290,6 +296,26 @@ guint
 sips_audio_capture_count (void)
 {
   return (guint) g_atomic_int_get (&n_captures);
+}
+
+guint
+sips_audio_capture_count_fed (void)
+{
+  g_autoptr(GList) list = NULL;
+  guint n = 0;
+
+  g_mutex_lock (&captures_lock);
+  list = captures != NULL ? g_hash_table_get_values (captures) : NULL;
+  for (GList *l = list; l != NULL; l = l->next)
+    {
+      Capture *c = l->data;
+
+      g_mutex_lock (&c->lock);
+      n += c->playing->len;
+      g_mutex_unlock (&c->lock);
+    }
+  g_mutex_unlock (&captures_lock);
+  return n;
 }
 
 /* ---- the source in a call's pipeline ---- */
@@ -381,6 +407,17 @@ static void
 sips_audio_input_src_init (SipsAudioInputSrc *self)
 {
   self->srcpad = sips_live_src_add_pad (GST_ELEMENT (self), &src_template, on_src_query);
+}
+
+void
+sips_audio_input_src_detach (GstElement *element)
+{
+  SipsAudioInputSrc *self = SIPS_AUDIO_INPUT_SRC (element);
+
+  g_mutex_lock (&self->capture->lock);
+  self->detached = TRUE;
+  g_ptr_array_remove_fast (self->capture->playing, self);
+  g_mutex_unlock (&self->capture->lock);
 }
 
 GstElement *

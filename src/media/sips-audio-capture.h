@@ -20,7 +20,13 @@ G_DECLARE_FINAL_TYPE (SipsAudioInputSrc, sips_audio_input_src, SIPS, AUDIO_INPUT
  * as sips_audio_device_make()'s. */
 GstElement *sips_audio_input_src_new (const char *description, guint rate, GError **error);
 
-/* Captures running now (for tests). */
+/* The source gets no more chunks, whatever its state: its stream is stopping, and what
+ * it would send is dropped anyway. A call that ended feeds on the capture's one thread
+ * for as long as its pipeline takes to go down (seconds when the main loop is behind). */
+void        sips_audio_input_src_detach (GstElement *src);
+
+/* Captures running now, and the sources they feed (for tests). */
 guint       sips_audio_capture_count (void);
+guint       sips_audio_capture_count_fed (void);
 
 G_END_DECLS

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <glib/gi18n.h>
 #include "core/sips-error.h"
+#include "media/sips-audio-capture.h"
 #include "media/sips-bus-watch.h"
 
 #define STOP_GRACE_MS 2000
@@ -267,6 +268,9 @@ begin_teardown (SipsAudioStream *self)
   if (self->rtcp != NULL)
     sips_audio_rtcp_send (self->rtcp, TRUE);
   g_atomic_int_set (&self->send_stopped, 1);
+  /* nothing more goes down the send path: the capture's thread serves the live calls */
+  if (self->input != NULL)
+    sips_audio_input_src_detach (self->input);
   self->playback_done = FALSE;
   clear_source (&self->no_audio_source);
   sips_audio_stream_check_remove (self);

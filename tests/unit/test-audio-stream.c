@@ -301,6 +301,12 @@ test_shared_capture (void)
    * second capture keep no descriptor but their output WAV files (a pipeline's default
    * bus keeps a socket pair, udpsink two eventfds: 14 more here) */
   g_assert_cmpuint (fds_during, <=, fds_before + 3);
+  /* a stream that stops is fed no more at once, not when its pipeline is down (which
+   * takes seconds when the main loop is behind: the capture's thread fed thousands) */
+  g_assert_cmpuint (sips_audio_capture_count_fed (), ==, 4);
+  sips_audio_stream_stop (p[0].stream);
+  g_assert_false (p[0].stopped);
+  g_assert_cmpuint (sips_audio_capture_count_fed (), ==, 3);
   for (guint i = 0; i < 4; i++)
     test_peer_stop (&p[i]);
   /* each stream played what its peer's device sent */
