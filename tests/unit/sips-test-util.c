@@ -32,3 +32,15 @@ sips_test_set_ok (SipsConfigSection *section, const char *name, GVariant *value)
   g_assert_true (sips_config_section_set (section, name, value, &error));
   g_assert_no_error (error);
 }
+
+guint
+sips_test_count_fds (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}

@@ -12,4 +12,7 @@ void sips_test_remove_tree (const char *path);
 /* Sets a value that must be accepted. */
 void sips_test_set_ok (SipsConfigSection *section, const char *name, GVariant *value);
 
+/* This process's open file descriptors. */
+guint sips_test_count_fds (void);
+
 G_END_DECLS

@@ -6,6 +6,7 @@
 #include "media/sips-audio-capture.h"
 #include "media/sips-audio-stream.h"
 #include "media/sips-sdes.h"
+#include "sips-test-util.h"
 #include "test-audio-util.h"
 
 #define CALL_MS 2000
@@ -210,19 +211,6 @@ count_threads (void)
   return n;
 }
 
-/* This process's open descriptors */
-static guint
-count_fds (void)
-{
-  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
-  guint n = 0;
-
-  g_assert_nonnull (dir);
-  while (g_dir_read_name (dir) != NULL)
-    n++;
-  return n;
-}
-
 /* Issue 12: a running stream adds at most 1 thread, its input device's capture, shared
  * with every other stream of that device (no rtpbin, so no rtpsession
  * RTCP thread: RTCP goes out from the main context; sipsjitterbuffer has none: the
@@ -286,12 +274,12 @@ test_shared_capture (void)
   /* the first stream also starts the process's reader and playout threads */
   test_peer_start (&p[0], &config[0]);
   test_run_for (500);
-  fds_before = count_fds ();
+  fds_before = sips_test_count_fds ();
   for (guint i = 1; i < 4; i++)
     test_peer_start (&p[i], &config[i]);
   test_run_for (CALL_MS);
   during = count_threads ();
-  fds_during = count_fds ();
+  fds_during = sips_test_count_fds ();
   g_test_message ("threads: %u before, %u with four streams of two devices; captures %u; "
                   "descriptors %u with one stream, %u with four", before, during,
                   sips_audio_capture_count (), fds_before, fds_during);

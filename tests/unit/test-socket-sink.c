@@ -5,6 +5,7 @@
 #include <gst/gst.h>
 
 #include "media/sips-socket-sink.h"
+#include "sips-test-util.h"
 
 typedef struct {
   GstElement *sink;
@@ -90,17 +91,6 @@ receive (GSocket *socket, guint *from_port)
   return g_strndup (data, n);
 }
 
-static guint
-count_fds (void)
-{
-  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
-  guint n = 0;
-
-  while (dir != NULL && g_dir_read_name (dir) != NULL)
-    n++;
-  return n;
-}
-
 static void
 check_family (GSocketFamily family, const char *host)
 {
@@ -118,9 +108,9 @@ check_family (GSocketFamily family, const char *host)
       g_test_skip ("no loopback for this address family");
       return;
     }
-  fds = count_fds ();
+  fds = sips_test_count_fds ();
   feed_init (&feed, ours);
-  g_assert_cmpuint (count_fds (), ==, fds);  /* udpsink: two eventfds */
+  g_assert_cmpuint (sips_test_count_fds (), ==, fds);  /* udpsink: two eventfds */
 
   /* no destination yet: dropped, not an error */
   push (&feed, "H0", "P0");
