@@ -68,11 +68,11 @@ static void
 push (Feed *feed, const char *header, const char *payload)
 {
   GstBuffer *buffer = gst_buffer_new ();
+  char *h = g_strdup (header);
+  char *p = g_strdup (payload);
 
-  gst_buffer_append_memory (buffer, gst_memory_new_wrapped (0, g_strdup (header), strlen (header), 0,
-                                                            strlen (header), NULL, NULL));
-  gst_buffer_append_memory (buffer, gst_memory_new_wrapped (0, g_strdup (payload), strlen (payload), 0,
-                                                            strlen (payload), NULL, NULL));
+  gst_buffer_append_memory (buffer, gst_memory_new_wrapped (0, h, strlen (h), 0, strlen (h), h, g_free));
+  gst_buffer_append_memory (buffer, gst_memory_new_wrapped (0, p, strlen (p), 0, strlen (p), p, g_free));
   g_assert_cmpint (gst_pad_push (feed->src, buffer), ==, GST_FLOW_OK);
 }
 
