@@ -192,7 +192,7 @@ capture_build (const char *key, const char *description, guint rate, GError **er
   c->playing = g_ptr_array_new ();
   gst_app_sink_set_callbacks (GST_APP_SINK (chain[4]), &callbacks, c, NULL);
   bus = gst_element_get_bus (c->pipeline);
-  gst_bus_set_sync_handler (bus, on_capture_message, c, NULL);
+  sips_bus_watch_set_handler (bus, on_capture_message, c, NULL);
   g_atomic_int_inc (&n_captures);
   return c;
 }
@@ -226,7 +226,7 @@ capture_free (GstElement *pipeline, gpointer user_data)
   g_autoptr(GstBus) bus = gst_element_get_bus (pipeline);
 
   gst_element_set_state (pipeline, GST_STATE_NULL);
-  gst_bus_set_sync_handler (bus, NULL, NULL, NULL);
+  sips_bus_watch_drop_all (bus);  /* c goes */
   g_ptr_array_unref (c->playing);
   g_clear_error (&c->error);
   g_mutex_clear (&c->lock);

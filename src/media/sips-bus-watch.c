@@ -88,7 +88,7 @@ sips_bus_watch_new (GstBus *bus, GMainContext *context, SipsBusFilter filter, Gs
   watch->user_data = user_data;
   /* the handler's reference goes with the bus (never cleared: a message being posted on
    * a streaming thread may still be using it) */
-  gst_bus_set_sync_handler (bus, on_sync_message, g_atomic_rc_box_acquire (watch), watch_unref);
+  sips_bus_watch_set_handler (bus, on_sync_message, g_atomic_rc_box_acquire (watch), watch_unref);
   return watch;
 }
 
@@ -101,12 +101,35 @@ sips_bus_watch_remove (SipsBusWatch *watch)
   watch_unref (watch);
 }
 
+static GstBusSyncReply
+on_unwatched_message (GstBus *bus, GstMessage *message, gpointer user_data)
+{
+  gst_message_unref (message);  /* GST_BUS_DROP: the handler's to unref */
+  return GST_BUS_DROP;
+}
+
+void
+sips_bus_watch_set_handler (GstBus *bus, GstBusSyncHandler func, gpointer user_data,
+                            GDestroyNotify notify)
+{
+  gst_bus_set_sync_handler (bus, NULL, NULL, NULL);
+  gst_bus_set_sync_handler (bus, func, user_data, notify);
+}
+
+void
+sips_bus_watch_drop_all (GstBus *bus)
+{
+  sips_bus_watch_set_handler (bus, on_unwatched_message, NULL, NULL);
+}
+
 GstElement *
 sips_bus_watch_pipeline_new (const char *name)
 {
   GstElement *pipeline = gst_pipeline_new (name);
-  g_autoptr(GstBus) bus = g_object_new (GST_TYPE_BUS, "enable-async", FALSE, NULL);
+  g_autoptr(GstBus) bus = gst_object_ref_sink (g_object_new (GST_TYPE_BUS, "enable-async", FALSE, NULL));
 
+  /* what the pipeline posts while it is built (a device's warnings) goes too */
+  sips_bus_watch_drop_all (bus);
   /* the default bus (and its socket pair) goes with its last reference, the pipeline's */
   gst_element_set_bus (pipeline, bus);
   return pipeline;

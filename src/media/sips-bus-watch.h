@@ -23,7 +23,18 @@ void          sips_bus_watch_remove (SipsBusWatch *watch);
 
 /* A pipeline whose bus has no poll (enable-async FALSE): for a bus read only by a sync
  * handler (sips_bus_watch_new()), which needs none. A default bus keeps a socket pair
- * open for as long as its pipeline lives, two descriptors per call. */
+ * open for as long as its pipeline lives, two descriptors per call. Such a bus queues
+ * nothing: a message that no handler takes is never freed (nor the element that posted
+ * it), so it starts with a handler dropping everything, and a handler is only ever
+ * replaced (sips_bus_watch_set_handler()), never cleared. */
 GstElement   *sips_bus_watch_pipeline_new (const char *name);
+
+/* Replaces the bus's sync handler (GStreamer only sets one where there is none). Only
+ * while no streaming thread can post (the pipeline in NULL or READY): in between, there
+ * is none. */
+void          sips_bus_watch_set_handler  (GstBus *bus, GstBusSyncHandler func, gpointer user_data,
+                                           GDestroyNotify notify);
+/* Every message is dropped from now on (a bus whose reader goes). */
+void          sips_bus_watch_drop_all     (GstBus *bus);
 
 G_END_DECLS

@@ -42,6 +42,7 @@ typedef struct {
   GList              *linger_link; /* in the manager's lingering queue, NULL = none */
   gint64              linger_due;  /* monotonic us */
   gboolean            active;    /* counted in "sessions" */
+  gboolean            incoming;  /* INCOMING: waits for an answer */
 } Entry;
 
 /* after the last session went: give the freed heap back to the system (a burst of calls
@@ -74,6 +75,10 @@ struct _SipsSessionManager {
   GSource *linger_timer;
 
   GPtrArray *transfers;  /* TransferEntry*, creation order */
+
+  /* of the entries: every incoming INVITE checks them (overload), no walk of thousands */
+  guint n_active;
+  guint n_incoming;
 };
 
 typedef struct {
@@ -155,6 +160,8 @@ remove_entry (SipsSessionManager *self, Entry *entry)
 
   if (find_entry (self, session, &index) == NULL)
     return;
+  self->n_active -= entry->active;
+  self->n_incoming -= entry->incoming;
   g_ptr_array_remove_index (self->entries, index);   /* frees the entry */
 
   sips_log_debug (sips_session_get_log_context (session), "session %p removed", (void *) session);
@@ -245,10 +252,17 @@ on_session_state (SipsSession *session, GParamSpec *pspec, gpointer user_data)
   SipsSessionManager *self = entry->manager;
   SipsSessionState state = sips_session_get_state (session);
   gboolean active = state_is_active (state);
+  gboolean incoming = state == SIPS_SESSION_STATE_INCOMING;
 
+  if (incoming != entry->incoming)
+    {
+      entry->incoming = incoming;
+      self->n_incoming += incoming ? 1 : -1;
+    }
   if (active != entry->active)
     {
       entry->active = active;
+      self->n_active += active ? 1 : -1;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SESSIONS]);
     }
 
@@ -556,20 +570,12 @@ sips_session_manager_take_incoming (SipsSessionManager *self, gpointer nh, gcons
                                     SipsAccount *account)
 {
   SipsSession *session;
-  guint n_unanswered = 0, n_active = 0;
 
   g_return_val_if_fail (SIPS_IS_SESSION_MANAGER (self), NULL);
   g_return_val_if_fail (self->agent != NULL, NULL);
 
-  for (guint i = 0; i < self->entries->len; i++)
-    {
-      Entry *entry = g_ptr_array_index (self->entries, i);
-
-      n_active += entry->active;
-      n_unanswered += sips_session_get_state (entry->session) == SIPS_SESSION_STATE_INCOMING;
-    }
   /* what cannot be taken is refused at once rather than left half set up */
-  if (sips_session_sip_refuse_overload (nh, n_unanswered, n_active, self->settings))
+  if (sips_session_sip_refuse_overload (nh, self->n_incoming, self->n_active, self->settings))
     return NULL;
   /* the seed makes no session of a call whose streams it refuses */
   if (sips_session_sip_refuse_incoming (nh, sip, self->rtp))
