@@ -187,3 +187,26 @@ def test_overload_recovers(daemon, sipp):
     assert ended and left == 0, 'sessions left after the burst: %d' % left
     if not SANITIZED:
         assert after <= idle + RSS_MARGIN_KB, 'RSS %d kB after, %d kB idle' % (after, idle)
+
+
+def test_unanswered_calls_are_capped(daemon, sipp):
+    """Nobody answers: the first SIPS_MAX_UNANSWERED (64) calls wait (INCOMING), every
+    further one is refused 503 at once; once they are gone, calls are taken again. The
+    daemon counts its unanswered calls as their states change (issue 12)."""
+    cap, offered = 64, 80
+    uac = start_uac(sipp, daemon, offered, 40, trace=True)
+    incoming = lambda: sum(1 for p in daemon.get(SM, SMI, 'Sessions')
+                           if daemon.get(p, sipsd.SESSION_IFACE, 'State') == 'INCOMING')
+    # all offered within 2 s, before AnswerTimeout (5 s) ends the first waiting one
+    assert sipsd.wait_until(lambda: refused_calls(uac.messages()) >= offered - cap, 4,
+                            interval=0.1), refused_calls(uac.messages())
+    assert incoming() == cap
+    uac.stop()
+    assert refused_calls(uac.messages()) == offered - cap
+    # AnswerTimeout ends the waiting ones: the count goes down with them
+    assert wait_no_sessions(daemon, ANSWER_TIMEOUT + 10)
+    answer = peers.AutoAnswer(daemon, 'accept')
+    try:
+        assert normal_call_works(sipp, daemon)
+    finally:
+        answer.close()
