@@ -45,13 +45,20 @@ update_destination (SipsSocketSink *self)
 }
 
 static void
+send_datagram (SipsSocketSink *self, struct msghdr *msg)
+{
+  if (sendmsg (self->fd, msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && self->errors++ % 1000 == 0)
+    g_debug ("%s: datagram not sent (%u so far): %s", GST_OBJECT_NAME (self), self->errors,
+             g_strerror (errno));
+}
+
+static void
 send_buffer (SipsSocketSink *self, GstBuffer *buffer)
 {
   GstMapInfo maps[MAX_PARTS];
   struct iovec iov[MAX_PARTS];
   struct sockaddr_storage to;
-  struct msghdr msg = { 0 };
-  g_autoptr(GstBuffer) merged = NULL;
+  struct msghdr msg = { .msg_name = &to, .msg_iov = iov };
   guint n = gst_buffer_n_memory (buffer), mapped = 0;
 
   GST_OBJECT_LOCK (self);
@@ -60,27 +67,26 @@ send_buffer (SipsSocketSink *self, GstBuffer *buffer)
   GST_OBJECT_UNLOCK (self);
   if (msg.msg_namelen == 0 || n == 0)
     return;
-  if (n > MAX_PARTS)  /* never for RTP; then the copy is the simple way */
+  if (n > MAX_PARTS)  /* never for RTP (header + payload): the whole buffer as one mapping */
     {
-      buffer = merged = gst_buffer_copy_deep (buffer);
-      n = 1;
+      if (gst_buffer_map (buffer, &maps[0], GST_MAP_READ))
+        {
+          iov[0] = (struct iovec) { maps[0].data, maps[0].size };
+          msg.msg_iovlen = 1;
+          send_datagram (self, &msg);
+          gst_buffer_unmap (buffer, &maps[0]);
+        }
+      return;
     }
   for (; mapped < n; mapped++)
     {
-      GstMemory *memory = gst_buffer_peek_memory (buffer, mapped);
-
-      if (!gst_memory_map (memory, &maps[mapped], GST_MAP_READ))
+      if (!gst_memory_map (gst_buffer_peek_memory (buffer, mapped), &maps[mapped], GST_MAP_READ))
         break;
-      iov[mapped].iov_base = maps[mapped].data;
-      iov[mapped].iov_len = maps[mapped].size;
+      iov[mapped] = (struct iovec) { maps[mapped].data, maps[mapped].size };
     }
-  msg.msg_name = &to;
-  msg.msg_iov = iov;
   msg.msg_iovlen = mapped;
-  if (mapped == n && sendmsg (self->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
-      self->errors++ % 1000 == 0)
-    g_debug ("%s: datagram not sent (%u so far): %s", GST_OBJECT_NAME (self), self->errors,
-             g_strerror (errno));
+  if (mapped == n)
+    send_datagram (self, &msg);
   while (mapped > 0)
     {
       mapped--;

@@ -76,6 +76,21 @@ push (Feed *feed, const char *header, const char *payload)
   g_assert_cmpint (gst_pad_push (feed->src, buffer), ==, GST_FLOW_OK);
 }
 
+/* a buffer of more memories than are gathered in one sendmsg(): still one datagram */
+static void
+push_many (Feed *feed, const char *text)
+{
+  GstBuffer *buffer = gst_buffer_new ();
+
+  for (const char *c = text; *c != '\0'; c++)
+    {
+      char *part = g_strndup (c, 1);
+
+      gst_buffer_append_memory (buffer, gst_memory_new_wrapped (0, part, 1, 0, 1, part, g_free));
+    }
+  g_assert_cmpint (gst_pad_push (feed->src, buffer), ==, GST_FLOW_OK);
+}
+
 /* the next datagram on socket (NULL after 2 s): its text, and its sender's port */
 static char *
 receive (GSocket *socket, guint *from_port)
@@ -99,6 +114,7 @@ check_family (GSocketFamily family, const char *host)
   g_autoptr(GSocket) moved = bound_socket (family);
   g_autofree char *got = NULL;
   g_autofree char *got2 = NULL;
+  g_autofree char *many = NULL;
   g_autofree char *none = NULL;
   guint fds, sender = 0;
   Feed feed;
@@ -119,6 +135,9 @@ check_family (GSocketFamily family, const char *host)
   got = receive (peer, &sender);
   g_assert_cmpstr (got, ==, "H1P1");  /* one datagram of both memories: "H0P0" never left */
   g_assert_cmpuint (sender, ==, port_of (ours));  /* symmetric RTP: from the session's socket */
+  push_many (&feed, "0123456789ab");
+  many = receive (peer, NULL);
+  g_assert_cmpstr (many, ==, "0123456789ab");
 
   /* a re-INVITE moves the destination while the stream runs */
   g_object_set (feed.sink, "port", (gint) port_of (moved), NULL);
