@@ -31,6 +31,7 @@ sips_session_sip_take_incoming (SipsSessionSip *self, gpointer nh, gconstpointer
   const sip_t *sip = sip_;
   g_autofree char *remote_uri = sips_headers_url_string (sip->sip_from != NULL ? sip->sip_from->a_url : NULL);
   g_autofree char *local_uri = sips_headers_url_string (sip->sip_to != NULL ? sip->sip_to->a_url : NULL);
+  const char *soa_address;
 
   self->nh = nh;
   self->nua = sips_sip_agent_get_nua (self->agent);
@@ -41,7 +42,10 @@ sips_session_sip_take_incoming (SipsSessionSip *self, gpointer nh, gconstpointer
                                               sip->sip_request != NULL
                                               ? sip->sip_request->rq_url->url_user : NULL);
   nua_handle_bind (self->nh, &self->owner);
-  nua_set_hparams (self->nh, NUTAG_AUTOANSWER (0), TAG_END ());
+  soa_address = sips_session_sip_soa_address (sips_config_section_get_string (self->rtp,
+                                                                              "LocalRtpAddress"));
+  nua_set_hparams (self->nh, NUTAG_AUTOANSWER (0),
+                   TAG_IF (soa_address != NULL, SOATAG_ADDRESS (soa_address)), TAG_END ());
 
   /* an INVITE without SDP wants our offer in the 200: audio then */
   self->offered_audio = TRUE;

@@ -116,6 +116,35 @@ sips_session_sip_reserve_rtp (SipsSessionSip *self, GError **error)
   return TRUE;
 }
 
+/* The address of our c= line: the RTP one, else the chat's */
+static const char *
+session_address (SipsSessionSip *self)
+{
+  const char *address;
+
+  if (self->rtp_socket != NULL)
+    return self->rtp_address;
+  address = sips_session_chat_address (self->chat);
+  return address != NULL ? address : "127.0.0.1";
+}
+
+/* For SOATAG_ADDRESS (SIPS_OFFER_ANSWER_TAGS): our c= address, unless it is a wildcard,
+ * which soa is to replace with an address of the host */
+const char *
+sips_session_sip_sdp_address (SipsSessionSip *self)
+{
+  return sips_session_sip_soa_address (session_address (self));
+}
+
+/* address, when soa may take it for o= and c= (a host's address, no wildcard) */
+const char *
+sips_session_sip_soa_address (const char *address)
+{
+  g_autoptr(GInetAddress) inet = address != NULL ? g_inet_address_new_from_string (address) : NULL;
+
+  return inet != NULL && !g_inet_address_get_is_any (inet) ? address : NULL;
+}
+
 /* Our m-lines as soa's user SDP. Audio once RTP ports are reserved for it, with the
  * direction our hold wish gives and the SRTP profile and keys the media prepared; port
  * 0 once the audio stream was removed. Chat while the session has a chat stream: a
@@ -129,11 +158,7 @@ sips_session_sip_user_sdp (SipsSessionSip *self)
   char *sdp;
 
   if (self->rtp_socket == NULL)
-    {
-      const char *address = sips_session_chat_address (self->chat);
-
-      sdp = sips_sdp_build_session (address != NULL ? address : "127.0.0.1");
-    }
+    sdp = sips_sdp_build_session (session_address (self));
   else
     {
       if (self->hold_local)
@@ -610,7 +635,12 @@ sips_session_sip_connect (SipsSessionSip *self, const char *callee_uri, SipsAcco
                                               user);
   /* The Contact saved with the handle goes into every request of the dialog (INVITE,
    * re-INVITE, BYE), so no request adds another. */
+  /* the peer's re-INVITEs wait for us: a stream proposal is the application's to answer */
   self->nh = nua_handle (nua, &self->owner,
+                         NUTAG_AUTOANSWER (0),
+                         /* before the INVITE's user SDP: see SIPS_OFFER_ANSWER_TAGS */
+                         TAG_IF (sips_session_sip_sdp_address (self) != NULL,
+                                 SOATAG_ADDRESS (sips_session_sip_sdp_address (self))),
                          SIPTAG_TO_STR (to),
                          SIPTAG_FROM_STR (from),
                          TAG_IF (self->contact != NULL, SIPTAG_CONTACT_STR (self->contact)),
@@ -624,13 +654,12 @@ sips_session_sip_connect (SipsSessionSip *self, const char *callee_uri, SipsAcco
   self->nua = nua;
   self->outgoing = TRUE;
   g_set_object (&self->account, account);
-  /* the peer's re-INVITEs wait for us: a stream proposal is the application's to answer.
-   * The route is a handle parameter: nua_handle() keeps only nua/soa tags as parameters
+  /* The route is a handle parameter: nua_handle() keeps only nua/soa tags as parameters
    * and drops NUTAG_PROXY (an nta tag), so the INVITE went to the callee URI's RFC 3263
-   * target. Set here, every request of the handle goes to the route, over its transport. */
-  nua_set_hparams (self->nh, NUTAG_AUTOANSWER (0),
-                   TAG_IF (*proxy != '\0', NUTAG_PROXY (URL_STRING_MAKE (proxy))),
-                   TAG_END ());
+   * target. Set here, every request of the handle goes to the route, over its transport.
+   * (Only then: a round of sofia's queue and an event each, ahead of the INVITE.) */
+  if (*proxy != '\0')
+    nua_set_hparams (self->nh, NUTAG_PROXY (URL_STRING_MAKE (proxy)), TAG_END ());
 
   local_uri = g_strconcat ("sip:", sips_account_get_id (account), NULL);
   sips_session_set_string_prop (self->session, "direction", "outgoing");

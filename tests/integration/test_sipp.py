@@ -6,6 +6,7 @@ the Session1 signals and properties as well as what sipp saw (its exit code and 
 """
 
 import re
+import subprocess
 
 import pytest
 
@@ -40,6 +41,36 @@ def contact_ports(messages, first_line):
                 ports += [int(p or 5060) for p in re.findall(
                     r'sips?:(?:[^@;>\s]+@)?[^:;>\s]+(?::(\d+))?', m.group(2))]
     return ports
+
+
+def sdp_lines(messages, first_line, kind):
+    """The SDP lines of type kind ('o', 'c') in the messages sipp logged whose first line
+    starts with first_line."""
+    found = []
+    for msg in re.split(r'\n-{5,}[^\n]*\n', messages):
+        lines = [ln.strip() for ln in msg.strip().splitlines()]
+        start = [i for i, ln in enumerate(lines) if ln.startswith(first_line)]
+        if start:
+            found += [ln[2:] for ln in lines[start[0]:] if ln.startswith(kind + '=')]
+    return found
+
+
+def host_has_other_address():
+    """Whether the host has an address outside 127/8 and ::1 (where soa would pick one of
+    those for o= when left to itself)."""
+    out = subprocess.run(['ip', '-o', 'addr', 'show', 'scope', 'global'],
+                         capture_output=True, text=True).stdout
+    return bool(out.strip())
+
+
+def assert_origin_is_media_address(messages, first_line):
+    # sofia's soa enumerates the host's interfaces for an o= it takes as local unless
+    # given our address (SOATAG_ADDRESS): its o= then names another interface
+    origins = sdp_lines(messages, first_line, 'o')
+    conns = sdp_lines(messages, first_line, 'c')
+    assert origins and conns, messages[-3000:]
+    assert all(o.endswith(' IN IP4 127.0.0.1') for o in origins), (
+        origins, 'host has another address: %s' % host_has_other_address())
 
 
 def signals(recorder, path):
@@ -113,6 +144,7 @@ def test_call_sipp_uas(daemon, recorder, sipp):
     assert 'c=IN IP4 127.0.0.1' in invite, invite[-3000:]
     assert 'm=audio %d RTP/' % props['AudioLocalRtpPort'] in invite, invite[-3000:]
     assert props['AudioLocalRtpAddress'] == '127.0.0.1'
+    assert_origin_is_media_address(invite, 'INVITE ')
     # its Contact is where the daemon takes requests (sipp's BYE would not go there)
     ports = contact_ports(invite, 'INVITE ')
     assert ports and set(ports) == {daemon.ports['udp']}, (
@@ -212,6 +244,7 @@ def test_sipp_uac_calls_accepted(daemon, recorder, sipp):
     ports = contact_ports(uac.messages(), 'SIP/2.0 200')
     assert ports and set(ports) == {daemon.ports['udp']}, (
         '200 OK Contact ports %s, daemon UDP port %d' % (ports, daemon.ports['udp']))
+    assert_origin_is_media_address(uac.messages(), 'SIP/2.0 200')
     for path in answer.incoming:
         sigs = signals(recorder, path)
         assert_seed_order(sigs)
