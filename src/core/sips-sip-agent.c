@@ -506,6 +506,11 @@ sips_sip_agent_start (SipsSipAgent *self, GError **error)
     }
   su_root_threading (self->root, 0);  /* nua in our thread: binding is synchronous */
   self->root_source = su_glib_root_gsource (self->root);
+  /* A blocked source has its descriptors taken out of the poll during each dispatch and
+   * put back after, and each of these signals the context's wakeup: with sofia's dozen
+   * descriptors that was three eventfd writes and a spurious loop iteration per dispatch.
+   * Nothing runs the main loop from inside sofia's callbacks, so no recursion happens. */
+  g_source_set_can_recurse (self->root_source, TRUE);
   g_source_attach (self->root_source, NULL);
 
   sips_transport_set_read (self->settings, NULL, NULL, &set, &certificate_file, &ca_file);
