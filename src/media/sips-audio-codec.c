@@ -9,8 +9,8 @@
 static const SipsAudioCodec codecs[] = {
   { "opus", "OPUS", 48000, 48000, -1, "sipsopusenc", "rtpopuspay", "rtpopusdepay", "sipsopusdec" },
   { "G722", "G722", 8000, 16000, 9, "avenc_g722", "rtpg722pay", "rtpg722depay", "avdec_g722" },
-  { "PCMU", "PCMU", 8000, 8000, 0, "mulawenc", "rtppcmupay", "rtppcmudepay", "mulawdec" },
-  { "PCMA", "PCMA", 8000, 8000, 8, "alawenc", "rtppcmapay", "rtppcmadepay", "alawdec" },
+  { "PCMU", "PCMU", 8000, 8000, 0, "sipsg711pay", NULL, "rtppcmudepay", "mulawdec" },
+  { "PCMA", "PCMA", 8000, 8000, 8, "sipsg711pay", NULL, "rtppcmadepay", "alawdec" },
 };
 
 const SipsAudioCodec *

@@ -11,8 +11,8 @@ typedef struct {
   guint       clock_rate;     /* RTP clock */
   guint       sample_rate;    /* audio rate (G722: 16000 on an 8000 clock) */
   gint        static_pt;      /* RFC 3551 payload type, -1 = dynamic */
-  const char *encoder;
-  const char *payloader;
+  const char *encoder;        /* for G.711: sipsg711pay, which payloads as well */
+  const char *payloader;      /* NULL: the encoder is the payloader */
   const char *depayloader;
   const char *decoder;
 } SipsAudioCodec;

@@ -25,6 +25,7 @@
 #include "core/sips-error.h"
 #include "media/sips-audio-capture.h"
 #include "media/sips-jitter-buffer.h"
+#include "media/sips-g711.h"
 #include "media/sips-opus.h"
 #include "media/sips-socket-src.h"
 
@@ -553,7 +554,9 @@ configure_encoder (SipsAudioStream *self, GstElement *encoder, GstElement *paylo
   guint ptime = self->config->ptime;
 
   g_object_set (payloader, "pt", self->config->payload_type, NULL);
-  if (strcmp (self->codec->name, "opus") == 0)
+  if (encoder == payloader)  /* sipsg711pay */
+    g_object_set (payloader, "encoding-name", self->codec->encoding_name, "ptime", ptime, NULL);
+  else if (strcmp (self->codec->name, "opus") == 0)
     {
       /* opus frames are the packets: the frame is the ptime */
       g_object_set (encoder, "frame-ms", (ptime == 10 || ptime == 40 || ptime == 60) ? ptime : 20, NULL);
@@ -637,10 +640,12 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
   g_return_val_if_fail (self->pipeline == NULL && c != NULL, FALSE);
 
   sips_opus_register ();
+  sips_g711_register ();
   sips_jitter_buffer_register ();
   self->codec = sips_audio_codec_find (c->codec);
   needed[n++] = self->codec->encoder;
-  needed[n++] = self->codec->payloader;
+  if (self->codec->payloader != NULL)
+    needed[n++] = self->codec->payloader;
   needed[n++] = self->codec->depayloader;
   needed[n++] = self->codec->decoder;
   if (srtp)
@@ -676,13 +681,13 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
   self->send_valve = add (self, "valve");
   self->send_tee = add (self, "tee");
   encoder = add (self, self->codec->encoder);
-  payloader = add (self, self->codec->payloader);
+  payloader = self->codec->payloader != NULL ? add (self, self->codec->payloader) : encoder;
   configure_encoder (self, encoder, payloader);
   g_object_set (payloader, "ssrc", ssrc, NULL);
   mux = add (self, "rtpdtmfmux");
   g_object_set (mux, "ssrc", ssrc, NULL);
-  if (!link_chain (input, self->selector, self->send_valve,
-                   self->send_tee, encoder, payloader, mux, NULL))
+  if (!link_chain (input, self->selector, self->send_valve, self->send_tee, encoder,
+                   payloader != encoder ? payloader : mux, payloader != encoder ? mux : NULL, NULL))
     goto link_failed;
   self->device_pad = gst_element_get_static_pad (self->selector, "sink_0");
   gst_object_unref (self->device_pad);  /* borrowed: the selector keeps it */
