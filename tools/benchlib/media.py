@@ -127,6 +127,11 @@ def media_daemons(sipsd, peers, work, codec, n, window, hooks=()):
         # one call first, so that what every process loads once is in the baseline
         paths.append(peers.new_call(a, uri))
         sipsd.wait_until(lambda: count('DidStart') + count('DidFail'), 15)
+        # with audio through both ends: the receive path (depayloader, decoder) is made
+        # at the first packet, and its plugins are loaded once per process too
+        sipsd.wait_until(lambda: answer.incoming and all(
+            d.get(p, sipsd.SESSION_IFACE, 'AudioWasReceived')
+            for d, p in ((a, paths[0]), (b, answer.incoming[0]))), 15)
         a.call(paths[0], sipsd.SESSION_IFACE, 'Terminate')
         sipsd.wait_until(lambda: count('DidEnd'), 15)
         sipsd.run_loop(2)
