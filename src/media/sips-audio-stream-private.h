@@ -7,6 +7,7 @@
 #include "media/sips-audio-recorder.h"
 #include "media/sips-audio-stream.h"
 #include "media/sips-bus-watch.h"
+#include "media/sips-deadlines.h"
 #include "media/sips-sdes.h"
 
 G_BEGIN_DECLS
@@ -94,10 +95,10 @@ struct _SipsAudioStream
   guint                 remote_port_received;
   gboolean              audio_was_received;
 
-  GSource              *no_audio_source;
+  SipsDeadline         *no_audio_deadline;  /* sips-deadlines.h */
   GSource              *rtp_check_source;  /* only off the shared timer's context */
   gboolean              rtp_checked;       /* on the shared timer (RTP timeout, RTCP) */
-  GSource              *stop_source;
+  SipsDeadline         *stop_deadline;
   GSource              *dtmf_source;
   GQueue                dtmf_queue;      /* of GINT_TO_POINTER (event number + 1) */
   gboolean              dtmf_tone_on;

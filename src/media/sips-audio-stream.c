@@ -44,26 +44,6 @@ static void report_error (SipsAudioStream *self, GError *error);
 
 /* ---- private helpers ---- */
 
-static GSource *
-add_timeout (SipsAudioStream *self, guint ms, GSourceFunc func)
-{
-  GSource *source = g_timeout_source_new (ms);
-
-  g_source_set_callback (source, func, self, NULL);
-  g_source_attach (source, self->context);
-  return source;
-}
-
-static void
-clear_source (GSource **source)
-{
-  if (*source != NULL)
-    {
-      g_source_destroy (*source);
-      g_clear_pointer (source, g_source_unref);
-    }
-}
-
 static gboolean
 is_held (SipsAudioStream *self)
 {
@@ -105,15 +85,14 @@ on_recorder_finished (SipsAudioRecorder *recorder, gpointer user_data)
 
 /* ---- timers ---- */
 
-static gboolean
+static void
 on_no_audio_timeout (gpointer user_data)
 {
   SipsAudioStream *self = user_data;
 
-  g_clear_pointer (&self->no_audio_source, g_source_unref);
+  self->no_audio_deadline = NULL;
   if (!self->audio_was_received)
     g_signal_emit (self, signals[SIGNAL_GOT_NO_AUDIO], 0);
-  return G_SOURCE_REMOVE;
 }
 
 void
@@ -197,7 +176,7 @@ pipeline_to_null (GstElement *pipeline, gpointer user_data)
 static void
 finish_teardown (SipsAudioStream *self)
 {
-  clear_source (&self->stop_source);
+  sips_deadline_cancel (g_steal_pointer (&self->stop_deadline));
   if (self->recorder != NULL)  /* it did not finish in time: drop it, the file is what it is */
     {
       g_autoptr(SipsAudioRecorder) recorder = g_steal_pointer (&self->recorder);
@@ -214,14 +193,14 @@ finish_teardown (SipsAudioStream *self)
     on_teardown_done (self);
 }
 
-static gboolean
+static void
 on_stop_grace_over (gpointer user_data)
 {
   SipsAudioStream *self = user_data;
 
+  self->stop_deadline = NULL;
   g_debug ("audio stream: EOS did not come through in time, stopping anyway");
   finish_teardown (self);
-  return G_SOURCE_REMOVE;
 }
 
 /* EOS straight into the playback branch: it may never have seen a packet, then it first
@@ -272,10 +251,10 @@ begin_teardown (SipsAudioStream *self)
   if (self->input != NULL)
     sips_audio_input_src_detach (self->input);
   self->playback_done = FALSE;
-  clear_source (&self->no_audio_source);
+  sips_deadline_cancel (g_steal_pointer (&self->no_audio_deadline));
   sips_audio_stream_check_remove (self);
   sips_audio_stream_dtmf_clear (self);
-  self->stop_source = add_timeout (self, STOP_GRACE_MS, on_stop_grace_over);
+  self->stop_deadline = sips_deadline_add (self->context, STOP_GRACE_MS, on_stop_grace_over, self);
   if (self->recorder != NULL)
     sips_audio_recorder_finish (self->recorder);
   if (self->starting)
@@ -527,8 +506,9 @@ start_pipeline (SipsAudioStream *self, GError **error)
   self->starting = TRUE;
   gst_element_call_async (self->pipeline, pipeline_to_playing, started, NULL);
   sips_audio_stream_set_last_rx (self, g_get_monotonic_time ());
-  if (!self->audio_was_received && self->no_audio_source == NULL)
-    self->no_audio_source = add_timeout (self, self->config->no_audio_timeout, on_no_audio_timeout);
+  if (!self->audio_was_received && self->no_audio_deadline == NULL)
+    self->no_audio_deadline = sips_deadline_add (self->context, self->config->no_audio_timeout,
+                                                 on_no_audio_timeout, self);
   sips_audio_stream_check_add (self);  /* RTCP, and the RTP timeout if on */
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_CODEC]);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_SAMPLE_RATE]);
@@ -545,8 +525,7 @@ sips_audio_stream_audio_received (SipsAudioStream *self)
   if (self->audio_was_received)
     return;
   self->audio_was_received = TRUE;
-  /* moot now: a GSource per call walked by every main-loop iteration for its whole life */
-  clear_source (&self->no_audio_source);
+  sips_deadline_cancel (g_steal_pointer (&self->no_audio_deadline));
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_AUDIO_WAS_RECEIVED]);
 }
 
@@ -602,9 +581,9 @@ sips_audio_stream_dispose (GObject *object)
 {
   SipsAudioStream *self = SIPS_AUDIO_STREAM (object);
 
-  clear_source (&self->no_audio_source);
+  sips_deadline_cancel (g_steal_pointer (&self->no_audio_deadline));
   sips_audio_stream_check_remove (self);
-  clear_source (&self->stop_source);
+  sips_deadline_cancel (g_steal_pointer (&self->stop_deadline));
   sips_audio_stream_dtmf_clear (self);
   g_clear_pointer (&self->bus_watch, sips_bus_watch_remove);
   if (self->recorder != NULL)
