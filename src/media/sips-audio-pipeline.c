@@ -686,8 +686,10 @@ sips_audio_stream_build_pipeline (SipsAudioStream *self, GError **error)
   g_object_set (payloader, "ssrc", ssrc, NULL);
   mux = add (self, "rtpdtmfmux");
   g_object_set (mux, "ssrc", ssrc, NULL);
-  if (!link_chain (input, self->selector, self->send_valve, self->send_tee, encoder,
-                   payloader != encoder ? payloader : mux, payloader != encoder ? mux : NULL, NULL))
+  if (payloader == encoder
+      ? !link_chain (input, self->selector, self->send_valve, self->send_tee, encoder, mux, NULL)
+      : !link_chain (input, self->selector, self->send_valve, self->send_tee, encoder, payloader,
+                     mux, NULL))
     goto link_failed;
   self->device_pad = gst_element_get_static_pad (self->selector, "sink_0");
   gst_object_unref (self->device_pad);  /* borrowed: the selector keeps it */

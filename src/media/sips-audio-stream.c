@@ -176,7 +176,7 @@ pipeline_to_null (GstElement *pipeline, gpointer user_data)
 static void
 finish_teardown (SipsAudioStream *self)
 {
-  sips_deadline_cancel (g_steal_pointer (&self->stop_deadline));
+  sips_deadline_clear (&self->stop_deadline);
   if (self->recorder != NULL)  /* it did not finish in time: drop it, the file is what it is */
     {
       g_autoptr(SipsAudioRecorder) recorder = g_steal_pointer (&self->recorder);
@@ -251,7 +251,7 @@ begin_teardown (SipsAudioStream *self)
   if (self->input != NULL)
     sips_audio_input_src_detach (self->input);
   self->playback_done = FALSE;
-  sips_deadline_cancel (g_steal_pointer (&self->no_audio_deadline));
+  sips_deadline_clear (&self->no_audio_deadline);
   sips_audio_stream_check_remove (self);
   sips_audio_stream_dtmf_clear (self);
   self->stop_deadline = sips_deadline_add (self->context, STOP_GRACE_MS, on_stop_grace_over, self);
@@ -525,7 +525,7 @@ sips_audio_stream_audio_received (SipsAudioStream *self)
   if (self->audio_was_received)
     return;
   self->audio_was_received = TRUE;
-  sips_deadline_cancel (g_steal_pointer (&self->no_audio_deadline));
+  sips_deadline_clear (&self->no_audio_deadline);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_AUDIO_WAS_RECEIVED]);
 }
 
@@ -581,9 +581,9 @@ sips_audio_stream_dispose (GObject *object)
 {
   SipsAudioStream *self = SIPS_AUDIO_STREAM (object);
 
-  sips_deadline_cancel (g_steal_pointer (&self->no_audio_deadline));
+  sips_deadline_clear (&self->no_audio_deadline);
   sips_audio_stream_check_remove (self);
-  sips_deadline_cancel (g_steal_pointer (&self->stop_deadline));
+  sips_deadline_clear (&self->stop_deadline);
   sips_audio_stream_dtmf_clear (self);
   g_clear_pointer (&self->bus_watch, sips_bus_watch_remove);
   if (self->recorder != NULL)

@@ -139,3 +139,9 @@ sips_deadline_cancel (SipsDeadline *deadline)
     rearm (self);
   drop_if_empty (self);
 }
+
+void
+sips_deadline_clear (SipsDeadline **deadline)
+{
+  sips_deadline_cancel (g_steal_pointer (deadline));
+}

@@ -21,5 +21,7 @@ SipsDeadline *sips_deadline_add    (GMainContext *context, guint ms, SipsDeadlin
                                     gpointer data);
 /* Cancels a pending deadline (NULL: nothing), from its context's thread. */
 void          sips_deadline_cancel (SipsDeadline *deadline);
+/* Cancels *deadline if set, and sets it to NULL */
+void          sips_deadline_clear  (SipsDeadline **deadline);
 
 G_END_DECLS

@@ -11,7 +11,8 @@
  * Output as the payloaders': caps with ssrc, timestamp-offset and seqnum-offset (which
  * rtpdtmfmux rebases on), RTP time from the running time of the input (so it follows
  * hold gaps and file switches as rtpdtmfsrc's does), the marker bit on the first packet
- * and after a DISCONT, the PTS kept; what is left at EOS goes out as a shorter packet. */
+ * and after a DISCONT, the PTS kept; what is left at a DISCONT or EOS goes out as a
+ * shorter packet. */
 #include "media/sips-g711.h"
 
 #include <string.h>
@@ -215,10 +216,16 @@ on_chain (GstPad *pad, GstObject *parent, GstBuffer *buffer)
       gst_buffer_unref (buffer);
       return GST_FLOW_NOT_NEGOTIATED;
     }
+  /* what waits goes out first (as GstRTPBaseAudioPayload), the new talkspurt marked */
   if (GST_BUFFER_IS_DISCONT (buffer))
     {
-      gst_adapter_clear (self->adapter);
+      ret = push_from_adapter (self, TRUE);
       self->marker = TRUE;
+      if (ret != GST_FLOW_OK)
+        {
+          gst_buffer_unref (buffer);
+          return ret;
+        }
     }
   /* the usual case: a chunk that is one packet */
   if (gst_adapter_available (self->adapter) == 0 && gst_buffer_get_size (buffer) == packet_bytes &&

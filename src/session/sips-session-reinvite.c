@@ -66,7 +66,7 @@ send_reoffer (SipsSessionSip *self)
     return;
   sips_session_media_prepare_offer (self->media);
   sdp = sips_session_sip_user_sdp (self);
-  nua_invite (self->nh, SOATAG_USER_SDP_STR (sdp), SIPS_OFFER_ANSWER_TAGS (self), TAG_END ());
+  nua_invite (self->nh, SOATAG_USER_SDP_STR (sdp), SIPS_OFFER_ANSWER_TAGS, TAG_END ());
 }
 
 static gboolean
@@ -196,7 +196,7 @@ sips_session_reinvite_on_request (SipsSessionSip *self, int status, const sip_t 
       return;
     }
   sdp = sips_session_sip_user_sdp (self);
-  nua_respond (self->nh, SIP_200_OK, SOATAG_USER_SDP_STR (sdp), SIPS_OFFER_ANSWER_TAGS (self),
+  nua_respond (self->nh, SIP_200_OK, SOATAG_USER_SDP_STR (sdp), SIPS_OFFER_ANSWER_TAGS,
                TAG_IF (self->contact != NULL, SIPTAG_CONTACT_STR (self->contact)), TAG_END ());
 }
 
@@ -452,7 +452,7 @@ answer_proposal (SipsSessionSip *self)
       self->offer_unapplied = TRUE;
     }
   sdp = sips_session_sip_user_sdp (self);
-  nua_respond (self->nh, SIP_200_OK, SOATAG_USER_SDP_STR (sdp), SIPS_OFFER_ANSWER_TAGS (self),
+  nua_respond (self->nh, SIP_200_OK, SOATAG_USER_SDP_STR (sdp), SIPS_OFFER_ANSWER_TAGS,
                TAG_IF (self->contact != NULL, SIPTAG_CONTACT_STR (self->contact)), TAG_END ());
   conclude (self, TRUE, NULL);
 }

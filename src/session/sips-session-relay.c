@@ -22,7 +22,7 @@ send_invite_now (SipsSessionSip *self)
   sips_session_media_prepare_offer (self->media);
   sdp = sips_session_sip_user_sdp (self);
   /* no Contact here: the handle's (sips_session_sip_connect) is the one */
-  nua_invite (self->nh, SOATAG_USER_SDP_STR (sdp), SIPS_OFFER_ANSWER_TAGS (self), TAG_END ());
+  nua_invite (self->nh, SOATAG_USER_SDP_STR (sdp), SIPS_OFFER_ANSWER_TAGS, TAG_END ());
 }
 
 /* once our ICE candidates are known (at most SIPS_ICE_GATHER_TIMEOUT_MS) */
@@ -56,7 +56,7 @@ send_answer_now (SipsSessionSip *self)
 
   if (self->nh == NULL)
     return;
-  nua_respond (self->nh, SIP_200_OK, SOATAG_USER_SDP_STR (sdp), SIPS_OFFER_ANSWER_TAGS (self),
+  nua_respond (self->nh, SIP_200_OK, SOATAG_USER_SDP_STR (sdp), SIPS_OFFER_ANSWER_TAGS,
                TAG_IF (self->contact != NULL, SIPTAG_CONTACT_STR (self->contact)), TAG_END ());
   self->got_2xx = TRUE;
   g_signal_emit_by_name (self->session, "will-start", g_get_real_time ());

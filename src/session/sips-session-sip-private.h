@@ -26,16 +26,10 @@ G_BEGIN_DECLS
 /* AnswerTimeout over while ACCEPTING: the ACK gets at least this long after Accept */
 #define SIPS_ACK_GRACE_S           4
 
-/* Answers follow our codec preference (Settings1.AudioCodecs) and keep every common codec.
- * SOATAG_ADDRESS: soa enumerates the host's interfaces (getifaddrs, twice per offer or
- * answer) for an o=/c= address it takes as local (127/8, ::1) unless given one; ours is
- * the address of our c= line, so it is the one to keep. soa applies it after the user SDP
- * of the same call: the handle gets it first (nua_handle, nua_set_hparams). */
-#define SIPS_OFFER_ANSWER_TAGS(self)                                             \
+/* Answers follow our codec preference (Settings1.AudioCodecs) and keep every common codec. */
+#define SIPS_OFFER_ANSWER_TAGS                                                   \
   SOATAG_RTP_SORT (SOA_RTP_SORT_LOCAL), SOATAG_RTP_SELECT (SOA_RTP_SELECT_COMMON), \
-  NUTAG_SESSION_TIMER (SIPS_SESSION_EXPIRES), NUTAG_MIN_SE (SIPS_MIN_SE),          \
-  TAG_IF (sips_session_sip_sdp_address (self) != NULL,                           \
-          SOATAG_ADDRESS (sips_session_sip_sdp_address (self)))
+  NUTAG_SESSION_TIMER (SIPS_SESSION_EXPIRES), NUTAG_MIN_SE (SIPS_MIN_SE)
 
 typedef struct _SipsSessionMedia SipsSessionMedia;  /* sips-session-media.c */
 typedef struct _SipsSessionChat  SipsSessionChat;   /* sips-session-chat.c */
@@ -123,7 +117,9 @@ struct _SipsSessionSip {
 /* sips-session-sip.c */
 /* Our m-line as prepared last by sips_session_media_prepare_offer/_answer(). */
 char    *sips_session_sip_user_sdp    (SipsSessionSip *self);
-const char *sips_session_sip_sdp_address (SipsSessionSip *self);
+/* For SOATAG_ADDRESS, given to the handle before any SDP: soa enumerates the host's
+ * interfaces (getifaddrs) for an o= address it takes as local (127/8, ::1) unless it has
+ * one, at every offer and answer. address, or NULL for a wildcard (soa's to replace). */
 const char *sips_session_sip_soa_address (const char *address);
 gboolean sips_session_sip_reserve_rtp (SipsSessionSip *self, GError **error);
 /* A local failure (media): BYE, then DidFail("local", code, reason) and DidEnd. */

@@ -116,27 +116,6 @@ sips_session_sip_reserve_rtp (SipsSessionSip *self, GError **error)
   return TRUE;
 }
 
-/* The address of our c= line: the RTP one, else the chat's */
-static const char *
-session_address (SipsSessionSip *self)
-{
-  const char *address;
-
-  if (self->rtp_socket != NULL)
-    return self->rtp_address;
-  address = sips_session_chat_address (self->chat);
-  return address != NULL ? address : "127.0.0.1";
-}
-
-/* For SOATAG_ADDRESS (SIPS_OFFER_ANSWER_TAGS): our c= address, unless it is a wildcard,
- * which soa is to replace with an address of the host */
-const char *
-sips_session_sip_sdp_address (SipsSessionSip *self)
-{
-  return sips_session_sip_soa_address (session_address (self));
-}
-
-/* address, when soa may take it for o= and c= (a host's address, no wildcard) */
 const char *
 sips_session_sip_soa_address (const char *address)
 {
@@ -158,7 +137,11 @@ sips_session_sip_user_sdp (SipsSessionSip *self)
   char *sdp;
 
   if (self->rtp_socket == NULL)
-    sdp = sips_sdp_build_session (session_address (self));
+    {
+      const char *address = sips_session_chat_address (self->chat);
+
+      sdp = sips_sdp_build_session (address != NULL ? address : "127.0.0.1");
+    }
   else
     {
       if (self->hold_local)
@@ -610,6 +593,7 @@ sips_session_sip_connect (SipsSessionSip *self, const char *callee_uri, SipsAcco
   g_autofree char *to = NULL;
   g_autofree char *local_uri = NULL;
   g_autofree char *user = NULL;
+  const char *soa_address;
 
   if (nua == NULL)
     {
@@ -634,13 +618,13 @@ sips_session_sip_connect (SipsSessionSip *self, const char *callee_uri, SipsAcco
                                               sips_headers_transport_of_target (callee_uri, proxy),
                                               user);
   /* The Contact saved with the handle goes into every request of the dialog (INVITE,
-   * re-INVITE, BYE), so no request adds another. */
-  /* the peer's re-INVITEs wait for us: a stream proposal is the application's to answer */
+   * re-INVITE, BYE), so no request adds another. The peer's re-INVITEs wait for us: a
+   * stream proposal is the application's to answer. */
+  /* (a chat-only call's MSRP address is not known yet: soa looks one up as before) */
+  soa_address = audio ? sips_session_sip_soa_address (self->rtp_address) : NULL;
   self->nh = nua_handle (nua, &self->owner,
                          NUTAG_AUTOANSWER (0),
-                         /* before the INVITE's user SDP: see SIPS_OFFER_ANSWER_TAGS */
-                         TAG_IF (sips_session_sip_sdp_address (self) != NULL,
-                                 SOATAG_ADDRESS (sips_session_sip_sdp_address (self))),
+                         TAG_IF (soa_address != NULL, SOATAG_ADDRESS (soa_address)),
                          SIPTAG_TO_STR (to),
                          SIPTAG_FROM_STR (from),
                          TAG_IF (self->contact != NULL, SIPTAG_CONTACT_STR (self->contact)),

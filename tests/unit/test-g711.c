@@ -288,6 +288,31 @@ test_other_sizes_and_gaps (Fixture *f, gconstpointer data)
   g_assert_cmpuint (GST_BUFFER_PTS (f->packets->pdata[2]), ==, 40 * GST_MSECOND);
 }
 
+/* A DISCONT (hold over, the input switched) sends what waits first, unmarked, then the
+ * new talkspurt marked */
+static void
+test_discont_sends_what_waits (Fixture *f, gconstpointer data)
+{
+  GstBuffer *jump = tone_buffer (0, 160, GST_SECOND);
+  Header h[3];
+
+  g_assert_cmpint (gst_pad_push (f->src, tone_buffer (0, 160, 0)), ==, GST_FLOW_OK);
+  g_assert_cmpint (gst_pad_push (f->src, tone_buffer (160, 80, 20 * GST_MSECOND)), ==, GST_FLOW_OK);
+  g_assert_cmpuint (f->packets->len, ==, 1);
+  GST_BUFFER_FLAG_SET (jump, GST_BUFFER_FLAG_DISCONT);
+  g_assert_cmpint (gst_pad_push (f->src, jump), ==, GST_FLOW_OK);
+  g_assert_cmpuint (f->packets->len, ==, 3);
+  for (guint i = 0; i < 3; i++)
+    h[i] = header_of (f->packets->pdata[i], NULL, 0);
+  g_assert_cmpuint (h[1].payload, ==, 80);
+  g_assert_cmpuint (h[1].marker, ==, 0);
+  g_assert_cmpuint (h[1].timestamp - h[0].timestamp, ==, 160);
+  g_assert_cmpuint (h[2].payload, ==, 160);
+  g_assert_cmpuint (h[2].marker, ==, 1);
+  g_assert_cmpuint (h[2].timestamp - h[0].timestamp, ==, 8000);
+  g_assert_cmpuint (h[2].seq, ==, (guint16) (h[0].seq + 2));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -300,5 +325,7 @@ main (int argc, char **argv)
   g_test_add ("/g711/pcma-packets", Fixture, "PCMA", fixture_setup, test_packets, fixture_teardown);
   g_test_add ("/g711/other-sizes-and-gaps", Fixture, NULL, fixture_setup, test_other_sizes_and_gaps,
               fixture_teardown);
+  g_test_add ("/g711/discont-sends-what-waits", Fixture, NULL, fixture_setup,
+              test_discont_sends_what_waits, fixture_teardown);
   return g_test_run ();
 }
