@@ -16,6 +16,7 @@
 #include "core/sips-log.h"
 #include "dbus/sips-dbus-exporter.h"
 #include "media/sips-audio-device-check.h"
+#include "msrp/sips-file-hash.h"
 #include "lsan-glib.h"
 
 #define BUS_NAME "org.sipsimple.Daemon1"
@@ -255,6 +256,8 @@ main (int argc, char **argv)
   g_dbus_connection_flush_sync (daemon.connection, NULL, NULL);
   g_clear_object (&daemon.connection);
   g_clear_object (&daemon.engine);
+  /* a file still being hashed for SendFile: its thread must not outlive OpenSSL */
+  sips_file_hash_shutdown ();
   /* Calls' pipelines go to NULL and are freed on GStreamer's pool threads: wait for them
    * (and join the streaming threads) before the process ends, so nothing is still running
    * in a thread when exit handlers (LeakSanitizer in the tests) look at the process. */

@@ -16,6 +16,12 @@ void  sips_file_hash_async  (const char          *path,
 char *sips_file_hash_finish (GAsyncResult        *result,
                              GError             **error);
 
+/* Before the process ends: the running hashes stop at their next block and are waited
+ * for (5 s at most); hashes started later fail as cancelled. */
+void  sips_file_hash_shutdown (void);
+/* The hashes started and not yet through their thread. */
+guint sips_file_hash_count_running (void);
+
 /* An incremental SHA-1; used by one thread at a time. */
 typedef struct _SipsSha1 SipsSha1;
 

@@ -2,7 +2,9 @@
  * (memory stays bounded, the main loop keeps running), cancel, errors */
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/resource.h>
 
 #include "msrp/sips-file-hash.h"
@@ -214,6 +216,40 @@ test_errors (Fixture *f, gconstpointer data)
   g_assert_null (f->hash);
 }
 
+/* At exit: a running hash stops at its next block and its thread is done when
+ * sips_file_hash_shutdown() returns. */
+static void
+test_shutdown (Fixture *f, gconstpointer data)
+{
+  g_autofree char *path = g_build_filename (f->dir, "sparse.bin", NULL);
+  g_autofree char *small = write_file (f, "small", "abc", 3);
+  int fd;
+
+  if (!g_test_subprocess ())
+    {
+      g_test_trap_subprocess (NULL, 120 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_DEFAULT);
+      g_test_trap_assert_passed ();
+      return;
+    }
+  /* 4 GiB of holes: seconds of hashing, no disk */
+  fd = g_open (path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (ftruncate (fd, (off_t) 4096 * MiB), ==, 0);
+  close (fd);
+
+  sips_file_hash_async (path, NULL, on_hashed, f);
+  g_assert_cmpuint (sips_file_hash_count_running (), ==, 1);
+  sips_file_hash_shutdown ();
+  g_assert_cmpuint (sips_file_hash_count_running (), ==, 0);
+  g_main_loop_run (f->loop);
+  g_assert_error (f->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_null (f->hash);
+
+  /* one started afterwards does not run */
+  hash_file (f, small, NULL);
+  g_assert_error (f->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -225,6 +261,8 @@ main (int argc, char **argv)
   g_test_add ("/file-hash/cancel", Fixture, NULL, fixture_setup, test_cancel,
               fixture_teardown);
   g_test_add ("/file-hash/errors", Fixture, NULL, fixture_setup, test_errors,
+              fixture_teardown);
+  g_test_add ("/file-hash/shutdown", Fixture, NULL, fixture_setup, test_shutdown,
               fixture_teardown);
   return g_test_run ();
 }
