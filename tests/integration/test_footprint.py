@@ -1,7 +1,8 @@
 """What a daemon loads only on first use (issue 12, idle RSS): ICE (our module
 libsips-ice.so with libnice and its chain: gupnp-igd, soup, libxml2, ICU, libstdc++), a
 TLS library for MSRP (GIO's GnuTLS backend, with the MSRP certificate) and GStreamer's
-plugins (the audio devices of the settings are checked in a child process). An idle daemon
+plugins (the audio devices of the settings are checked in a child process), and libsystemd
+(opened only when systemd runs the daemon: test_robustness's sd_notify test). An idle daemon
 maps none of them; the first ICE call, the first MSRP-over-TLS chat and the first call
 load them, and work."""
 
@@ -42,7 +43,7 @@ def test_idle_daemon_maps_no_ice_nor_tls_library(daemon):
     # sofia-sip's SIP TLS transport is up (OpenSSL); GnuTLS is not needed for it
     assert has(libs, 'libsofia-sip-ua.so'), sorted(libs)
     prefixes = ['libsips-ice.so', 'libnice.so', 'libgupnp', 'libsoup', 'libxml2', 'libicuuc',
-                'libgiognutls.so']
+                'libgiognutls.so', 'libsystemd.so', 'libgcrypt.so']
     if not has(libs, 'libasan.so'):
         prefixes.append('libgnutls.so')  # a sanitizer build links it (see src/meson.build)
     for prefix in prefixes:
