@@ -1,6 +1,5 @@
 /* main.c: sipsimpled: options, bus name, sd_notify, signals, main loop */
 #include <glib.h>
-#include <gst/gst.h>
 #include <glib/gi18n.h>
 #include <glib-unix.h>
 #include <dlfcn.h>
@@ -17,6 +16,7 @@
 #include "core/sips-log.h"
 #include "dbus/sips-dbus-exporter.h"
 #include "media/sips-audio-device-check.h"
+#include "media/sips-media-module.h"
 #include "msrp/sips-file-hash.h"
 #include "lsan-glib.h"
 
@@ -285,11 +285,8 @@ main (int argc, char **argv)
   g_clear_object (&daemon.engine);
   /* a file still being hashed for SendFile: its thread must not outlive OpenSSL */
   sips_file_hash_shutdown ();
-  /* Calls' pipelines go to NULL and are freed on GStreamer's pool threads: wait for them
-   * (and join the streaming threads) before the process ends, so nothing is still running
-   * in a thread when exit handlers (LeakSanitizer in the tests) look at the process. */
-  if (gst_is_initialized ())
-    gst_deinit ();
+  /* the calls' pipelines still going down: waited for, GStreamer's threads joined */
+  sips_media_shutdown ();
   g_main_loop_unref (daemon.loop);
   g_free (opt_address);
   g_free (opt_config);

@@ -16,11 +16,10 @@
 #include <sys/wait.h>
 #include <gio/gio.h>
 #include <gio/gunixoutputstream.h>
-#include <gst/gst.h>
 #include <glib/gi18n.h>
 
 #include "core/sips-error.h"
-#include "sips-audio-codec.h"
+#include "media/sips-media-module.h"
 
 /* The checker's exit status */
 enum {
@@ -39,30 +38,10 @@ sips_audio_device_check_set_checker (const char *path)
   checker = g_strdup (path);
 }
 
-static gpointer
-init_gstreamer (gpointer data)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!gst_init_check (NULL, NULL, &error))
-    {
-      g_warning ("Cannot initialise GStreamer: %s", error->message);
-      return GINT_TO_POINTER (FALSE);
-    }
-  return GINT_TO_POINTER (TRUE);
-}
-
 static gboolean
 check_here (const char *description, gboolean is_source, GError **error)
 {
-  static GOnce gst_once = G_ONCE_INIT;
-
-  if (!GPOINTER_TO_INT (g_once (&gst_once, init_gstreamer, NULL)))
-    {
-      g_set_error_literal (error, SIPS_ERROR, SIPS_ERROR_NOT_SUPPORTED, _("GStreamer is not available"));
-      return FALSE;
-    }
-  return sips_audio_device_check (description, is_source, error);
+  return sips_media_check_device (description, is_source, error);
 }
 
 /* The description goes on the checker's stdin from a memory file: no length limit (an
@@ -167,7 +146,7 @@ check_in_child (const char *description, gboolean is_source, GError **error)
 gboolean
 sips_audio_device_check_isolated (const char *description, gboolean is_source, GError **error)
 {
-  if (checker != NULL && !gst_is_initialized ())
+  if (checker != NULL && !sips_media_is_initialized ())
     return check_in_child (description, is_source, error);
   return check_here (description, is_source, error);
 }
@@ -206,18 +185,18 @@ sips_audio_device_check_main (const char *direction)
                   _("--check-audio-device=source|sink takes a device description on stdin"));
       return CHECK_USAGE;
     }
-  if (!gst_init_check (NULL, NULL, &error))
+  if (sips_media_check_device (description, is_source, &error))
+    status = CHECK_VALID;
+  else if (g_error_matches (error, SIPS_ERROR, SIPS_ERROR_NOT_SUPPORTED))
     {
       g_printerr (_("sipsimpled: cannot initialise GStreamer: %s\n"), error->message);
-      return CHECK_NO_GSTREAMER;
+      status = CHECK_NO_GSTREAMER;
     }
-  if (sips_audio_device_check (description, is_source, &error))
-    status = CHECK_VALID;
   else
     {
       g_print ("%s\n", error->message);
       status = CHECK_INVALID;
     }
-  gst_deinit ();
+  sips_media_shutdown ();
   return status;
 }

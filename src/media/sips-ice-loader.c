@@ -3,62 +3,25 @@
  *
  * Why a module: linking libnice maps it and its chain (gupnp-igd, soup, libxml2, ICU,
  * libstdc++) into every daemon, ~3.5 MB of idle RSS that only ICE sessions need.
- *
- * Where: $SIPSIMPLED_MODULE_DIR if set; else the build tree's module when this program
- * runs from the build tree (tests, tools/run); else the installed one. */
+ * core/sips-module.c finds it. */
 #include "media/sips-ice-agent.h"
 #include "media/sips-ice-module.h"
 
 #include <glib/gi18n.h>
-#include <gmodule.h>
 
 #include "core/sips-error.h"
+#include "core/sips-module.h"
 
 static const SipsIceModule *loaded;
 static char *load_error;
 
-static char *
-module_dir (void)
-{
-  const char *dir = g_getenv ("SIPSIMPLED_MODULE_DIR");
-  g_autofree char *exe = NULL;
-
-  if (dir != NULL && *dir != '\0')
-    return g_strdup (dir);
-  exe = g_file_read_link ("/proc/self/exe", NULL);
-  if (exe != NULL && g_str_has_prefix (exe, SIPS_BUILD_ROOT "/"))
-    return g_strdup (SIPS_MODULE_BUILD_DIR);
-  return g_strdup (SIPS_MODULE_DIR);
-}
-
 static void
 load (void)
 {
-  g_autofree char *dir = module_dir ();
-  g_autofree char *path = g_build_filename (dir, SIPS_ICE_MODULE_NAME, NULL);
-  GModule *gmodule = g_module_open (path, G_MODULE_BIND_LAZY | G_MODULE_BIND_LOCAL);
-  SipsIceModuleGetFunc get = NULL;
-  const SipsIceModule *module = NULL;
-
-  if (gmodule == NULL)
-    {
-      load_error = g_strdup (g_module_error ());
-      g_warning ("ICE: cannot load %s: %s", path, load_error);
-      return;
-    }
-  if (g_module_symbol (gmodule, SIPS_ICE_MODULE_SYMBOL, (gpointer *) &get) && get != NULL)
-    module = get ();
-  if (module == NULL || module->abi != SIPS_ICE_MODULE_ABI)
-    {
-      load_error = g_strdup_printf ("%s: not a usable ICE module", path);
-      g_warning ("ICE: %s", load_error);
-      g_module_close (gmodule);
-      return;
-    }
-  /* Its GType cannot be unregistered: the module stays for the life of the process. */
-  g_module_make_resident (gmodule);
-  g_debug ("ICE: loaded %s", path);
-  loaded = module;
+  loaded = sips_module_load (SIPS_ICE_MODULE_NAME, SIPS_ICE_MODULE_SYMBOL, SIPS_ICE_MODULE_ABI,
+                             &load_error);
+  if (loaded == NULL)
+    g_warning ("ICE: cannot load %s: %s", SIPS_ICE_MODULE_NAME, load_error);
 }
 
 static const SipsIceModule *

@@ -22,6 +22,7 @@
 
 #include "core/sips-error.h"
 #include "media/sips-audio-stream.h"
+#include "media/sips-media-module.h"
 #include "media/sips-ringtone-player.h"
 #include "media/sips-sdes.h"
 #include "sips-sdp.h"
@@ -397,9 +398,11 @@ sips_session_media_sync (SipsSessionMedia *self)
            config.srtp_local_key != NULL ? " (SRTP)" : "");
   if (self->stream == NULL)
     {
-      self->stream = new_stream (self);
-      ok = sips_audio_stream_start (self->stream, &config, &error);
-      if (!ok)
+      ok = sips_media_available (&error);
+      if (ok)
+        self->stream = new_stream (self);
+      ok = ok && sips_audio_stream_start (self->stream, &config, &error);
+      if (!ok && self->stream != NULL)
         {
           g_signal_handlers_disconnect_by_data (self->stream, self);
           g_clear_object (&self->stream);
@@ -457,6 +460,11 @@ play_ringtone (SipsSessionMedia *self, const char *path)
 
   if (path == NULL || *path == '\0' || self->ringtone != NULL)
     return;
+  if (!sips_media_available (&error))
+    {
+      g_message ("Cannot play the ringtone %s: %s", path, error->message);
+      return;
+    }
   self->ringtone = sips_ringtone_player_new ();
   g_signal_connect (self->ringtone, "error", G_CALLBACK (on_ringtone_error), NULL);
   if (!sips_ringtone_player_play (self->ringtone, path, device, &error))

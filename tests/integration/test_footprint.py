@@ -1,7 +1,8 @@
 """What a daemon loads only on first use (issue 12, idle RSS): ICE (our module
 libsips-ice.so with libnice and its chain: gupnp-igd, soup, libxml2, ICU, libstdc++), a
 TLS library for MSRP (GIO's GnuTLS backend, with the MSRP certificate) and GStreamer's
-plugins (the audio devices of the settings are checked in a child process), and libsystemd
+plugins, with GStreamer itself (our module libsips-media.so: the audio devices of the
+settings are checked in a child process), and libsystemd
 (opened only when systemd runs the daemon: test_robustness's sd_notify test). An idle daemon
 maps none of them; the first ICE call, the first MSRP-over-TLS chat and the first call
 load them, and work."""
@@ -43,7 +44,8 @@ def test_idle_daemon_maps_no_ice_nor_tls_library(daemon):
     # sofia-sip's SIP TLS transport is up (OpenSSL); GnuTLS is not needed for it
     assert has(libs, 'libsofia-sip-ua.so'), sorted(libs)
     prefixes = ['libsips-ice.so', 'libnice.so', 'libgupnp', 'libsoup', 'libxml2', 'libicuuc',
-                'libgiognutls.so', 'libsystemd.so', 'libgcrypt.so']
+                'libgiognutls.so', 'libsystemd.so', 'libgcrypt.so', 'libsips-media.so',
+                'libgstreamer-1.0.so', 'libdw']
     if not has(libs, 'libasan.so'):
         prefixes.append('libgnutls.so')  # a sanitizer build links it (see src/meson.build)
     for prefix in prefixes:
@@ -93,8 +95,9 @@ def test_configured_devices_load_gstreamer_only_with_the_first_call():
                                 'AudioInputDevice') == audio.tone_device(tone)
             assert p.daemon.get(sipsd.SETTINGS, sipsd.SETTINGS_IFACE,
                                 'AudioOutputDevice') == 'fakesink'
-            # ...without a plugin in the daemon
+            # ...without a plugin, nor GStreamer itself, in the daemon
             assert not gst_plugins(p.daemon), sorted(gst_plugins(p.daemon))
+            assert not has(mapped(p.daemon), 'libgstreamer-1.0.so')
 
         # a device set over D-Bus is checked the same way: refused, and nothing loaded
         before = refuse_source(a, 'fakesink')
@@ -104,6 +107,7 @@ def test_configured_devices_load_gstreamer_only_with_the_first_call():
         assert sipsd.wait_until(lambda: a.props(pa)['AudioWasReceived'] and
                                 b.props(pb)['AudioWasReceived'], audio.TIMEOUT)
         for p in (a, b):
+            assert has(mapped(p.daemon), 'libsips-media.so')
             plugins = gst_plugins(p.daemon)
             assert {'libgstaudiotestsrc.so', 'libgstcoreelements.so'} <= plugins, sorted(plugins)
         audio.hang_up(a, pa, b, pb)
