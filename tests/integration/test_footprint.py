@@ -124,3 +124,24 @@ def refuse_source(peer, device):
     assert 'AudioInputDevice' in msg and 'has no free output' in msg, msg
     assert peer.daemon.get(sipsd.SETTINGS, sipsd.SETTINGS_IFACE, 'AudioInputDevice') == old
     return msg
+
+
+def test_a_call_without_the_media_module_fails_clearly(monkeypatch, tmp_path):
+    """An installation that lost libsips-media.so: a call fails with the reason (as a
+    pipeline that cannot run would), and the daemon goes on."""
+    monkeypatch.setenv('SIPSIMPLED_MODULE_DIR', str(tmp_path))  # no module there
+    a = audio.Peer(TONE_A)
+    monkeypatch.delenv('SIPSIMPLED_MODULE_DIR')
+    b = audio.Peer(TONE_B)
+    try:
+        pa, pb = audio.place_call(a, b)
+        b.call(pb, 'Accept', v('(bb)', (True, False)))
+        failed = a.wait(pa, 'DidFail')
+        assert any('Audio is not available' in str(x) and 'libsips-media.so' in str(x)
+                   for x in failed), failed
+        assert not has(mapped(a.daemon), 'libgstreamer-1.0.so')
+        assert a.daemon.proc.poll() is None
+        assert a.daemon.get(sipsd.SETTINGS, sipsd.SETTINGS_IFACE, 'UserAgent')
+    finally:
+        a.stop()
+        b.stop()
