@@ -5,7 +5,8 @@ for a baresip without audio modules):
   * idle RSS: VmRSS 2 s after start, no call yet (the daemon with UDP+TCP+TLS on
     127.0.0.1 and the bench's devices, which it checks at start in a child process, so
     that GStreamer is loaded only by the first call; and a daemon with no settings at all;
-    baresip with the g711, aufile, account, menu and ctrl_tcp modules);
+    baresip with the g711, aufile, account, menu and ctrl_tcp modules, listening on UDP, TCP
+    and TLS, the SIP port + 1, as baresip always does);
   * call set-up time (request to established, p50 and p95 over N sequential calls) as the
     caller of one sipp UAS: sipsimpled driven over D-Bus (Session1.New -> DidStart),
     baresip over ctrl_tcp (dial -> CALL_ESTABLISHED);
@@ -359,9 +360,10 @@ def report(args, results, load):
         clients = [c['client'] for r, ok, c in d_steps]
         print('  the D-Bus client (this process) used at most %.1f CPU s in a step (of %d s):'
               ' not the limit unless near that.' % (max(clients), args.duration))
-    print('sipsimpled: %s -> %s, accepting over D-Bus (one asynchronous client).'
-          % (DEVICES['AudioInputDevice'], DEVICES['AudioOutputDevice']))
-    print('baresip: modules g711, %saccount, menu, ctrl_tcp; auto-answer.' % (
+    print('sipsimpled: %s -> %s, accepting over D-Bus (one asynchronous client); SIP over UDP,'
+          ' TCP and TLS.' % (DEVICES['AudioInputDevice'], DEVICES['AudioOutputDevice']))
+    print('baresip: modules g711, %saccount, menu, ctrl_tcp; auto-answer; SIP over UDP, TCP'
+          ' and TLS (port + 1), so both have OpenSSL initialised at idle.' % (
         'aufile (a 8 kHz WAV as audio source, no player), ' if args.baresip_audio == 'aufile'
         else 'no audio source or player (sends no RTP), '))
     print('ratio = sipsimpled / baresip: lower is better except for calls/s.')
