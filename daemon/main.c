@@ -1,4 +1,4 @@
-/* main.c: sipsimpled: options, bus name, sd_notify, signals, main loop */
+/* main.c: sipsimpled: options, bus name, sd_notify and its watchdog, signals, main loop */
 #include <glib.h>
 #include <glib/gi18n.h>
 #include <glib-unix.h>
@@ -31,6 +31,7 @@ typedef struct {
   gboolean          name_acquired;
   gboolean          stopping;
   int               exit_status;
+  guint             watchdog_id;
 } Daemon;
 
 static gboolean opt_session;
@@ -67,27 +68,59 @@ on_engine_shutdown (GObject *source, GAsyncResult *result, gpointer user_data)
 /* libsystemd is opened only when systemd waits for our notifications (NOTIFY_SOCKET set,
  * Type=notify): without it sd_notify() does nothing, and a daemon started otherwise does
  * not map libsystemd and its chain (gcrypt, gpg-error, lz4, ...: ~0.8 MB of idle RSS). */
+static __typeof__ (sd_notify) *systemd_notify;
+static __typeof__ (sd_watchdog_enabled) *systemd_watchdog_enabled;
+
+static void
+open_systemd (void)
+{
+  static gsize once;
+  void *lib;
+
+  if (!g_once_init_enter (&once))
+    return;
+  if (g_getenv ("NOTIFY_SOCKET") != NULL)
+    {
+      lib = dlopen ("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
+      if (lib != NULL)
+        {
+          systemd_notify = (__typeof__ (sd_notify) *) dlsym (lib, "sd_notify");
+          systemd_watchdog_enabled = (__typeof__ (sd_watchdog_enabled) *)
+            dlsym (lib, "sd_watchdog_enabled");
+        }
+      if (systemd_notify == NULL)
+        g_warning ("cannot notify systemd: %s", dlerror ());
+    }
+  g_once_init_leave (&once, 1);
+}
+
 static void
 notify_systemd (const char *state)
 {
-  static __typeof__ (sd_notify) *notify;
-  static gsize once;
+  open_systemd ();
+  if (systemd_notify != NULL)
+    systemd_notify (0, state);
+}
 
-  if (g_once_init_enter (&once))
-    {
-      if (g_getenv ("NOTIFY_SOCKET") != NULL)
-        {
-          void *lib = dlopen ("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
+static gboolean
+on_watchdog (gpointer user_data)
+{
+  notify_systemd ("WATCHDOG=1");
+  return G_SOURCE_CONTINUE;
+}
 
-          if (lib != NULL)
-            notify = (__typeof__ (sd_notify) *) dlsym (lib, "sd_notify");
-          if (notify == NULL)
-            g_warning ("cannot notify systemd: %s", dlerror ());
-        }
-      g_once_init_leave (&once, 1);
-    }
-  if (notify != NULL)
-    notify (0, state);
+/* With WatchdogSec= systemd restarts a daemon whose main loop stops turning: it hears
+ * from the loop itself, twice per interval. */
+static void
+start_watchdog (Daemon *daemon)
+{
+  uint64_t usec = 0;
+
+  open_systemd ();
+  if (systemd_watchdog_enabled != NULL && systemd_watchdog_enabled (0, &usec) > 0 &&
+      usec >= 2000 && daemon->watchdog_id == 0)
+    daemon->watchdog_id = g_timeout_add ((guint) MIN (usec / 2000, G_MAXUINT), on_watchdog,
+                                         daemon);
 }
 
 /* Clients first lose the objects, then the SIP side says goodbye (BYE, un-REGISTER). */
@@ -126,6 +159,7 @@ on_name_acquired (GDBusConnection *connection, const char *name, gpointer user_d
   daemon->name_acquired = TRUE;
   g_message (_("Serving %s"), name);
   notify_systemd ("READY=1");
+  start_watchdog (daemon);
 }
 
 static void
@@ -287,6 +321,7 @@ main (int argc, char **argv)
   sips_file_hash_shutdown ();
   /* the calls' pipelines still going down: waited for, GStreamer's threads joined */
   sips_media_shutdown ();
+  g_clear_handle_id (&daemon.watchdog_id, g_source_remove);
   g_main_loop_unref (daemon.loop);
   g_free (opt_address);
   g_free (opt_config);

@@ -2,6 +2,7 @@
 
 import os
 import select
+import time
 import signal
 import socket
 import random
@@ -188,14 +189,19 @@ def test_bad_calls_do_not_crash(daemon):
 class _NotifyingDaemon(sipsd.Daemon):
     """A daemon started as systemd would with Type=notify: NOTIFY_SOCKET set."""
 
-    def __init__(self, bus, notify_path):
+    def __init__(self, bus, notify_path, watchdog_usec=None):
         super().__init__(bus)
         self.notify_path = notify_path
+        self.watchdog_usec = watchdog_usec
 
     @property
     def env(self):
         env = super().env
         env['NOTIFY_SOCKET'] = self.notify_path
+        env.pop('WATCHDOG_USEC', None)
+        env.pop('WATCHDOG_PID', None)
+        if self.watchdog_usec is not None:
+            env['WATCHDOG_USEC'] = str(self.watchdog_usec)  # no WATCHDOG_PID: any pid
         return env
 
 
@@ -203,6 +209,31 @@ def _receive_notification(sock, timeout):
     ready, _, _ = select.select([sock], [], [], timeout)
     assert ready, 'no sd_notify message within %d s' % timeout
     return sock.recv(4096).decode()
+
+
+def test_sd_notify_watchdog(bus, tmp_path):
+    """With WatchdogSec= (WATCHDOG_USEC) the main loop sends WATCHDOG=1 twice per interval,
+    from READY on, and goes on while it serves calls."""
+    path = str(tmp_path / 'notify.sock')
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    d = _NotifyingDaemon(bus, path, watchdog_usec=400000)
+    try:
+        d.start(wait=False)
+        assert 'READY=1' in _receive_notification(sock, 15).split('\n')
+        d.wait_ready()
+        start = time.monotonic()
+        pings = 0
+        while time.monotonic() - start < 2.0:
+            d.get(S, SI, 'UserAgent')  # the loop is busy with clients meanwhile
+            ready, _, _ = select.select([sock], [], [], 0.05)
+            if ready and 'WATCHDOG=1' in sock.recv(4096).decode().split('\n'):
+                pings += 1
+        # every 200 ms: about 10 in 2 s; fewer than 6 would let systemd's 400 ms lapse
+        assert pings >= 6, pings
+    finally:
+        sock.close()
+        d.cleanup()
 
 
 def test_sd_notify_ready_and_stopping(bus, tmp_path):
